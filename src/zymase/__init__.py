@@ -1,0 +1,7 @@
+"""zymase: a Python compiler that differentiates programs on MLIR and optimizes them with
+knowledge of automatic differentiation."""
+
+from .api import jit
+from .frontend import Program, lower
+
+__all__ = ["jit", "lower", "Program"]

@@ -1,0 +1,69 @@
+"""The client HLO (chlo) ops JAX emits for special functions and a few decompositions."""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import IntegerAttr, TensorType
+from xdsl.ir import Dialect
+from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
+from xdsl.traits import Pure
+
+from .stablehlo import BinaryElementwiseOp, UnaryElementwiseOp
+
+
+def _unary(mnemonic: str, doc: str) -> type[UnaryElementwiseOp]:
+    cls = type(
+        "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
+        (UnaryElementwiseOp,),
+        {"name": f"chlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
+    )
+    return irdl_op_definition(cls)
+
+
+def _binary(mnemonic: str, doc: str) -> type[BinaryElementwiseOp]:
+    cls = type(
+        "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
+        (BinaryElementwiseOp,),
+        {"name": f"chlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
+    )
+    return irdl_op_definition(cls)
+
+
+ErfOp = _unary("erf", "error function")
+ErfcOp = _unary("erfc", "complementary error function")
+ErfInvOp = _unary("erf_inv", "inverse error function")
+LgammaOp = _unary("lgamma", "log |gamma(x)|")
+DigammaOp = _unary("digamma", "d/dx log gamma(x)")
+SinhOp = _unary("sinh", "sinh(x)")
+CoshOp = _unary("cosh", "cosh(x)")
+AsinOp = _unary("asin", "arcsin(x)")
+AcosOp = _unary("acos", "arccos(x)")
+AtanOp = _unary("atan", "arctan(x)")
+AsinhOp = _unary("asinh", "arsinh(x)")
+AcoshOp = _unary("acosh", "arcosh(x)")
+AtanhOp = _unary("atanh", "artanh(x)")
+BesselI1eOp = _unary("bessel_i1e", "exponentially scaled modified Bessel function of order 1")
+IsInfOp = _unary("is_inf", "x is +-inf")
+IsNegInfOp = _unary("is_neg_inf", "x is -inf")
+IsPosInfOp = _unary("is_pos_inf", "x is +inf")
+NextAfterOp = _binary("next_after", "next representable value after x toward y")
+PolygammaOp = _binary("polygamma", "polygamma(n, x)")
+ZetaOp = _binary("zeta", "Hurwitz zeta(x, q)")
+
+
+@irdl_op_definition
+class TopKOp(IRDLOperation):
+    name = "chlo.top_k"
+    operand = operand_def(TensorType)
+    k = prop_def(IntegerAttr)
+    values = result_def(TensorType)
+    indices = result_def(TensorType)
+    traits = traits_def(Pure())
+
+
+CHLO_OPS = [
+    v
+    for v in list(globals().values())
+    if isinstance(v, type) and issubclass(v, IRDLOperation) and str(getattr(v, "name", "")).startswith("chlo.")
+]
+
+CHLO = Dialect("chlo", CHLO_OPS, [])
