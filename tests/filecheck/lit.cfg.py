@@ -1,0 +1,17 @@
+import os
+import sys
+
+import lit.formats
+
+config.name = "zymase"
+config.test_format = lit.formats.ShTest(True)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.excludes = ["lit.cfg.py", "Inputs"]
+
+# Tools come from the virtual environment lit runs in.
+bin_dir = os.path.dirname(sys.executable)
+config.environment["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+config.environment["JAX_PLATFORMS"] = "cpu"
+config.substitutions.append(("FileCheck", "filecheck"))
+config.substitutions.append(("%python", sys.executable))
