@@ -1,0 +1,186 @@
+"""Run MLIR text as JAX: ``load_mlir(text)`` gives a module whose functions are callable.
+
+    mod = load_mlir(open("square.mlir").read())
+    mod.square(3.0, 4.0)        # -> (Array(9.), Array(16.))
+    mod["square"](x, y)
+
+Each function is emitted as lax calls (:mod:`zymase.backend`) and wrapped in ``jax.jit``.
+Arguments are converted to the function's argument types (a float array passed to an
+``f32`` argument is cast; a float passed to an integer argument is an error). A function
+with one result returns it, otherwise a tuple.
+
+Parsed ops get a ``file:line:col`` location, so every error (parse, verify, emit, call)
+is an :class:`MlirError` whose message is one line starting with that location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from xdsl.dialects.builtin import FileLineColLoc, FunctionType, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
+from xdsl.dialects.func import FuncOp
+from xdsl.ir import Attribute, Operation
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import ParseError
+from xdsl.utils.lexer import Span
+
+from .backend.emitter import EmitError, build_function
+from .backend.std_ops import jax_dtype
+from .frontend.importer import describe_location
+from .ir import make_context
+
+
+class MlirError(Exception):
+    """A user error in an MLIR program: ``location: error: message`` on one line."""
+
+    def __init__(self, message: str, location: str | None = None):
+        self.message = _one_line(message)
+        self.location = location
+        super().__init__(f"{location}: error: {self.message}" if location else f"error: {self.message}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
+# ----------------------------------------------------------------- parse and verify
+
+
+class LocatingParser(Parser):
+    """xDSL's parser, giving each op without an explicit ``loc(...)`` its file:line:col."""
+
+    def parse_operation(self) -> Operation:
+        start = Span(self.pos, self.pos, self.lexer.input).get_location()
+        op = super().parse_operation()
+        if isinstance(op.location, UnknownLoc):
+            op.location = FileLineColLoc(StringAttr(start.file), IntAttr(start.line), IntAttr(start.col))
+        return op
+
+
+def parse_error(e: ParseError) -> MlirError:
+    return MlirError(e.msg, str(e.span.get_location()))
+
+
+def parse_located(text: str, name: str = "<input>") -> ModuleOp:
+    """Parse MLIR text with zymase's dialects; raises :class:`MlirError`."""
+    try:
+        return LocatingParser(make_context(), text, name).parse_module()
+    except ParseError as e:
+        raise parse_error(e) from None
+
+
+def verify_located(module: ModuleOp) -> None:
+    """Verify op by op, so that a failure names the op and where it is."""
+    for op in module.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except Exception as e:  # xDSL verifiers raise VerifyException, and some plain Exception
+            raise MlirError(f"'{op.name}' op {e}", _location(op)) from None
+    try:  # what is left: the structure of regions and blocks
+        module.verify()
+    except Exception as e:
+        raise MlirError(str(e)) from None
+
+
+def _location(op: Operation) -> str | None:
+    where = describe_location(op)
+    return None if where == "unknown location" else where
+
+
+# ----------------------------------------------------------------- calling
+
+
+class MlirFunction:
+    """``func.func @name`` of a loaded module, callable on numpy / JAX arrays."""
+
+    def __init__(self, module: ModuleOp, func: FuncOp):
+        self.module = module
+        self.func = func
+        self.name = func.sym_name.data
+        function_type: FunctionType = func.function_type
+        self.arg_types: tuple[Attribute, ...] = tuple(function_type.inputs.data)
+        self.result_types: tuple[Attribute, ...] = tuple(function_type.outputs.data)
+        self._jitted: dict[bool, Any] = {}
+
+    def _compiled(self) -> Any:
+        # Dtypes (index, i64, f64) depend on jax_enable_x64 when the function is built.
+        x64 = bool(jax.config.jax_enable_x64)
+        got = self._jitted.get(x64)
+        if got is None:
+            try:
+                fn = build_function(self.module, self.name)
+            except EmitError as e:
+                raise MlirError(str(e), _location(self.func)) from None
+            got = self._jitted[x64] = jax.jit(fn)
+        return got
+
+    def check_arity(self, n: int) -> None:
+        if n != len(self.arg_types):
+            raise MlirError(f"@{self.name} takes {len(self.arg_types)} arguments, got {n}", _location(self.func))
+
+    def convert_args(self, args: Sequence[Any]) -> list[Any]:
+        """The arguments as arrays of the argument types; raises :class:`MlirError`."""
+        self.check_arity(len(args))
+        return [self._convert(i, x, t) for i, (x, t) in enumerate(zip(args, self.arg_types))]
+
+    def _convert(self, i: int, x: Any, t: Attribute) -> Any:
+        want = jax_dtype(t)
+        have = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+        if not np.can_cast(have, want, casting="same_kind"):
+            raise MlirError(f"argument {i} of @{self.name} has type {t}, cannot take a {have} value", _location(self.func))
+        shape = tuple(t.get_shape()) if isinstance(t, TensorType) else ()
+        got = tuple(np.shape(x))
+        if len(got) != len(shape) or any(s != -1 and s != g for s, g in zip(shape, got)):
+            raise MlirError(f"argument {i} of @{self.name} has type {t}, got an array of shape {got}", _location(self.func))
+        return jnp.asarray(x, dtype=want)
+
+    def __call__(self, *args: Any) -> Any:
+        out = self._compiled()(*self.convert_args(args))
+        return out[0] if len(self.result_types) == 1 else tuple(out)
+
+    def __repr__(self) -> str:
+        return f"<MlirFunction @{self.name}>"
+
+
+class MlirModule:
+    """A parsed and verified module; ``mod.f(...)`` / ``mod["f"](...)`` call ``@f``."""
+
+    def __init__(self, module: ModuleOp):
+        self.module = module
+        self._functions = {op.sym_name.data: MlirFunction(module, op) for op in module.ops if isinstance(op, FuncOp) and op.body.blocks}
+
+    @property
+    def functions(self) -> list[str]:
+        return list(self._functions)
+
+    def __getitem__(self, name: str) -> MlirFunction:
+        got = self._functions.get(name)
+        if got is None:
+            raise KeyError(f"no function @{name} in the module (it has: {', '.join(self._functions) or 'none'})")
+        return got
+
+    def __getattr__(self, name: str) -> MlirFunction:
+        functions = self.__dict__.get("_functions", {})
+        if name in functions:
+            return functions[name]
+        raise AttributeError(f"no function @{name} in the module (it has: {', '.join(functions) or 'none'})")
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *self._functions]
+
+    def __repr__(self) -> str:
+        return f"<MlirModule functions={self.functions}>"
+
+
+def load_mlir(text: str, name: str = "<input>") -> MlirModule:
+    """Parse and verify MLIR text; its functions become callable (see module docs)."""
+    module = parse_located(text, name)
+    verify_located(module)
+    return MlirModule(module)
+
+
+__all__ = ["load_mlir", "MlirModule", "MlirFunction", "MlirError", "parse_located", "verify_located"]
