@@ -1,0 +1,390 @@
+"""The AD engine: generates forward-mode (``fwddiffe<fn>``) and reverse-mode
+(``diffe<fn>``) derivative functions from a function and its activities.
+
+Forward mode walks the function once, cloning each primal op and computing the tangents
+of its active results. Reverse mode clones the function (the forward sweep), then walks
+it backwards accumulating adjoints (the reverse sweep); values the reverse sweep does not
+read are removed by dead-code elimination afterwards. Loops store the per-iteration state
+the reverse sweep needs in preallocated tensors (see ``rules/control.py``).
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Sequence
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import FunctionType, ModuleOp, StringAttr, TensorType
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.traits import IsTerminator
+
+from ..analysis.activity import ActivityAnalysis, is_differentiable_type
+from ..frontend.importer import describe_location
+from ..ir.builder import Builder, shape
+from ..ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED, Activity
+from . import registry
+from .registry import CUSTOM, ELEMENTWISE, INACTIVE, LINEAR
+
+
+class DiffError(Exception):
+    """Differentiation is impossible or unsupported here; the message names the op,
+    its source location and the missing rule."""
+
+
+def missing_rule(op: Operation, mode: str) -> DiffError:
+    return DiffError(
+        f"no {mode}-mode derivative rule for '{op.name}' at {describe_location(op)}: the op is in no tier of the "
+        f"rule registry (elementwise, linear, custom or inactive)"
+    )
+
+
+def body_ops(block: Block) -> list[Operation]:
+    ops = list(block.ops)
+    if ops and ops[-1].has_trait(IsTerminator):
+        ops.pop()
+    return ops
+
+
+def terminator(block: Block) -> Operation:
+    last = block.last_op
+    assert last is not None and last.has_trait(IsTerminator)
+    return last
+
+
+# ============================================================================ context
+
+
+class DiffContext:
+    """Per-module state: the functions, and the derivative functions generated so far."""
+
+    def __init__(self, module: ModuleOp):
+        registry.load_rules()
+        self.module = module
+        self.generated: dict[tuple, str] = {}
+
+    def func(self, name: str) -> func.FuncOp:
+        for op in self.module.ops:
+            if isinstance(op, func.FuncOp) and op.sym_name.data == name:
+                return op
+        raise DiffError(f"no function @{name} to differentiate")
+
+    def unique_name(self, base: str) -> str:
+        names = {op.sym_name.data for op in self.module.ops if isinstance(op, func.FuncOp)}
+        name, k = base, 1
+        while name in names:
+            name, k = f"{base}_{k}", k + 1
+        return name
+
+    def add_func(self, name: str, inputs: Sequence[Attribute], outputs: Sequence[Attribute]) -> tuple[func.FuncOp, Block]:
+        block = Block(arg_types=list(inputs))
+        fn = func.FuncOp(name, FunctionType.from_lists(list(inputs), list(outputs)), Region(block), visibility="private")
+        self.module.body.block.add_op(fn)
+        return fn, block
+
+    # ------------------------------------------------------------------ forward
+
+    def forward_function(self, name: str, arg_kinds: Sequence[Activity], ret_kinds: Sequence[Activity], width: int = 1) -> str:
+        key = ("fwd", name, tuple(arg_kinds), tuple(ret_kinds), width)
+        if key in self.generated:
+            return self.generated[key]
+        if width != 1:
+            raise DiffError(f"batched forward mode (width {width}) is handled by the enzyme pass, not here")
+        primal = self.func(name)
+        new_name = self.unique_name(f"fwddiffe{name}")
+        self.generated[key] = new_name
+        ft = primal.function_type
+        arg_types, ret_types = list(ft.inputs.data), list(ft.outputs.data)
+        ins: list[Attribute] = []
+        for t, k in zip(arg_types, arg_kinds):
+            ins.append(t)
+            if k in (DUP, DUPNONEED):
+                ins.append(t)
+        outs: list[Attribute] = []
+        for t, k in zip(ret_types, ret_kinds):
+            if k in (CONST, DUP):
+                outs.append(t)
+            if k in (DUP, DUPNONEED):
+                outs.append(t)
+        fn, block = self.add_func(new_name, ins, outs)
+        src = primal.body.blocks.first
+        analysis = ActivityAnalysis(primal, [k in (DUP, DUPNONEED) for k in arg_kinds], [k in (DUP, DUPNONEED) for k in ret_kinds])
+        sweep = ForwardSweep(self, analysis, Builder(block))
+        it = iter(block.args)
+        for arg, k in zip(src.args, arg_kinds):
+            sweep.primals[arg] = next(it)
+            if k in (DUP, DUPNONEED):
+                t = next(it)
+                if is_differentiable_type(arg):
+                    sweep.tangents[arg] = t
+        sweep.run_block(src)
+        results: list[SSAValue] = []
+        for v, k in zip(terminator(src).operands, ret_kinds):
+            if k in (CONST, DUP):
+                results.append(sweep.primal(v))
+            if k in (DUP, DUPNONEED):
+                results.append(sweep.tangent_or_zero(v))
+        block.add_op(func.ReturnOp(*results))
+        return new_name
+
+    # ------------------------------------------------------------------ reverse
+
+    def reverse_function(self, name: str, arg_kinds: Sequence[Activity], ret_kinds: Sequence[Activity]) -> str:
+        key = ("rev", name, tuple(arg_kinds), tuple(ret_kinds))
+        if key in self.generated:
+            return self.generated[key]
+        primal = self.func(name)
+        new_name = self.unique_name(f"diffe{name}")
+        self.generated[key] = new_name
+        ft = primal.function_type
+        arg_types, ret_types = list(ft.inputs.data), list(ft.outputs.data)
+        for t, k in zip(arg_types, arg_kinds):
+            if k == ACTIVE and not is_differentiable_type(SSAValueOfType(t)):
+                raise DiffError(f"@{name}: an argument of type {t} is marked enzyme_active, but only float arguments can be active")
+        seeds = [t for t, k in zip(ret_types, ret_kinds) if k in (ACTIVE, ACTIVENONEED)]
+        ins = arg_types + seeds
+        outs = [t for t, k in zip(ret_types, ret_kinds) if k in (ACTIVE, CONST)]
+        outs += [t for t, k in zip(arg_types, arg_kinds) if k == ACTIVE]
+        fn, block = self.add_func(new_name, ins, outs)
+        src = primal.body.blocks.first
+        useful = [k in (ACTIVE, ACTIVENONEED) for k in ret_kinds]
+        analysis = ActivityAnalysis(primal, [k == ACTIVE for k in arg_kinds], useful)
+        sweep = ReverseSweep(self, analysis, Builder(block))
+        for arg, new in zip(src.args, block.args):
+            sweep.primals[arg] = new
+        sweep.forward_block(src)
+        ret = terminator(src)
+        seed_values = iter(block.args[len(arg_types):])
+        for v, k in zip(ret.operands, ret_kinds):
+            if k in (ACTIVE, ACTIVENONEED):
+                sweep.add_adjoint(v, next(seed_values))
+        sweep.reverse_block(src)
+        results = [sweep.primal(v) for v, k in zip(ret.operands, ret_kinds) if k in (ACTIVE, CONST)]
+        results += [sweep.adjoint_or_zero(a) for a, k in zip(src.args, arg_kinds) if k == ACTIVE]
+        block.add_op(func.ReturnOp(*results))
+        return new_name
+
+
+class SSAValueOfType:
+    """A stand-in with a ``type`` for type predicates that take values."""
+
+    def __init__(self, t: Attribute):
+        self.type = t
+
+
+# ============================================================================ forward
+
+
+class ForwardSweep:
+    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder):
+        self.ctx = ctx
+        self.analysis = analysis
+        self.builder = builder
+        self.primals: dict[SSAValue, SSAValue] = {}
+        self.tangents: dict[SSAValue, SSAValue] = {}
+
+    def child(self, builder: Builder) -> ForwardSweep:
+        """A sweep writing into a nested block, seeing this sweep's values."""
+        sub = ForwardSweep(self.ctx, self.analysis, builder)
+        sub.primals = ChainMap({}, self.primals)  # type: ignore[assignment]
+        sub.tangents = ChainMap({}, self.tangents)  # type: ignore[assignment]
+        return sub
+
+    def primal(self, v: SSAValue) -> SSAValue:
+        return self.primals[v]
+
+    def tangent(self, v: SSAValue) -> SSAValue | None:
+        return self.tangents.get(v)
+
+    def tangent_or_zero(self, v: SSAValue) -> SSAValue:
+        t = self.tangents.get(v)
+        return t if t is not None else self.builder.zeros(v.type)
+
+    def set_tangent(self, v: SSAValue, t: SSAValue | None) -> None:
+        if t is not None and is_differentiable_type(v):
+            self.tangents[v] = t
+
+    def clone(self, op: Operation) -> Operation:
+        new = op.clone(value_mapper=self.primals)
+        self.builder.insert(new)
+        for old, res in zip(op.results, new.results):
+            self.primals[old] = res
+        return new
+
+    def run_block(self, block: Block) -> None:
+        for op in body_ops(block):
+            self.visit(op)
+
+    def has_tangent_inputs(self, op: Operation) -> bool:
+        from ..analysis.activity import free_values
+
+        return any(v in self.tangents for v in op.operands) or any(v in self.tangents for v in free_values(op))
+
+    def visit(self, op: Operation) -> None:
+        self.builder.location = op.location
+        if not self.analysis.op_is_active(op) or not self.has_tangent_inputs(op):
+            self.clone(op)
+            return
+        cls = type(op)
+        if cls in ELEMENTWISE:
+            new = self.clone(op)
+            xs = [self.primal(v) for v in op.operands]
+            partials = ELEMENTWISE[cls].partials(self.builder, xs, new.results[0], op)
+            total: SSAValue | None = None
+            for x, p in zip(op.operands, partials):
+                t = self.tangent(x)
+                if t is None or p is None:
+                    continue
+                term = self.builder.mul(self._broadcast_like(p, op.results[0]), self._broadcast_like(t, op.results[0]))
+                total = term if total is None else self.builder.add(total, term)
+            self.set_tangent(op.results[0], total)
+            return
+        if cls in LINEAR:
+            new = self.clone(op)
+            rule = LINEAR[cls]
+            diff = rule.operands if rule.operands is not None else tuple(range(len(op.operands)))
+            active = [i for i in diff if self.tangent(op.operands[i]) is not None]
+            if rule.multilinear:
+                total = None
+                for i in active:
+                    operands = [self.primal(v) for v in op.operands]
+                    operands[i] = self.tangent(op.operands[i])
+                    term = self._clone_with(op, operands)
+                    total = term if total is None else self.builder.add(total, term)
+            else:
+                operands = [self.primal(v) for v in op.operands]
+                for i in diff:
+                    if is_differentiable_type(op.operands[i]):
+                        operands[i] = self.tangent_or_zero(op.operands[i])
+                total = self._clone_with(op, operands)
+            self.set_tangent(op.results[0], total)
+            return
+        rule = CUSTOM.get(cls)
+        if rule is not None and rule.forward is not None:
+            rule.forward(self, op)
+            return
+        if cls in INACTIVE:
+            self.clone(op)
+            return
+        raise missing_rule(op, "forward")
+
+    def _clone_with(self, op: Operation, operands: list[SSAValue]) -> SSAValue:
+        mapper = ChainMap(dict(zip(op.operands, operands)), self.primals)
+        new = op.clone(value_mapper=mapper)  # type: ignore[arg-type]
+        self.builder.insert(new)
+        return new.results[0]
+
+    def _broadcast_like(self, v: SSAValue, like: SSAValue) -> SSAValue:
+        if shape(v) == shape(like) and isinstance(v.type, TensorType) == isinstance(like.type, TensorType):
+            return v
+        return self.builder.broadcast_to(v, like.type)
+
+
+# ============================================================================ reverse
+
+
+class ReverseSweep:
+    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder):
+        self.ctx = ctx
+        self.analysis = analysis
+        self.builder = builder
+        self.primals: dict[SSAValue, SSAValue] = {}
+        self.adjoints: dict[SSAValue, SSAValue] = {}
+        self.tapes: dict[Operation, tuple] = {}
+        """What a custom rule's augmented primal kept for its reverse (a loop's tapes)."""
+
+    def child(self, builder: Builder) -> ReverseSweep:
+        sub = ReverseSweep(self.ctx, self.analysis, builder)
+        sub.primals = ChainMap({}, self.primals)  # type: ignore[assignment]
+        return sub
+
+    # ------------------------------------------------------------------ values
+
+    def primal(self, v: SSAValue) -> SSAValue:
+        return self.primals[v]
+
+    def is_active(self, v: SSAValue) -> bool:
+        return self.analysis.is_active(v)
+
+    def adjoint(self, v: SSAValue) -> SSAValue | None:
+        return self.adjoints.get(v)
+
+    def adjoint_or_zero(self, v: SSAValue) -> SSAValue:
+        ct = self.adjoints.get(v)
+        return ct if ct is not None else self.builder.zeros(v.type)
+
+    def add_adjoint(self, v: SSAValue, ct: SSAValue | None) -> None:
+        if ct is None or not self.is_active(v):
+            return
+        if ct.type != v.type:
+            if shape(ct) == shape(v):
+                raise DiffError(f"internal error: cotangent of type {ct.type} for a value of type {v.type}")
+            raise DiffError(f"internal error: cotangent shape {shape(ct)} for a value of shape {shape(v)}")
+        prev = self.adjoints.get(v)
+        self.adjoints[v] = ct if prev is None else self.builder.add(prev, ct)
+
+    # ------------------------------------------------------------------ forward sweep
+
+    def clone(self, op: Operation) -> Operation:
+        new = op.clone(value_mapper=self.primals)
+        self.builder.insert(new)
+        for old, res in zip(op.results, new.results):
+            self.primals[old] = res
+        return new
+
+    def forward_block(self, block: Block) -> None:
+        for op in body_ops(block):
+            self.builder.location = op.location
+            rule = CUSTOM.get(type(op))
+            if rule is not None and rule.augment is not None and self.analysis.op_is_active(op):
+                rule.augment(self, op)
+            else:
+                self.clone(op)
+
+    # ------------------------------------------------------------------ reverse sweep
+
+    def reverse_block(self, block: Block) -> None:
+        for op in reversed(body_ops(block)):
+            self.visit(op)
+
+    def visit(self, op: Operation) -> None:
+        if not self.analysis.op_is_active(op):
+            return
+        if all(self.adjoint(r) is None for r in op.results):
+            return
+        self.builder.location = op.location
+        cls = type(op)
+        if cls in ELEMENTWISE:
+            ct = self.adjoints[op.results[0]]
+            xs = [self.primal(v) for v in op.operands]
+            partials = ELEMENTWISE[cls].partials(self.builder, xs, self.primal(op.results[0]), op)
+            for x, p in zip(op.operands, partials):
+                if p is None or not self.is_active(x):
+                    continue
+                if shape(p) != shape(ct):
+                    p = self.builder.broadcast_to(p, ct.type)
+                contrib = self.builder.mul(p, ct)
+                self.add_adjoint(x, self._unbroadcast(contrib, x))
+            return
+        if cls in LINEAR:
+            ct = self.adjoints[op.results[0]]
+            rule = LINEAR[cls]
+            diff = rule.operands if rule.operands is not None else tuple(range(len(op.operands)))
+            xs = [self.primal(v) for v in op.operands]
+            for i in diff:
+                if self.is_active(op.operands[i]):
+                    self.add_adjoint(op.operands[i], rule.transpose(self.builder, op, ct, i, xs))
+            return
+        rule = CUSTOM.get(cls)
+        if rule is not None and rule.reverse is not None:
+            rule.reverse(self, op)
+            return
+        if cls in INACTIVE:
+            return
+        raise missing_rule(op, "reverse")
+
+    def _unbroadcast(self, ct: SSAValue, x: SSAValue) -> SSAValue:
+        """Sum a cotangent over the dimensions a rank-0 operand was broadcast along."""
+        if shape(ct) == shape(x) and isinstance(ct.type, TensorType) == isinstance(x.type, TensorType):
+            return ct
+        assert shape(x) == (), f"operand of shape {shape(x)} vs result {shape(ct)}"
+        return self.builder.reduce_sum(ct, list(range(len(shape(ct)))))

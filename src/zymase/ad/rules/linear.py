@@ -1,0 +1,174 @@
+"""Tier 2: linear and multilinear ops give their transposes.
+
+``transpose(b, op, ct, i, xs)`` returns the cotangent of operand ``i`` given the
+cotangent ``ct`` of the result; ``xs`` are the primal operands in the generated code
+(used by multilinear ops and for shapes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects import arith
+
+from ...ir import stablehlo as hlo
+from ...ir.builder import Builder, elem, shape
+from ..registry import linear
+
+
+@linear(hlo.AddOp, arith.AddfOp)
+def add(b: Builder, op, ct, i, xs):
+    """add(x, y)^T ct = (ct, ct)"""
+    return ct
+
+
+@linear(hlo.SubtractOp, arith.SubfOp)
+def subtract(b: Builder, op, ct, i, xs):
+    """sub(x, y)^T ct = (ct, -ct)"""
+    return ct if i == 0 else b.neg(ct)
+
+
+@linear(hlo.NegateOp, arith.NegfOp)
+def negate(b: Builder, op, ct, i, xs):
+    """neg(x)^T ct = -ct"""
+    return b.neg(ct)
+
+
+@linear(hlo.MultiplyOp, arith.MulfOp, multilinear=True)
+def multiply(b: Builder, op, ct, i, xs):
+    """mul(x, y)^T ct = (ct * y, x * ct)"""
+    return b.mul(ct, xs[1]) if i == 0 else b.mul(xs[0], ct)
+
+
+@linear(hlo.ConvertOp, arith.ExtFOp, arith.TruncFOp)
+def convert(b: Builder, op, ct, i, xs):
+    """convert(x)^T ct = convert(ct) back to x's element type"""
+    return b.convert(ct, elem(xs[0]))
+
+
+@linear(hlo.SelectOp, arith.SelectOp, operands=(1, 2))
+def select(b: Builder, op, ct, i, xs):
+    """select(p, x, y)^T ct = (select(p, ct, 0), select(p, 0, ct))"""
+    zero = b.zeros_like(ct)
+    return b.select(xs[0], ct, zero) if i == 1 else b.select(xs[0], zero, ct)
+
+
+@linear(hlo.BroadcastInDimOp)
+def broadcast_in_dim(b: Builder, op: hlo.BroadcastInDimOp, ct, i, xs):
+    """broadcast_in_dim(x, dims)^T ct = sum ct over the broadcast dimensions, reshaped to x"""
+    dims = list(op.broadcast_dimensions.get_values())
+    src, dst = shape(xs[0]), shape(ct)
+    summed = [d for d in range(len(dst)) if d not in dims]
+    summed += [d for k, d in enumerate(dims) if src[k] == 1 and dst[d] != 1]
+    out = b.reduce_sum(ct, sorted(summed))
+    # the remaining dimensions are in the order of ``dims``, which may be unsorted
+    kept = [d for d in range(len(dst)) if d not in summed]
+    order = [kept.index(d) for d in dims if d in kept]
+    out_shape = [shape(out)[k] for k in order]
+    out = b.transpose(out, order) if order != sorted(order) else out
+    del out_shape
+    return b.reshape(out, src)
+
+
+@linear(hlo.ReshapeOp)
+def reshape(b: Builder, op, ct, i, xs):
+    """reshape(x)^T ct = reshape(ct) to x's shape"""
+    return b.reshape(ct, shape(xs[0]))
+
+
+@linear(hlo.TransposeOp)
+def transpose(b: Builder, op: hlo.TransposeOp, ct, i, xs):
+    """transpose(x, p)^T ct = transpose(ct, p^-1)"""
+    perm = list(op.permutation.get_values())
+    return b.transpose(ct, list(np.argsort(perm)))
+
+
+@linear(hlo.ReverseOp)
+def reverse(b: Builder, op: hlo.ReverseOp, ct, i, xs):
+    """reverse(x, d)^T ct = reverse(ct, d)"""
+    return b.reverse(ct, list(op.dimensions.get_values()))
+
+
+@linear(hlo.SliceOp)
+def slice_(b: Builder, op: hlo.SliceOp, ct, i, xs):
+    """slice(x, lo, hi, s)^T ct = pad(ct, 0) back to x's shape, interior s - 1"""
+    start, strides = op.start_indices.get_values(), op.strides.get_values()
+    src, out = shape(xs[0]), shape(ct)
+    high = [d - (lo + (n - 1) * s + 1) if n > 0 else d - lo for d, lo, n, s in zip(src, start, out, strides)]
+    interior = [s - 1 for s in strides]
+    zero = b.zeros(_scalar(ct))
+    if any(n == 0 for n in out):
+        return b.zeros(xs[0].type)
+    return b.pad(ct, zero, list(start), high, interior)
+
+
+@linear(hlo.PadOp)
+def pad(b: Builder, op: hlo.PadOp, ct, i, xs):
+    """pad(x, v)^T ct = (strided slice of ct un-padded, sum(ct) - sum(that))"""
+    lo, hi, interior = (list(a.get_values()) for a in (op.edge_padding_low, op.edge_padding_high, op.interior_padding))
+    zero = b.zeros(_scalar(ct))
+    unpadded = b.pad(ct, zero, [-v for v in lo], [-v for v in hi], [0] * len(lo))
+    ct_x = b.slice(unpadded, [0] * len(lo), list(shape(unpadded)), [it + 1 for it in interior])
+    if i == 0:
+        return ct_x
+    rank = len(shape(ct))
+    total = b.reduce_sum(ct, list(range(rank)))
+    inner = b.reduce_sum(ct_x, list(range(rank)))
+    return b.sub(total, inner)
+
+
+@linear(hlo.ConcatenateOp)
+def concatenate(b: Builder, op: hlo.ConcatenateOp, ct, i, xs):
+    """concatenate(xs, d)^T ct = the slice of ct where xs[i] sits"""
+    dim = op.dimension.value.data
+    offset = sum(shape(x)[dim] for x in xs[:i])
+    start = [0] * len(shape(ct))
+    limit = list(shape(ct))
+    start[dim], limit[dim] = offset, offset + shape(xs[i])[dim]
+    return b.slice(ct, start, limit)
+
+
+@linear(hlo.DynamicSliceOp, operands=(0,))
+def dynamic_slice(b: Builder, op, ct, i, xs):
+    """dynamic_slice(x, idx)^T ct = dynamic_update_slice(zeros_like(x), ct, idx)"""
+    return b.dynamic_update_slice(b.zeros(xs[0].type), ct, xs[1:])
+
+
+@linear(hlo.DynamicUpdateSliceOp, operands=(0, 1))
+def dynamic_update_slice(b: Builder, op, ct, i, xs):
+    """dus(x, u, idx)^T ct = (dus(ct, 0, idx), dynamic_slice(ct, idx))"""
+    if i == 0:
+        return b.dynamic_update_slice(ct, b.zeros(xs[1].type), xs[2:])
+    return b.dynamic_slice(ct, xs[2:], shape(xs[1]))
+
+
+@linear(hlo.DotGeneralOp, multilinear=True)
+def dot_general(b: Builder, op: hlo.DotGeneralOp, ct, i, xs):
+    """dot_general(x, y)^T ct: contract ct with the other operand over its free
+    dimensions, then permute into the operand's layout"""
+    dn = op.dot_dimension_numbers
+    lb, rb = list(dn.lhs_batching_dimensions), list(dn.rhs_batching_dimensions)
+    lc, rc = list(dn.lhs_contracting_dimensions), list(dn.rhs_contracting_dimensions)
+    if i == 1:  # swap roles: the rhs is the "lhs" of the mirrored product
+        lb, rb, lc, rc = rb, lb, rc, lc
+    x, y = (xs[0], xs[1]) if i == 0 else (xs[1], xs[0])
+    xr, yr = len(shape(x)), len(shape(y))
+    xfree = [d for d in range(xr) if d not in lb and d not in lc]
+    yfree = [d for d in range(yr) if d not in rb and d not in rc]
+    nb = len(lb)
+    # ct's layout is [batch, lhs free, rhs free]; which block is "ours" depends on i
+    ours = list(range(nb, nb + len(xfree))) if i == 0 else list(range(nb + len(yfree), nb + len(yfree) + len(xfree)))
+    theirs = list(range(nb + len(xfree), nb + len(xfree) + len(yfree))) if i == 0 else list(range(nb, nb + len(yfree)))
+    del ours
+    ct_in = b.convert(ct, elem(y)) if elem(ct) != elem(y) else ct
+    out = b.dot_general(ct_in, y, list(range(nb)), rb, theirs, yfree, result_element=elem(x), precision=op.precision_config)
+    # out layout: [batch (x's lb order), x free (ct order), y's remaining dims ascending]
+    y_rest = sorted(rc)
+    res_to_x = lb + xfree + [lc[rc.index(r)] for r in y_rest]
+    perm = [res_to_x.index(d) for d in range(xr)]
+    return b.transpose(out, perm)
+
+
+def _scalar(v):
+    from ...ir.builder import tensor
+
+    return tensor(elem(v), [])

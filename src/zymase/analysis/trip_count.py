@@ -1,0 +1,92 @@
+"""Trip counts of ``stablehlo.while`` loops.
+
+The form recognised is the one ``jax.lax.fori_loop`` and counted ``while_loop``s
+produce: the condition is ``compare LT, %i, %n`` (or ``GT, %n, %i``) on a carried
+induction variable ``%i`` that the body advances by a constant step, starting from a
+constant, and a bound ``%n`` that is a constant: defined inside the condition, captured
+from outside, or carried through the loop unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.ir import BlockArgument, SSAValue
+
+from ..ir import stablehlo as hlo
+from ..ir.attributes import ComparisonDirection
+from ..ir.builder import constant_value
+
+
+@dataclass
+class TripCount:
+    count: int
+    induction: int  # index of the carried induction variable
+    start: int
+    step: int
+
+
+def loop_invariant_carried(op: hlo.WhileOp) -> set[int]:
+    """Indices of carried values the body returns unchanged."""
+    body = op.body.block
+    yields = body.last_op.operands
+    return {i for i, (arg, y) in enumerate(zip(body.args, yields)) if y is arg}
+
+
+def _static_value(op: hlo.WhileOp, v: SSAValue, in_cond: bool) -> int | None:
+    """The constant value of ``v`` (a value seen in the condition or body)."""
+    if isinstance(v, BlockArgument) and v.block in (op.cond.block, op.body.block):
+        i = v.index
+        if i in loop_invariant_carried(op):
+            return _const_int(op.operand[i])
+        return None
+    return _const_int(v)
+
+
+def _const_int(v: SSAValue) -> int | None:
+    value = constant_value(v)
+    if value is None or value.size != 1:
+        return None
+    if not np.issubdtype(value.dtype, np.integer):
+        return None
+    return int(value.reshape(()))
+
+
+def find_trip_count(op: hlo.WhileOp) -> TripCount | None:
+    cond = op.cond.block
+    ret = cond.last_op
+    if ret is None or len(ret.operands) != 1:
+        return None
+    cmp = ret.operands[0].owner
+    if not isinstance(cmp, hlo.CompareOp):
+        return None
+    direction = cmp.comparison_direction.data
+    if direction == ComparisonDirection.LT:
+        ind, bound = cmp.lhs, cmp.rhs
+    elif direction == ComparisonDirection.GT:
+        ind, bound = cmp.rhs, cmp.lhs
+    else:
+        return None
+    if not isinstance(ind, BlockArgument) or ind.block is not cond:
+        return None
+    k = ind.index
+    n = _static_value(op, bound, True)
+    start = _const_int(op.operand[k])
+    if n is None or start is None:
+        return None
+    body = op.body.block
+    nxt = body.last_op.operands[k].owner
+    if not isinstance(nxt, hlo.AddOp):
+        return None
+    arg = body.args[k]
+    if nxt.lhs is arg:
+        step = _static_value(op, nxt.rhs, False)
+    elif nxt.rhs is arg:
+        step = _static_value(op, nxt.lhs, False)
+    else:
+        return None
+    if step is None or step <= 0:
+        return None
+    count = max(0, -(-(n - start) // step))
+    return TripCount(count, k, start, step)

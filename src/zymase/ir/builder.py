@@ -1,0 +1,405 @@
+"""A small IR builder with result-type inference, used by derivative rules and rewrite
+rules.
+
+Values of tensor type are built with StableHLO ops; scalar values (``f32``, ``index``,
+...) with arith/math ops, so one derivative rule serves ``stablehlo.multiply`` on
+``tensor<4xf32>`` and ``arith.mulf`` on ``f32`` alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import arith, math
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    FloatAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    TensorType,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from . import stablehlo as hlo
+from .attributes import ComparisonDirection, ComparisonDirectionAttr, ComparisonType, ComparisonTypeAttr, DotDimensionNumbersAttr
+from .dense import dense_from_numpy, element_dtype, is_float_type
+
+
+def shape(v: SSAValue | Attribute) -> tuple[int, ...]:
+    t = v.type if isinstance(v, SSAValue) else v
+    return tuple(t.get_shape()) if isinstance(t, TensorType) else ()
+
+
+def elem(v: SSAValue | Attribute) -> Attribute:
+    t = v.type if isinstance(v, SSAValue) else v
+    return t.get_element_type() if isinstance(t, TensorType) else t
+
+
+def is_tensor(v: SSAValue | Attribute) -> bool:
+    t = v.type if isinstance(v, SSAValue) else v
+    return isinstance(t, TensorType)
+
+
+def tensor(element: Attribute, dims: Sequence[int]) -> TensorType:
+    return TensorType(element, list(dims))
+
+
+class Builder:
+    """Inserts ops at an insertion point; every method returns the new SSA value."""
+
+    def __init__(self, where: InsertPoint | Block, location: Attribute | None = None):
+        self.where = InsertPoint.at_end(where) if isinstance(where, Block) else where
+        self.location = location
+
+    @staticmethod
+    def before(op: Operation) -> Builder:
+        return Builder(InsertPoint.before(op), op.location)
+
+    def insert(self, op: Operation) -> Operation:
+        if self.location is not None:
+            op.location = self.location
+        Rewriter.insert_op(op, self.where)
+        return op
+
+    def _one(self, op: Operation) -> SSAValue:
+        return self.insert(op).results[0]
+
+    # -------------------------------------------------------------- constants
+
+    def constant(self, value: Any, type: Attribute) -> SSAValue:
+        """A constant of ``type`` (tensor or scalar) filled with ``value`` (scalar or array)."""
+        if isinstance(type, TensorType):
+            arr = np.broadcast_to(np.asarray(value, dtype=element_dtype(type.get_element_type())), shape(type))
+            if arr.ndim > 0 and arr.size > 0 and bool(np.all(arr == arr.flat[0])):
+                # splat: a scalar constant broadcast, the form jax emits
+                scalar = self.constant(arr.flat[0], tensor(type.get_element_type(), []))
+                return self.broadcast_in_dim(scalar, shape(type), [])
+            return self._one(hlo.ConstantOp(dense_from_numpy(np.ascontiguousarray(arr), type)))
+        if isinstance(type, IntegerType) or isinstance(type, IndexType):
+            return self._one(arith.ConstantOp(IntegerAttr(int(value), type)))
+        return self._one(arith.ConstantOp(FloatAttr(float(value), type)))
+
+    def zeros(self, type: Attribute) -> SSAValue:
+        return self.constant(0, type)
+
+    def zeros_like(self, v: SSAValue) -> SSAValue:
+        return self.zeros(v.type)
+
+    def ones_like(self, v: SSAValue) -> SSAValue:
+        return self.constant(1, v.type)
+
+    def full_like(self, v: SSAValue, value: Any) -> SSAValue:
+        return self.constant(value, v.type)
+
+    # -------------------------------------------------------------- elementwise
+
+    def _binary(self, tensor_cls: type, float_cls: type | None, int_cls: type | None, x: SSAValue, y: SSAValue) -> SSAValue:
+        if is_tensor(x):
+            return self._one(tensor_cls(x, y))
+        cls = float_cls if is_float_type(x.type) else int_cls
+        if cls is None:
+            raise TypeError(f"no scalar op for {tensor_cls.name} on {x.type}")
+        return self._one(cls(x, y))
+
+    def add(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self._binary(hlo.AddOp, arith.AddfOp, arith.AddiOp, x, y)
+
+    def sub(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self._binary(hlo.SubtractOp, arith.SubfOp, arith.SubiOp, x, y)
+
+    def mul(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self._binary(hlo.MultiplyOp, arith.MulfOp, arith.MuliOp, x, y)
+
+    def div(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self._binary(hlo.DivideOp, arith.DivfOp, arith.DivSIOp, x, y)
+
+    def max(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self._binary(hlo.MaximumOp, arith.MaximumfOp, arith.MaxSIOp, x, y)
+
+    def min(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self._binary(hlo.MinimumOp, arith.MinimumfOp, arith.MinSIOp, x, y)
+
+    def pow(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self._binary(hlo.PowerOp, math.PowFOp, None, x, y)
+
+    def atan2(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self._binary(hlo.Atan2Op, math.Atan2Op, None, x, y)
+
+    def _unary(self, tensor_cls: type, scalar_cls: type | None, x: SSAValue) -> SSAValue:
+        if is_tensor(x):
+            return self._one(tensor_cls(x))
+        if scalar_cls is None:
+            raise TypeError(f"no scalar op for {tensor_cls.name} on {x.type}")
+        return self._one(scalar_cls(x))
+
+    def neg(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.NegateOp, arith.NegfOp, x)
+
+    def exp(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.ExponentialOp, math.ExpOp, x)
+
+    def log(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.LogOp, math.LogOp, x)
+
+    def sqrt(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.SqrtOp, math.SqrtOp, x)
+
+    def rsqrt(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.RsqrtOp, math.RsqrtOp, x)
+
+    def sin(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.SineOp, math.SinOp, x)
+
+    def cos(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.CosineOp, math.CosOp, x)
+
+    def tanh(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.TanhOp, math.TanhOp, x)
+
+    def abs(self, x: SSAValue) -> SSAValue:
+        return self._unary(hlo.AbsOp, math.AbsFOp, x)
+
+    def sign(self, x: SSAValue) -> SSAValue:
+        if is_tensor(x):
+            return self._one(hlo.SignOp(x))
+        zero = self.zeros_like(x)
+        one, mone = self.ones_like(x), self.full_like(x, -1)
+        pos = self.select(self.compare(x, zero, "GT"), one, zero)
+        return self.select(self.compare(x, zero, "LT"), mone, pos)
+
+    def logistic(self, x: SSAValue) -> SSAValue:
+        if is_tensor(x):
+            return self._one(hlo.LogisticOp(x))
+        one = self.ones_like(x)
+        return self.div(one, self.add(one, self.exp(self.neg(x))))
+
+    def square(self, x: SSAValue) -> SSAValue:
+        return self.mul(x, x)
+
+    def reciprocal(self, x: SSAValue) -> SSAValue:
+        return self.div(self.ones_like(x), x)
+
+    def compare(self, x: SSAValue, y: SSAValue, direction: str, kind: str | None = None) -> SSAValue:
+        if is_tensor(x):
+            if kind is None:
+                e = elem(x)
+                if is_float_type(e):
+                    kind = "FLOAT"
+                elif isinstance(e, IntegerType) and e.signedness.data.name == "UNSIGNED" or (isinstance(e, IntegerType) and e.width.data == 1):
+                    kind = "UNSIGNED"
+                else:
+                    kind = "SIGNED"
+            op = hlo.CompareOp.create(
+                operands=[x, y],
+                result_types=[tensor(IntegerType(1), shape(x))],
+                properties={
+                    "comparison_direction": ComparisonDirectionAttr(ComparisonDirection(direction)),
+                    "compare_type": ComparisonTypeAttr(ComparisonType(kind)),
+                },
+            )
+            return self._one(op)
+        if is_float_type(x.type):
+            pred = {"EQ": "oeq", "NE": "une", "LT": "olt", "LE": "ole", "GT": "ogt", "GE": "oge"}[direction]
+            return self._one(arith.CmpfOp(x, y, pred))
+        pred = {"EQ": "eq", "NE": "ne", "LT": "slt", "LE": "sle", "GT": "sgt", "GE": "sge"}[direction]
+        return self._one(arith.CmpiOp(x, y, pred))
+
+    def select(self, pred: SSAValue, on_true: SSAValue, on_false: SSAValue) -> SSAValue:
+        if is_tensor(on_true):
+            return self._one(hlo.SelectOp(pred, on_true, on_false))
+        return self._one(arith.SelectOp(pred, on_true, on_false))
+
+    def convert(self, x: SSAValue, element: Attribute) -> SSAValue:
+        if elem(x) == element:
+            return x
+        if is_tensor(x):
+            return self._one(hlo.ConvertOp(x, tensor(element, shape(x))))
+        src, dst = x.type, element
+        if is_float_type(src) and is_float_type(dst):
+            wider = element_dtype(dst).itemsize > element_dtype(src).itemsize
+            return self._one((arith.ExtFOp if wider else arith.TruncFOp)(x, dst))
+        if is_float_type(dst):
+            return self._one(arith.SIToFPOp(x, dst))
+        if is_float_type(src):
+            return self._one(arith.FPToSIOp(x, dst))
+        if isinstance(src, IndexType) or isinstance(dst, IndexType):
+            return self._one(arith.IndexCastOp(x, dst))
+        wider = dst.width.data > src.width.data
+        return self._one((arith.ExtSIOp if wider else arith.TruncIOp)(x, dst))
+
+    # -------------------------------------------------------------- shapes
+
+    def broadcast_in_dim(self, x: SSAValue, dims_out: Sequence[int], dims: Sequence[int]) -> SSAValue:
+        if not is_tensor(x):
+            x = self.from_scalar(x)
+        if tuple(dims_out) == shape(x) and list(dims) == list(range(len(dims_out))):
+            return x
+        return self._one(hlo.BroadcastInDimOp(x, dims, tensor(elem(x), dims_out)))
+
+    def broadcast_to(self, x: SSAValue, target: Attribute) -> SSAValue:
+        """Broadcast a scalar-shaped (or equal-shaped) value to ``target``'s shape."""
+        out = shape(target)
+        if shape(x) == out and is_tensor(x) == isinstance(target, TensorType):
+            return x
+        assert shape(x) == (), f"broadcast_to expects a rank-0 value, got {shape(x)}"
+        return self.broadcast_in_dim(x, out, [])
+
+    def from_scalar(self, x: SSAValue) -> SSAValue:
+        """A builtin scalar (f32) as tensor<f32> (``tensor.from_elements`` without tensor)."""
+        raise TypeError(f"cannot mix scalar {x.type} into tensor code")
+
+    def reshape(self, x: SSAValue, dims: Sequence[int]) -> SSAValue:
+        if shape(x) == tuple(dims):
+            return x
+        return self._one(hlo.ReshapeOp(x, tensor(elem(x), dims)))
+
+    def transpose(self, x: SSAValue, perm: Sequence[int]) -> SSAValue:
+        if list(perm) == list(range(len(perm))):
+            return x
+        return self._one(hlo.TransposeOp(x, perm))
+
+    def slice(self, x: SSAValue, start: Sequence[int], limit: Sequence[int], strides: Sequence[int] | None = None) -> SSAValue:
+        strides = list(strides) if strides is not None else [1] * len(start)
+        if list(start) == [0] * len(start) and tuple(limit) == shape(x) and strides == [1] * len(start):
+            return x
+        return self._one(hlo.SliceOp(x, start, limit, strides))
+
+    def pad(self, x: SSAValue, value: SSAValue, low: Sequence[int], high: Sequence[int], interior: Sequence[int] | None = None) -> SSAValue:
+        interior = list(interior) if interior is not None else [0] * len(low)
+        if not any(low) and not any(high) and not any(interior):
+            return x
+        out = [lo + hi + d + max(0, d - 1) * it for d, lo, hi, it in zip(shape(x), low, high, interior)]
+        op = hlo.PadOp.create(
+            operands=[x, value],
+            result_types=[tensor(elem(x), out)],
+            properties={
+                "edge_padding_low": hlo.i64_array(low),
+                "edge_padding_high": hlo.i64_array(high),
+                "interior_padding": hlo.i64_array(interior),
+            },
+        )
+        return self._one(op)
+
+    def concatenate(self, xs: Sequence[SSAValue], dim: int) -> SSAValue:
+        if len(xs) == 1:
+            return xs[0]
+        out = list(shape(xs[0]))
+        out[dim] = sum(shape(x)[dim] for x in xs)
+        op = hlo.ConcatenateOp.create(
+            operands=list(xs), result_types=[tensor(elem(xs[0]), out)], properties={"dimension": IntegerAttr(dim, i64)}
+        )
+        return self._one(op)
+
+    def reverse(self, x: SSAValue, dims: Sequence[int]) -> SSAValue:
+        if not dims:
+            return x
+        op = hlo.ReverseOp.create(operands=[x], result_types=[x.type], properties={"dimensions": hlo.i64_array(dims)})
+        return self._one(op)
+
+    def iota(self, dims: Sequence[int], dim: int, element: Attribute) -> SSAValue:
+        op = hlo.IotaOp.create(result_types=[tensor(element, dims)], properties={"iota_dimension": IntegerAttr(dim, i64)})
+        return self._one(op)
+
+    def dynamic_slice(self, x: SSAValue, starts: Sequence[SSAValue], sizes: Sequence[int]) -> SSAValue:
+        op = hlo.DynamicSliceOp.create(
+            operands=[x, *starts], result_types=[tensor(elem(x), sizes)], properties={"slice_sizes": hlo.i64_array(sizes)}
+        )
+        return self._one(op)
+
+    def dynamic_update_slice(self, x: SSAValue, update: SSAValue, starts: Sequence[SSAValue]) -> SSAValue:
+        op = hlo.DynamicUpdateSliceOp.create(operands=[x, update, *starts], result_types=[x.type])
+        return self._one(op)
+
+    # -------------------------------------------------------------- reductions and contractions
+
+    def reduce(self, x: SSAValue, init: SSAValue, dims: Sequence[int], combiner: type) -> SSAValue:
+        """reduce(x) over ``dims`` with a scalar body applying ``combiner`` (an op class)."""
+        if not dims:
+            return x
+        from xdsl.ir import Block, Region
+
+        scalar = tensor(elem(x), [])
+        body = Block(arg_types=[scalar, scalar])
+        inner = combiner(body.args[0], body.args[1])
+        body.add_ops([inner, hlo.ReturnOp([inner.results[0]])])
+        out = [d for i, d in enumerate(shape(x)) if i not in dims]
+        op = hlo.ReduceOp.create(
+            operands=[x, init],
+            result_types=[tensor(elem(x), out)],
+            properties={"dimensions": hlo.i64_array(sorted(dims))},
+            regions=[Region(body)],
+        )
+        return self._one(op)
+
+    def reduce_sum(self, x: SSAValue, dims: Sequence[int]) -> SSAValue:
+        if not dims:
+            return x
+        return self.reduce(x, self.zeros(tensor(elem(x), [])), dims, hlo.AddOp)
+
+    def sum_to_shape(self, x: SSAValue, target: Sequence[int]) -> SSAValue:
+        """Sum a broadcast value back to ``target`` (numpy-style trailing alignment)."""
+        src = shape(x)
+        if src == tuple(target):
+            return x
+        lead = len(src) - len(target)
+        dims = list(range(lead)) + [lead + i for i, d in enumerate(target) if d == 1 and src[lead + i] != 1]
+        out = self.reduce_sum(x, dims)
+        return self.reshape(out, target)
+
+    def dot_general(
+        self,
+        lhs: SSAValue,
+        rhs: SSAValue,
+        lhs_batch: Sequence[int],
+        rhs_batch: Sequence[int],
+        lhs_contract: Sequence[int],
+        rhs_contract: Sequence[int],
+        result_element: Attribute | None = None,
+        precision: Attribute | None = None,
+    ) -> SSAValue:
+        ls, rs = shape(lhs), shape(rhs)
+        lfree = [d for d in range(len(ls)) if d not in lhs_batch and d not in lhs_contract]
+        rfree = [d for d in range(len(rs)) if d not in rhs_batch and d not in rhs_contract]
+        out = [ls[d] for d in lhs_batch] + [ls[d] for d in lfree] + [rs[d] for d in rfree]
+        props: dict[str, Attribute] = {
+            "dot_dimension_numbers": DotDimensionNumbersAttr.get(
+                lhs_batching_dimensions=list(lhs_batch),
+                rhs_batching_dimensions=list(rhs_batch),
+                lhs_contracting_dimensions=list(lhs_contract),
+                rhs_contracting_dimensions=list(rhs_contract),
+            )
+        }
+        if precision is not None:
+            props["precision_config"] = precision
+        op = hlo.DotGeneralOp.create(operands=[lhs, rhs], result_types=[tensor(result_element or elem(lhs), out)], properties=props)
+        return self._one(op)
+
+
+def constant_value(v: SSAValue) -> np.ndarray | None:
+    """The value of ``v`` when it is a constant (through broadcast_in_dim of a constant)."""
+    from .dense import dense_to_numpy
+
+    owner = v.owner
+    if isinstance(owner, hlo.ConstantOp):
+        return dense_to_numpy(owner.value)
+    if isinstance(owner, hlo.BroadcastInDimOp):
+        inner = constant_value(owner.operand)
+        if inner is not None and inner.size == 1:
+            return np.full(shape(owner.result), inner.reshape(()), dtype=inner.dtype)
+    if isinstance(owner, arith.ConstantOp):
+        val = owner.value
+        if isinstance(val, (IntegerAttr, FloatAttr)):
+            return np.asarray(val.value.data)
+        if isinstance(val, DenseIntOrFPElementsAttr):
+            return dense_to_numpy(val)
+    return None
+
+
+def is_zero(v: SSAValue) -> bool:
+    value = constant_value(v)
+    return value is not None and value.size > 0 and bool(np.all(value == 0))
