@@ -268,8 +268,10 @@ class ForwardSweep:
         raise missing_rule(op, "forward")
 
     def _clone_with(self, op: Operation, operands: list[SSAValue]) -> SSAValue:
-        mapper = ChainMap(dict(zip(op.operands, operands)), self.primals)
-        new = op.clone(value_mapper=mapper)  # type: ignore[arg-type]
+        """A copy of ``op`` with its operands replaced position by position (an operand
+        may appear twice, as in ``multiply(x, x)``)."""
+        new = op.clone(value_mapper=ChainMap({}, self.primals))  # type: ignore[arg-type]
+        new.operands = operands
         self.builder.insert(new)
         return new.results[0]
 
