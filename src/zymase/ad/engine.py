@@ -87,10 +87,8 @@ class DiffContext:
         key = ("fwd", name, tuple(arg_kinds), tuple(ret_kinds), width)
         if key in self.generated:
             return self.generated[key]
-        if width != 1:
-            raise DiffError(f"batched forward mode (width {width}) is handled by the enzyme pass, not here")
         primal = self.func(name)
-        new_name = self.unique_name(f"fwddiffe{name}")
+        new_name = self.unique_name(f"fwddiffe{name}" if width == 1 else f"fwddiffe{width}{name}")
         self.generated[key] = new_name
         ft = primal.function_type
         arg_types, ret_types = list(ft.inputs.data), list(ft.outputs.data)
@@ -98,17 +96,17 @@ class DiffContext:
         for t, k in zip(arg_types, arg_kinds):
             ins.append(t)
             if k in (DUP, DUPNONEED):
-                ins.append(t)
+                ins.append(batched_type(t, width))
         outs: list[Attribute] = []
         for t, k in zip(ret_types, ret_kinds):
             if k in (CONST, DUP):
                 outs.append(t)
             if k in (DUP, DUPNONEED):
-                outs.append(t)
+                outs.append(batched_type(t, width))
         fn, block = self.add_func(new_name, ins, outs)
         src = primal.body.blocks.first
         analysis = ActivityAnalysis(primal, [k in (DUP, DUPNONEED) for k in arg_kinds], [k in (DUP, DUPNONEED) for k in ret_kinds])
-        sweep = ForwardSweep(self, analysis, Builder(block))
+        sweep = ForwardSweep(self, analysis, Builder(block), width)
         it = iter(block.args)
         for arg, k in zip(src.args, arg_kinds):
             sweep.primals[arg] = next(it)
@@ -164,6 +162,15 @@ class DiffContext:
         return new_name
 
 
+def batched_type(t: Attribute, width: int) -> Attribute:
+    """The type of ``width`` tangents of a value of type ``t``: a leading dimension."""
+    if width == 1:
+        return t
+    if isinstance(t, TensorType):
+        return TensorType(t.get_element_type(), [width, *t.get_shape()])
+    return TensorType(t, [width])
+
+
 class SSAValueOfType:
     """A stand-in with a ``type`` for type predicates that take values."""
 
@@ -175,16 +182,19 @@ class SSAValueOfType:
 
 
 class ForwardSweep:
-    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder):
+    """With ``width`` N > 1, every tangent carries N directions in a leading dimension."""
+
+    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder, width: int = 1):
         self.ctx = ctx
         self.analysis = analysis
         self.builder = builder
+        self.width = width
         self.primals: dict[SSAValue, SSAValue] = {}
         self.tangents: dict[SSAValue, SSAValue] = {}
 
     def child(self, builder: Builder) -> ForwardSweep:
         """A sweep writing into a nested block, seeing this sweep's values."""
-        sub = ForwardSweep(self.ctx, self.analysis, builder)
+        sub = ForwardSweep(self.ctx, self.analysis, builder, self.width)
         sub.primals = ChainMap({}, self.primals)  # type: ignore[assignment]
         sub.tangents = ChainMap({}, self.tangents)  # type: ignore[assignment]
         return sub
@@ -197,7 +207,21 @@ class ForwardSweep:
 
     def tangent_or_zero(self, v: SSAValue) -> SSAValue:
         t = self.tangents.get(v)
-        return t if t is not None else self.builder.zeros(v.type)
+        return t if t is not None else self.builder.zeros(self.tangent_type(v.type))
+
+    def tangent_type(self, t: Attribute) -> Attribute:
+        return batched_type(t, self.width)
+
+    def expand(self, v: SSAValue) -> SSAValue:
+        """A primal-shaped value broadcast along the tangent directions."""
+        if self.width == 1:
+            return v
+        rank = len(shape(v))
+        return self.builder.broadcast_in_dim(v, [self.width, *shape(v)], list(range(1, rank + 1)))
+
+    def bdims(self, dims: Sequence[int]) -> list[int]:
+        """Dimension numbers of a primal op, shifted past the tangent dimension."""
+        return [d + 1 for d in dims] if self.width != 1 else list(dims)
 
     def set_tangent(self, v: SSAValue, t: SSAValue | None) -> None:
         if t is not None and is_differentiable_type(v):
@@ -234,7 +258,7 @@ class ForwardSweep:
                 t = self.tangent(x)
                 if t is None or p is None:
                     continue
-                term = self.builder.mul(self._broadcast_like(p, op.results[0]), self._broadcast_like(t, op.results[0]))
+                term = self.builder.mul(self.expand(self._broadcast_like(p, op.results[0])), self._broadcast_tangent(t, op.results[0]))
                 total = term if total is None else self.builder.add(total, term)
             self.set_tangent(op.results[0], total)
             return
@@ -243,6 +267,9 @@ class ForwardSweep:
             rule = LINEAR[cls]
             diff = rule.operands if rule.operands is not None else tuple(range(len(op.operands)))
             active = [i for i in diff if self.tangent(op.operands[i]) is not None]
+            if self.width != 1:
+                self.set_tangent(op.results[0], self._batched_linear(op, rule, diff, active))
+                return
             if rule.multilinear:
                 total = None
                 for i in active:
@@ -274,6 +301,39 @@ class ForwardSweep:
         new.operands = operands
         self.builder.insert(new)
         return new.results[0]
+
+    def _batched_linear(self, op: Operation, rule, diff: Sequence[int], active: Sequence[int]) -> SSAValue | None:
+        batch = registry.BATCHED.get(type(op))
+        if batch is None:
+            raise DiffError(
+                f"no batched (width {self.width}) forward rule for '{op.name}' at {describe_location(op)}; "
+                f"use width 1 (jvp) for this program"
+            )
+        if rule.multilinear:
+            total = None
+            for i in active:
+                operands = [self.primal(v) for v in op.operands]
+                operands[i] = self.tangent(op.operands[i])
+                flags = [k == i for k in range(len(operands))]
+                term = batch(self, op, operands, flags)
+                total = term if total is None else self.builder.add(total, term)
+            return total
+        operands = [self.primal(v) for v in op.operands]
+        flags = [False] * len(operands)
+        for i in diff:
+            if is_differentiable_type(op.operands[i]):
+                operands[i] = self.tangent_or_zero(op.operands[i])
+                flags[i] = True
+        return batch(self, op, operands, flags)
+
+    def _broadcast_tangent(self, t: SSAValue, like: SSAValue) -> SSAValue:
+        """A tangent of a rank-0 operand broadcast to the result's (batched) shape."""
+        want = self.tangent_type(like.type)
+        if shape(t) == shape(want):
+            return t
+        if self.width == 1:
+            return self.builder.broadcast_to(t, like.type)
+        return self.builder.broadcast_in_dim(t, shape(want), [0])
 
     def _broadcast_like(self, v: SSAValue, like: SSAValue) -> SSAValue:
         if shape(v) == shape(like) and isinstance(v.type, TensorType) == isinstance(like.type, TensorType):

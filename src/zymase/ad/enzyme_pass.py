@@ -21,13 +21,7 @@ def differentiate_module(module: ModuleOp) -> None:
     for op in ops:
         callee = op.fn.root_reference.data
         if isinstance(op, ForwardDiffOp):
-            width = op.width_value
-            if width != 1:
-                from .batching import forward_function_batched
-
-                name = forward_function_batched(ctx, callee, op.arg_kinds, op.ret_kinds, width)
-            else:
-                name = ctx.forward_function(callee, op.arg_kinds, op.ret_kinds)
+            name = ctx.forward_function(callee, op.arg_kinds, op.ret_kinds, op.width_value)
         else:
             name = ctx.reverse_function(callee, op.arg_kinds, op.ret_kinds)
         call = func.CallOp(name, list(op.inputs), [r.type for r in op.outputs])

@@ -61,6 +61,10 @@ ELEMENTWISE: dict[type[Operation], ElementwiseRule] = {}
 LINEAR: dict[type[Operation], LinearRule] = {}
 CUSTOM: dict[type[Operation], CustomRule] = {}
 INACTIVE: set[type[Operation]] = set()
+BATCHED: dict[type[Operation], Callable[..., SSAValue]] = {}
+"""Width-N forward rules of linear ops: ``rule(fwd, op, operands, batched)`` applies
+``op`` to operands of which those flagged in ``batched`` carry a leading direction
+dimension (``fwd.width``), returning the batched result."""
 
 
 def elementwise(*classes: type[Operation]) -> Callable[[Partials], Partials]:
@@ -103,6 +107,15 @@ def custom_augment(*classes: type[Operation]) -> Callable:
     def register(fn: Callable) -> Callable:
         for cls in classes:
             CUSTOM.setdefault(cls, CustomRule()).augment = fn
+        return fn
+
+    return register
+
+
+def batched(*classes: type[Operation]) -> Callable:
+    def register(fn: Callable) -> Callable:
+        for cls in classes:
+            BATCHED[cls] = fn
         return fn
 
     return register

@@ -208,7 +208,7 @@ def branch_forward(fwd: ForwardSweep, op) -> None:
         outs = terminator(region.block).operands
         block.add_op(hlo.ReturnOp([sub.primal(v) for v in outs] + [sub.tangent_or_zero(outs[i]) for i in act]))
         regions.append(Region(block))
-    types = [r.type for r in op.results] + [op.results[i].type for i in act]
+    types = [r.type for r in op.results] + [fwd.tangent_type(op.results[i].type) for i in act]
     selector = fwd.primal(op.operands[0])
     cls = type(op)
     new = fwd.builder.insert(cls.create(operands=[selector], result_types=types, regions=regions))
@@ -249,7 +249,7 @@ def call_forward(fwd: ForwardSweep, op: func.CallOp) -> None:
     callee = op.callee.root_reference.data
     arg_kinds = [DUP if fwd.tangent(v) is not None else CONST for v in op.operands]
     ret_kinds = [DUP if fwd.analysis.is_active(r) else CONST for r in op.results]
-    name = fwd.ctx.forward_function(callee, arg_kinds, ret_kinds)
+    name = fwd.ctx.forward_function(callee, arg_kinds, ret_kinds, fwd.width)
     args: list[SSAValue] = []
     for v, k in zip(op.operands, arg_kinds):
         args.append(fwd.primal(v))
@@ -259,7 +259,7 @@ def call_forward(fwd: ForwardSweep, op: func.CallOp) -> None:
     for r, k in zip(op.results, ret_kinds):
         types.append(r.type)
         if k == DUP:
-            types.append(r.type)
+            types.append(fwd.tangent_type(r.type))
     new = fwd.builder.insert(func.CallOp(name, args, types))
     it = iter(new.results)
     for r, k in zip(op.results, ret_kinds):
@@ -345,12 +345,13 @@ def reduce_forward(fwd: ForwardSweep, op: hlo.ReduceOp) -> None:
     kind = reduce_kind(op)
     new = fwd.clone(op)
     b = fwd.builder
-    dims = list(op.dimensions.get_values())
+    dims = fwd.bdims(op.dimensions.get_values())
     if kind == "sum":
         t_x, t_init = fwd.tangent(op.inputs[0]), fwd.tangent(op.init_values[0])
         total = b.reduce_sum(t_x, dims) if t_x is not None else None
         if t_init is not None:
-            t_i = b.broadcast_to(t_init, op.results[0].type)
+            want = fwd.tangent_type(op.results[0].type)
+            t_i = b.broadcast_in_dim(t_init, shape(want), [0] if fwd.width != 1 else [])
             total = t_i if total is None else b.add(total, t_i)
         fwd.set_tangent(op.results[0], total)
         return
@@ -363,8 +364,9 @@ def reduce_forward(fwd: ForwardSweep, op: hlo.ReduceOp) -> None:
         if t_x is None:
             continue
         mask, counts, _ = _chooser_mask(b, fwd.primal(x), new.results[k], op)
+        mask = fwd.expand(mask)
         picked = b.reduce_sum(b.select(mask, t_x, b.zeros_like(t_x)), dims)
-        fwd.set_tangent(r, b.div(picked, counts))
+        fwd.set_tangent(r, b.div(picked, fwd.expand(counts)))
 
 
 @custom_reverse(hlo.ReduceOp)

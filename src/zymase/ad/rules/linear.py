@@ -172,3 +172,138 @@ def _scalar(v):
     from ...ir.builder import tensor
 
     return tensor(elem(v), [])
+
+
+# ============================================================================ width-N forward
+#
+# Batched forward rules: operands flagged in ``batched`` carry a leading dimension of
+# fwd.width directions; the others are primal values shared by all directions.
+
+from xdsl.dialects.builtin import TensorType  # noqa: E402
+
+from ..registry import batched  # noqa: E402
+
+
+def _btype(fwd, t):
+    return fwd.tangent_type(t)
+
+
+def _same_op(fwd, op, operands, result_type):
+    new = type(op).create(operands=operands, result_types=[result_type], properties=dict(op.properties), attributes=dict(op.attributes))
+    return fwd.builder.insert(new).results[0]
+
+
+@batched(hlo.AddOp, hlo.SubtractOp, hlo.NegateOp, arith.AddfOp, arith.SubfOp, arith.NegfOp)
+def batched_elementwise_linear(fwd, op, operands, flags):
+    """all differentiable operands are batched: the same op on the batched shape"""
+    return _same_op(fwd, op, operands, _btype(fwd, op.results[0].type))
+
+
+@batched(hlo.MultiplyOp, arith.MulfOp)
+def batched_multiply(fwd, op, operands, flags):
+    """one factor batched: broadcast the other along the directions"""
+    xs = [v if f else fwd.expand(v) for v, f in zip(operands, flags)]
+    return fwd.builder.mul(xs[0], xs[1])
+
+
+@batched(hlo.ConvertOp, arith.ExtFOp, arith.TruncFOp)
+def batched_convert(fwd, op, operands, flags):
+    return fwd.builder.convert(operands[0], elem(op.results[0]))
+
+
+@batched(hlo.SelectOp, arith.SelectOp)
+def batched_select(fwd, op, operands, flags):
+    pred = operands[0]
+    if shape(pred) != ():
+        pred = fwd.expand(pred)
+    elif not isinstance(operands[1].type, TensorType) or shape(op.results[0]) == ():
+        pred = fwd.builder.broadcast_in_dim(pred, shape(operands[1]), []) if isinstance(pred.type, TensorType) else pred
+    return fwd.builder.select(pred, operands[1], operands[2])
+
+
+@batched(hlo.BroadcastInDimOp)
+def batched_broadcast_in_dim(fwd, op, operands, flags):
+    dims = [0] + fwd.bdims(op.broadcast_dimensions.get_values())
+    return fwd.builder.broadcast_in_dim(operands[0], [fwd.width, *shape(op.result)], dims)
+
+
+@batched(hlo.ReshapeOp)
+def batched_reshape(fwd, op, operands, flags):
+    return fwd.builder.reshape(operands[0], [fwd.width, *shape(op.result)])
+
+
+@batched(hlo.TransposeOp)
+def batched_transpose(fwd, op, operands, flags):
+    return fwd.builder.transpose(operands[0], [0] + fwd.bdims(op.permutation.get_values()))
+
+
+@batched(hlo.ReverseOp)
+def batched_reverse(fwd, op, operands, flags):
+    return fwd.builder.reverse(operands[0], fwd.bdims(op.dimensions.get_values()))
+
+
+@batched(hlo.SliceOp)
+def batched_slice(fwd, op, operands, flags):
+    start, limit, strides = (list(a.get_values()) for a in (op.start_indices, op.limit_indices, op.strides))
+    return fwd.builder.slice(operands[0], [0] + start, [fwd.width] + limit, [1] + strides)
+
+
+@batched(hlo.PadOp)
+def batched_pad(fwd, op, operands, flags):
+    """pad(t_x, 0) plus the padding value's tangent where the padding is"""
+    from ...ir.builder import is_zero
+
+    b = fwd.builder
+    lo, hi, it = (list(a.get_values()) for a in (op.edge_padding_low, op.edge_padding_high, op.interior_padding))
+    zero = b.zeros(_scalar(op.operands[1]))
+    out = b.pad(operands[0], zero, [0] + lo, [0] + hi, [0] + it)
+    t_v = operands[1]
+    if is_zero(t_v):
+        return out
+    one = b.ones_like(zero)
+    mask = b.pad(b.zeros(op.operands[0].type), one, lo, hi, it)
+    rank = len(shape(op.result))
+    t_v_b = b.broadcast_in_dim(t_v, [fwd.width, *shape(op.result)], [0])
+    return b.add(out, b.mul(fwd.expand(mask), t_v_b))
+
+
+@batched(hlo.ConcatenateOp)
+def batched_concatenate(fwd, op, operands, flags):
+    return fwd.builder.concatenate(operands, op.dimension.value.data + 1)
+
+
+@batched(hlo.DynamicSliceOp)
+def batched_dynamic_slice(fwd, op, operands, flags):
+    b = fwd.builder
+    idx = operands[1:]
+    zero = b.zeros(idx[0].type) if idx else None
+    return b.dynamic_slice(operands[0], [zero, *idx], [fwd.width, *op.slice_sizes.get_values()])
+
+
+@batched(hlo.DynamicUpdateSliceOp)
+def batched_dynamic_update_slice(fwd, op, operands, flags):
+    b = fwd.builder
+    idx = operands[2:]
+    zero = b.zeros(idx[0].type)
+    return b.dynamic_update_slice(operands[0], operands[1], [zero, *idx])
+
+
+@batched(hlo.DotGeneralOp)
+def batched_dot_general(fwd, op: hlo.DotGeneralOp, operands, flags):
+    """the direction dimension is a free dimension of the batched operand, moved first"""
+    b = fwd.builder
+    dn = op.dot_dimension_numbers
+    lb, rb = list(dn.lhs_batching_dimensions), list(dn.rhs_batching_dimensions)
+    lc, rc = list(dn.lhs_contracting_dimensions), list(dn.rhs_contracting_dimensions)
+    lhs, rhs = operands
+    nb = len(lb)
+    if flags[0]:
+        out = b.dot_general(lhs, rhs, fwd.bdims(lb), rb, fwd.bdims(lc), rc, elem(op.result), op.precision_config)
+        pos = nb  # first lhs free dimension
+    else:
+        out = b.dot_general(lhs, rhs, lb, fwd.bdims(rb), lc, fwd.bdims(rc), elem(op.result), op.precision_config)
+        lfree = len(shape(lhs)) - len(lb) - len(lc)
+        pos = nb + lfree
+    rank = len(shape(out))
+    perm = [pos] + [d for d in range(rank) if d != pos]
+    return b.transpose(out, perm)
