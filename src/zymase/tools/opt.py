@@ -13,6 +13,7 @@ mode, so ``f64`` and ``i64`` run in full width and ``index`` is int64.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
@@ -22,6 +23,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute
 from xdsl.utils.arg_spec import parse_pipeline
+from xdsl.utils.exceptions import ArgSpecParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from ..backend.std_ops import jax_dtype
@@ -62,7 +64,8 @@ class ZymaseOptMain(xDSLOptMain):
         # Leading newlines keep line numbers right for a chunk of --split-input-file.
         text = "\n" * start_offset + chunk.read().decode()
         module = parse_located(text, self.get_input_name())
-        verify_located(module)
+        if not self.args.disable_verify:
+            verify_located(module)
         return module
 
     def apply_passes(self, prog: ModuleOp) -> None:
@@ -123,19 +126,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if tool.args.frontend is None:
             tool.args.frontend = "mlir"  # any file name: MLIR text is all zymase-opt reads
         tool.args.print_op_generic = True  # generic form for now (zymase's ops print generically)
-        if tool.args.run is not None:
-            jax.config.update("jax_enable_x64", True)
-        tool.run()
+        with jax.enable_x64(True) if tool.args.run is not None else contextlib.nullcontext():
+            tool.run()
     except MlirError as e:
         print(str(e) if e.location else f"{PROG}: {e}", file=sys.stderr)
         return 1
-    except (SystemExit, KeyboardInterrupt):
-        raise
-    except BaseException as e:  # xDSL's pipeline-spec errors derive from BaseException
-        message = " ".join(str(e).split()) or type(e).__name__
+    except OSError as e:  # the input or output file
+        message = f"cannot open '{e.filename}': {e.strerror}" if e.filename else str(e)
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 1
+    except ArgSpecParseError as e:  # a malformed -p (derives from BaseException)
+        print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug in zymase or xDSL: still one line, but say so
+        print(f"{PROG}: internal error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,8 @@
+// RUN: zymase-opt --list-passes | FileCheck %s
+
+// One pass per line, sorted.
+
+// CHECK-DAG: {{^}}canonicalize{{$}}
+// CHECK-DAG: {{^}}cse{{$}}
+// CHECK-DAG: {{^}}dce{{$}}
+// CHECK-DAG: {{^}}licm{{$}}
