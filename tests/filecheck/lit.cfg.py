@@ -4,7 +4,7 @@ import sys
 import lit.formats
 
 config.name = "zymase"
-config.test_format = lit.formats.ShTest(True)
+config.test_format = lit.formats.ShTest(False)  # lit's internal shell (provides `not`)
 config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.excludes = ["lit.cfg.py", "Inputs"]
