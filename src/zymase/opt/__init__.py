@@ -1,0 +1,2 @@
+"""The tensor optimizer: rewrite-rule machinery (pattern.py), rule families (rules/) and
+passes."""
