@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Generic, TypeVar
 
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Data, SpacedOpaqueSyntaxAttribute
+from xdsl.ir import Attribute, Data, SpacedOpaqueSyntaxAttribute
 from xdsl.irdl import irdl_attr_definition
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
@@ -65,6 +65,17 @@ class FftType(StrEnum):
     IRFFT = "IRFFT"
 
 
+class RngDistribution(StrEnum):
+    UNIFORM = "UNIFORM"
+    NORMAL = "NORMAL"
+
+
+class ResultAccuracyMode(StrEnum):
+    DEFAULT = "DEFAULT"
+    HIGHEST = "HIGHEST"
+    TOLERANCE = "TOLERANCE"
+
+
 @irdl_attr_definition
 class ComparisonDirectionAttr(EnumAttribute[ComparisonDirection], SpacedOpaqueSyntaxAttribute):
     name = "stablehlo.comparison_direction"
@@ -93,6 +104,28 @@ class TransposeAttr(EnumAttribute[Transpose], SpacedOpaqueSyntaxAttribute):
 @irdl_attr_definition
 class FftTypeAttr(EnumAttribute[FftType], SpacedOpaqueSyntaxAttribute):
     name = "stablehlo.fft_type"
+
+
+@irdl_attr_definition
+class RngDistributionAttr(EnumAttribute[RngDistribution], SpacedOpaqueSyntaxAttribute):
+    name = "stablehlo.rng_distribution"
+
+
+@irdl_attr_definition
+class ResultAccuracyModeAttr(EnumAttribute[ResultAccuracyMode]):
+    """``#stablehlo.result_accuracy_mode<HIGHEST>`` (pretty syntax, not opaque)."""
+
+    name = "stablehlo.result_accuracy_mode"
+
+    def print_parameter(self, printer: Printer) -> None:
+        printer.print_string(f"<{self.data.value}>")
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> ResultAccuracyMode:
+        parser.parse_punctuation("<")
+        value = parser.parse_str_enum(ResultAccuracyMode)
+        parser.parse_punctuation(">")
+        return value
 
 
 # ------------------------------------------------------------ keyword structures
@@ -306,16 +339,219 @@ class ConvDimensionNumbersAttr(Data[ConvDimensionNumbers]):
         return cls(ConvDimensionNumbers(**norm))
 
 
+
+# ------------------------------------------------------------ mixed keyword structures
+
+
+def _parse_keyword_fields(parser: AttrParser, attr_name: str, field_parsers: dict[str, Any]) -> dict[str, Any]:
+    """Parse ``<key = value, ...>`` in any order, each value with its own parser."""
+    values: dict[str, Any] = {}
+    parser.parse_punctuation("<")
+    if parser.parse_optional_punctuation(">") is not None:
+        return values
+    while True:
+        key = parser.parse_identifier()
+        if key not in field_parsers:
+            parser.raise_error(f"unknown field '{key}' in #{attr_name}")
+        if key in values:
+            parser.raise_error(f"duplicate field '{key}' in #{attr_name}")
+        parser.parse_punctuation("=")
+        values[key] = field_parsers[key](parser)
+        if parser.parse_optional_punctuation(",") is None:
+            break
+    parser.parse_punctuation(">")
+    return values
+
+
+def _float_text(value: float) -> str:
+    """A float literal MLIR reads back exactly (MLIR float literals need a '.')."""
+    text = repr(float(value))
+    if "." not in text and ("e" in text or text.lstrip("-").isdigit()):
+        mantissa, _, exponent = text.partition("e")
+        text = mantissa + ".0" + ("e" + exponent if exponent else "")
+    return text
+
+
+@dataclass(frozen=True)
+class DotAlgorithm:
+    lhs_precision_type: Attribute
+    rhs_precision_type: Attribute
+    accumulation_type: Attribute
+    lhs_component_count: int
+    rhs_component_count: int
+    num_primitive_operations: int
+    allow_imprecise_accumulation: bool
+
+
+@irdl_attr_definition
+class DotAlgorithmAttr(Data[DotAlgorithm]):
+    """``#stablehlo.dot_algorithm<lhs_precision_type = tf32, ..., allow_imprecise_accumulation = false>``"""
+
+    name = "stablehlo.dot_algorithm"
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("__"):
+            raise AttributeError(item)
+        return getattr(self.data, item)
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> DotAlgorithm:
+        def type_(p: AttrParser) -> Attribute:
+            return p.parse_type()
+
+        def int_(p: AttrParser) -> int:
+            return p.parse_integer(allow_boolean=False)
+
+        def bool_(p: AttrParser) -> bool:
+            return p.parse_boolean()
+
+        kinds = {f.name: (type_ if f.type == "Attribute" else bool_ if f.type == "bool" else int_) for f in fields(DotAlgorithm)}
+        values = _parse_keyword_fields(parser, cls.name, kinds)
+        missing = [k for k in kinds if k not in values]
+        if missing:
+            parser.raise_error(f"#{cls.name} is missing {', '.join(missing)}")
+        return DotAlgorithm(**values)
+
+    def print_parameter(self, printer: Printer) -> None:
+        printer.print_string("<")
+        for i, f in enumerate(fields(self.data)):
+            if i:
+                printer.print_string(", ")
+            printer.print_string(f"{f.name} = ")
+            value = getattr(self.data, f.name)
+            if isinstance(value, bool):
+                printer.print_string("true" if value else "false")
+            elif isinstance(value, int):
+                printer.print_string(str(value))
+            else:
+                printer.print_attribute(value)
+        printer.print_string(">")
+
+
+@dataclass(frozen=True)
+class ResultAccuracy:
+    atol: float = 0.0
+    rtol: float = 0.0
+    ulps: int = 0
+    mode: ResultAccuracyModeAttr = ResultAccuracyModeAttr(ResultAccuracyMode.DEFAULT)
+
+
+@irdl_attr_definition
+class ResultAccuracyAttr(Data[ResultAccuracy]):
+    """``#stablehlo.result_accuracy<atol = 1.0e-03, rtol = 0.0, ulps = 2, mode = #stablehlo.result_accuracy_mode<TOLERANCE>>``
+
+    ``mode`` is required; ``atol``, ``rtol`` and ``ulps`` default to 0 and are printed
+    only when non-zero, as MLIR does.
+    """
+
+    name = "stablehlo.result_accuracy"
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("__"):
+            raise AttributeError(item)
+        return getattr(self.data, item)
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> ResultAccuracy:
+        def mode(p: AttrParser) -> ResultAccuracyModeAttr:
+            attr = p.parse_attribute()
+            if not isinstance(attr, ResultAccuracyModeAttr):
+                p.raise_error(f"expected a #stablehlo.result_accuracy_mode, got {attr}")
+            return attr
+
+        values = _parse_keyword_fields(
+            parser,
+            cls.name,
+            {"atol": lambda p: float(p.parse_number()), "rtol": lambda p: float(p.parse_number()), "ulps": lambda p: p.parse_integer(allow_boolean=False), "mode": mode},
+        )
+        if "mode" not in values:
+            parser.raise_error(f"#{cls.name} requires 'mode'")
+        return ResultAccuracy(**values)
+
+    def print_parameter(self, printer: Printer) -> None:
+        d = self.data
+        parts = []
+        if d.atol:
+            parts.append(f"atol = {_float_text(d.atol)}")
+        if d.rtol:
+            parts.append(f"rtol = {_float_text(d.rtol)}")
+        if d.ulps:
+            parts.append(f"ulps = {d.ulps}")
+        printer.print_string("<" + ", ".join(parts) + (", " if parts else "") + "mode = ")
+        printer.print_attribute(d.mode)
+        printer.print_string(">")
+
+
+@dataclass(frozen=True)
+class ChannelHandle:
+    handle: int = 0
+    type: int = 0
+
+
+@irdl_attr_definition
+class ChannelHandleAttr(_KeywordStructAttr[ChannelHandle]):
+    """``#stablehlo.channel_handle<handle = 1, type = 1>`` (collectives across devices)."""
+
+    name = "stablehlo.channel_handle"
+    struct = ChannelHandle
+
+
+# ------------------------------------------------------------ Shardy (sdy) attributes
+#
+# JAX annotates some ops with Shardy sharding attributes: ``sdy.sharding_rule =
+# #sdy.op_sharding_rule<...>`` on FFI custom calls (linear algebra), ``sdy.sharding =
+# #sdy.sharding_per_value<...>`` on host callbacks, ``#sdy.mesh<...>`` on ``sdy.mesh``.
+# zymase does not interpret sharding (XLA and JAX do that after emission), so these are
+# kept opaque: the text between the outer angle brackets is stored verbatim and printed
+# back unchanged, which keeps a module's round trip through jaxlib exact.
+
+
+class _OpaqueSdyAttr(Data[str]):
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> str:
+        if parser._current_token.text != "<":
+            return ""
+        return parser._parse_dialect_symbol_body()
+
+    def print_parameter(self, printer: Printer) -> None:
+        if self.data:
+            printer.print_string(f"<{self.data}>")
+
+
+def _opaque_sdy(mnemonic: str) -> type[_OpaqueSdyAttr]:
+    cls = type(
+        "Sdy" + "".join(p.capitalize() for p in mnemonic.split("_")) + "Attr",
+        (_OpaqueSdyAttr,),
+        {"name": f"sdy.{mnemonic}", "__module__": __name__, "__doc__": f"``#sdy.{mnemonic}<...>``, kept opaque."},
+    )
+    return irdl_attr_definition(cls)
+
+
+SdyMeshAttr = _opaque_sdy("mesh")
+SdyShardingAttr = _opaque_sdy("sharding")
+SdyShardingPerValueAttr = _opaque_sdy("sharding_per_value")
+SdyOpShardingRuleAttr = _opaque_sdy("op_sharding_rule")
+SdyManualAxesAttr = _opaque_sdy("manual_axes")
+SdyAxisRefListAttr = _opaque_sdy("axis_ref_list")
+
+SDY_ATTRIBUTES = [SdyMeshAttr, SdyShardingAttr, SdyShardingPerValueAttr, SdyOpShardingRuleAttr, SdyManualAxesAttr, SdyAxisRefListAttr]
+
+
 STABLEHLO_ATTRIBUTES = [
     ComparisonDirectionAttr,
     ComparisonTypeAttr,
     PrecisionAttr,
     RngAlgorithmAttr,
+    RngDistributionAttr,
     TransposeAttr,
     FftTypeAttr,
+    ResultAccuracyModeAttr,
+    ResultAccuracyAttr,
+    DotAlgorithmAttr,
     DotDimensionNumbersAttr,
     GatherDimensionNumbersAttr,
     ScatterDimensionNumbersAttr,
     OutputOperandAliasAttr,
     ConvDimensionNumbersAttr,
+    ChannelHandleAttr,
 ]

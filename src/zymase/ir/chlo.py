@@ -7,7 +7,7 @@ from xdsl.ir import Dialect
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
 from xdsl.traits import Pure
 
-from .stablehlo import BinaryElementwiseOp, UnaryElementwiseOp
+from .stablehlo import BinaryElementwiseOp, UnaryElementwiseOp, _fail, shape_of
 
 
 def _unary(mnemonic: str, doc: str) -> type[UnaryElementwiseOp]:
@@ -45,9 +45,13 @@ BesselI1eOp = _unary("bessel_i1e", "exponentially scaled modified Bessel functio
 IsInfOp = _unary("is_inf", "x is +-inf")
 IsNegInfOp = _unary("is_neg_inf", "x is -inf")
 IsPosInfOp = _unary("is_pos_inf", "x is +inf")
+SquareOp = _unary("square", "x * x (jnp.square, x ** 2)")
+ConjOp = _unary("conj", "complex conjugate")
+TanOp = _unary("tan", "tan(x)")
 NextAfterOp = _binary("next_after", "next representable value after x toward y")
 PolygammaOp = _binary("polygamma", "polygamma(n, x)")
 ZetaOp = _binary("zeta", "Hurwitz zeta(x, q)")
+MulhiOp = _binary("mulhi", "high half of the double-width integer product x * y")
 
 
 @irdl_op_definition
@@ -58,6 +62,17 @@ class TopKOp(IRDLOperation):
     values = result_def(TensorType)
     indices = result_def(TensorType)
     traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        src, k = shape_of(self.operand), self.k.value.data
+        if not src:
+            _fail(self, f"requires an operand of rank >= 1")
+        if not 0 <= k <= src[-1]:
+            _fail(self, f"k = {k} is out of range for a last dimension of size {src[-1]}")
+        expect = (*src[:-1], k)
+        for label, r in (("values", self.values), ("indices", self.indices)):
+            if shape_of(r) != expect:
+                _fail(self, f"{label} has shape {shape_of(r)}, expected {expect}")
 
 
 CHLO_OPS = [

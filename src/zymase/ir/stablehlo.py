@@ -1,8 +1,15 @@
 """The StableHLO dialect on xDSL: the ops JAX emits for ordinary programs.
 
 Field names follow the StableHLO specification (``operand``, ``lhs``/``rhs``,
-``broadcast_dimensions``, ...). Result types are checked where that is cheap:
-elementwise shapes, broadcast_in_dim, reshape, transpose, slice, dot_general.
+``broadcast_dimensions``, ...). Result types are checked where that is cheap (O(rank)):
+elementwise shapes, compare, select, clamp, constant, iota, broadcast_in_dim, reshape,
+transpose, slice, dynamic_slice, dynamic_update_slice, concatenate, pad, reverse,
+dot_general, reduce, sort, while. A verifier error names the op and, when known, its
+source location: ``'stablehlo.pad' op at f.py:3:9: ...``.
+
+Besides StableHLO, the dialect object registers the one Shardy op JAX puts in ordinary
+single-device programs (``sdy.mesh``, from host callbacks and ``jax.debug.print``) and
+Shardy's attributes, all kept opaque (see ``attributes.py``).
 """
 
 from __future__ import annotations
@@ -14,19 +21,25 @@ from typing import ClassVar
 from xdsl.dialects.builtin import (
     ArrayAttr,
     BoolAttr,
+    ComplexType,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
+    DictionaryAttr,
+    FileLineColLoc,
+    FlatSymbolRefAttr,
     IntegerAttr,
     IntegerType,
     StringAttr,
     TensorType,
+    UnitAttr,
     i1,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, Region, SSAValue
+from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
     SameVariadicOperandSize,
+    irdl_attr_definition,
     irdl_op_definition,
     operand_def,
     opt_prop_def,
@@ -38,18 +51,25 @@ from xdsl.irdl import (
     var_region_def,
     var_result_def,
 )
-from xdsl.traits import Commutative, IsTerminator, Pure, RecursiveMemoryEffect
+from xdsl.traits import Commutative, IsTerminator, Pure, RecursiveMemoryEffect, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
 
 from .attributes import (
+    SDY_ATTRIBUTES,
     STABLEHLO_ATTRIBUTES,
+    ChannelHandleAttr,
     ComparisonDirectionAttr,
     ComparisonTypeAttr,
     ConvDimensionNumbersAttr,
+    DotAlgorithmAttr,
     DotDimensionNumbersAttr,
+    FftTypeAttr,
     GatherDimensionNumbersAttr,
+    ResultAccuracyAttr,
     RngAlgorithmAttr,
+    RngDistributionAttr,
     ScatterDimensionNumbersAttr,
+    SdyMeshAttr,
     TransposeAttr,
 )
 
@@ -65,7 +85,16 @@ def shape_of(value: SSAValue | Attribute) -> tuple[int, ...]:
 
 
 def _fail(op: IRDLOperation, message: str) -> None:
-    raise VerifyException(f"'{op.name}' op {message}")
+    loc = op.location
+    where = f" at {loc.filename.data}:{loc.line.data}:{loc.column.data}" if isinstance(loc, FileLineColLoc) else ""
+    raise VerifyException(f"'{op.name}' op{where}: {message}")
+
+
+@irdl_attr_definition
+class TokenType(ParametrizedAttribute, TypeAttribute):
+    """``!stablehlo.token``: orders side effects (collectives, callbacks, infeed)."""
+
+    name = "stablehlo.token"
 
 
 # ----------------------------------------------------------------- elementwise
@@ -89,6 +118,13 @@ class UnaryElementwiseOp(ElementwiseOp):
         super().__init__(operands=[operand], result_types=[result_type or SSAValue.get(operand).type])
 
 
+class TranscendentalUnaryOp(UnaryElementwiseOp):
+    """Unary ops whose accuracy may be requested (``result_accuracy``, e.g. from
+    ``lax.exp(x, accuracy=...)``)."""
+
+    result_accuracy = opt_prop_def(ResultAccuracyAttr)
+
+
 class BinaryElementwiseOp(ElementwiseOp):
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
@@ -103,10 +139,10 @@ class CommutativeBinaryOp(BinaryElementwiseOp):
     traits = traits_def(Pure(), Commutative())
 
 
-def _unary(mnemonic: str, doc: str) -> type[UnaryElementwiseOp]:
+def _unary(mnemonic: str, doc: str, transcendental: bool = False) -> type[UnaryElementwiseOp]:
     cls = type(
         "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
-        (UnaryElementwiseOp,),
+        (TranscendentalUnaryOp if transcendental else UnaryElementwiseOp,),
         {"name": f"stablehlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
     )
     return irdl_op_definition(cls)
@@ -129,18 +165,18 @@ FloorOp = _unary("floor", "floor(x)")
 CeilOp = _unary("ceil", "ceil(x)")
 RoundNearestEvenOp = _unary("round_nearest_even", "round half to even")
 RoundNearestAfzOp = _unary("round_nearest_afz", "round half away from zero")
-ExponentialOp = _unary("exponential", "exp(x)")
-ExponentialMinusOneOp = _unary("exponential_minus_one", "exp(x) - 1")
-LogOp = _unary("log", "log(x)")
-LogPlusOneOp = _unary("log_plus_one", "log(1 + x)")
-LogisticOp = _unary("logistic", "1 / (1 + exp(-x))")
-SqrtOp = _unary("sqrt", "sqrt(x)")
-RsqrtOp = _unary("rsqrt", "1 / sqrt(x)")
-CbrtOp = _unary("cbrt", "cube root")
-SineOp = _unary("sine", "sin(x)")
-CosineOp = _unary("cosine", "cos(x)")
-TanOp = _unary("tan", "tan(x)")
-TanhOp = _unary("tanh", "tanh(x)")
+ExponentialOp = _unary("exponential", "exp(x)", transcendental=True)
+ExponentialMinusOneOp = _unary("exponential_minus_one", "exp(x) - 1", transcendental=True)
+LogOp = _unary("log", "log(x)", transcendental=True)
+LogPlusOneOp = _unary("log_plus_one", "log(1 + x)", transcendental=True)
+LogisticOp = _unary("logistic", "1 / (1 + exp(-x))", transcendental=True)
+SqrtOp = _unary("sqrt", "sqrt(x)", transcendental=True)
+RsqrtOp = _unary("rsqrt", "1 / sqrt(x)", transcendental=True)
+CbrtOp = _unary("cbrt", "cube root", transcendental=True)
+SineOp = _unary("sine", "sin(x)", transcendental=True)
+CosineOp = _unary("cosine", "cos(x)", transcendental=True)
+TanOp = _unary("tan", "tan(x)", transcendental=True)
+TanhOp = _unary("tanh", "tanh(x)", transcendental=True)
 NotOp = _unary("not", "bitwise / logical not")
 PopcntOp = _unary("popcnt", "population count")
 CountLeadingZerosOp = _unary("count_leading_zeros", "leading zero bits")
@@ -148,7 +184,6 @@ IsFiniteOp = _unary("is_finite", "x is neither inf nor nan (i1 result)")
 RealOp = _unary("real", "real part")
 ImagOp = _unary("imag", "imaginary part")
 ConvertOp = _unary("convert", "element type conversion")
-BitcastConvertOp = _unary("bitcast_convert", "reinterpret bits")
 
 AddOp = _binary("add", "x + y", commutative=True)
 SubtractOp = _binary("subtract", "x - y")
@@ -167,8 +202,45 @@ ShiftRightArithmeticOp = _binary("shift_right_arithmetic", "x >> y (arithmetic)"
 ShiftRightLogicalOp = _binary("shift_right_logical", "x >> y (logical)")
 ComplexOp = _binary("complex", "x + i*y")
 
-# BitcastConvert may change element width (and then rank): it is elementwise only in name.
-BitcastConvertOp.verify_ = lambda self: None  # type: ignore[method-assign]
+
+
+def _bitwidth(t: Attribute) -> int | None:
+    if isinstance(t, ComplexType):
+        inner = _bitwidth(t.element_type)
+        return None if inner is None else 2 * inner
+    width = getattr(t, "bitwidth", None)
+    return width if isinstance(width, int) else None
+
+
+@irdl_op_definition
+class BitcastConvertOp(IRDLOperation):
+    """Reinterpret bits. Changing the element width adds (narrower result) or removes
+    (wider result) a trailing dimension of size ratio, so it is elementwise only in name."""
+
+    name = "stablehlo.bitcast_convert"
+    operand = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+
+    def __init__(self, operand: SSAValue, result_type: Attribute):
+        super().__init__(operands=[operand], result_types=[result_type])
+
+    def verify_(self) -> None:
+        src, dst = shape_of(self.operand), shape_of(self.result)
+        w_src = _bitwidth(self.operand.type.get_element_type())
+        w_dst = _bitwidth(self.result.type.get_element_type())
+        if w_src is None or w_dst is None:
+            return
+        if w_src == w_dst:
+            expect = src
+        elif w_src > w_dst and w_src % w_dst == 0:
+            expect = (*src, w_src // w_dst)
+        elif w_dst > w_src and w_dst % w_src == 0 and src and src[-1] == w_dst // w_src:
+            expect = src[:-1]
+        else:
+            _fail(self, f"cannot reinterpret {w_src}-bit elements of shape {src} as {w_dst}-bit elements")
+        if dst != expect:
+            _fail(self, f"result shape {dst} does not match the expected shape {expect}")
 
 
 @irdl_op_definition
@@ -180,6 +252,11 @@ class CompareOp(ElementwiseOp):
     comparison_direction = prop_def(ComparisonDirectionAttr)
     compare_type = opt_prop_def(ComparisonTypeAttr)
     traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.result.type.get_element_type() != i1:
+            _fail(self, f"requires a result of i1 elements, got {self.result.type}")
 
 
 @irdl_op_definition
@@ -210,6 +287,14 @@ class ClampOp(IRDLOperation):
     result = result_def(TensorType)
     traits = traits_def(Pure())
 
+    def verify_(self) -> None:
+        shape = shape_of(self.operand)
+        if shape_of(self.result) != shape:
+            _fail(self, f"result shape {shape_of(self.result)} differs from the operand shape {shape}")
+        for bound, label in ((self.min, "min"), (self.max, "max")):
+            if shape_of(bound) not in ((), shape):
+                _fail(self, f"requires {label} to be a scalar or to have the operand shape {shape}, got {shape_of(bound)}")
+
 
 # ----------------------------------------------------------------- constants
 
@@ -224,6 +309,10 @@ class ConstantOp(IRDLOperation):
     def __init__(self, value: DenseIntOrFPElementsAttr):
         super().__init__(properties={"value": value}, result_types=[value.type])
 
+    def verify_(self) -> None:
+        if self.value.type != self.output.type:
+            _fail(self, f"result type {self.output.type} differs from the value type {self.value.type}")
+
 
 @irdl_op_definition
 class IotaOp(IRDLOperation):
@@ -231,6 +320,11 @@ class IotaOp(IRDLOperation):
     iota_dimension = prop_def(IntegerAttr)
     output = result_def(TensorType)
     traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        rank = len(shape_of(self.output))
+        if not 0 <= self.iota_dimension.value.data < rank:
+            _fail(self, f"iota_dimension {self.iota_dimension.value.data} is out of range for result rank {rank}")
 
 
 # ----------------------------------------------------------------- shape ops
@@ -342,6 +436,16 @@ class DynamicSliceOp(IRDLOperation):
     result = result_def(TensorType)
     traits = traits_def(Pure())
 
+    def verify_(self) -> None:
+        src, sizes = shape_of(self.operand), tuple(self.slice_sizes.get_values())
+        if len(self.start_indices) != len(src) or len(sizes) != len(src):
+            _fail(self, f"requires one start index and one slice size per operand dimension (rank {len(src)}), got {len(self.start_indices)} and {len(sizes)}")
+        for d, (n, size) in enumerate(zip(src, sizes)):
+            if not 0 <= size <= n:
+                _fail(self, f"slice size {size} of dimension {d} is out of range [0, {n}]")
+        if sizes != shape_of(self.result):
+            _fail(self, f"result shape {shape_of(self.result)} differs from slice_sizes {sizes}")
+
 
 @irdl_op_definition
 class DynamicUpdateSliceOp(IRDLOperation):
@@ -352,6 +456,16 @@ class DynamicUpdateSliceOp(IRDLOperation):
     result = result_def(TensorType)
     traits = traits_def(Pure())
 
+    def verify_(self) -> None:
+        src, upd = shape_of(self.operand), shape_of(self.update)
+        if shape_of(self.result) != src:
+            _fail(self, f"result shape {shape_of(self.result)} differs from the operand shape {src}")
+        if len(upd) != len(src) or len(self.start_indices) != len(src):
+            _fail(self, f"requires an update of rank {len(src)} and {len(src)} start indices, got rank {len(upd)} and {len(self.start_indices)}")
+        for d, (u, n) in enumerate(zip(upd, src)):
+            if u > n:
+                _fail(self, f"update dimension {d} of size {u} exceeds the operand size {n}")
+
 
 @irdl_op_definition
 class ConcatenateOp(IRDLOperation):
@@ -360,6 +474,21 @@ class ConcatenateOp(IRDLOperation):
     dimension = prop_def(IntegerAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        dim, dst = self.dimension.value.data, shape_of(self.result)
+        if not self.inputs:
+            _fail(self, "requires at least one input")
+        if not 0 <= dim < len(dst):
+            _fail(self, f"dimension {dim} is out of range for result rank {len(dst)}")
+        total = 0
+        for i, v in enumerate(self.inputs):
+            shape = shape_of(v)
+            if len(shape) != len(dst) or shape[:dim] != dst[:dim] or shape[dim + 1 :] != dst[dim + 1 :]:
+                _fail(self, f"input {i} of shape {shape} does not match the result shape {dst} outside dimension {dim}")
+            total += shape[dim]
+        if total != dst[dim]:
+            _fail(self, f"result dimension {dim} has size {dst[dim]}, but the inputs add up to {total}")
 
 
 @irdl_op_definition
@@ -373,6 +502,21 @@ class PadOp(IRDLOperation):
     result = result_def(TensorType)
     traits = traits_def(Pure())
 
+    def verify_(self) -> None:
+        src, dst = shape_of(self.operand), shape_of(self.result)
+        lows, highs, interiors = (a.get_values() for a in (self.edge_padding_low, self.edge_padding_high, self.interior_padding))
+        if shape_of(self.padding_value) != ():
+            _fail(self, f"requires a scalar padding_value, got shape {shape_of(self.padding_value)}")
+        if not len(lows) == len(highs) == len(interiors) == len(src):
+            _fail(self, f"edge_padding_low, edge_padding_high and interior_padding must have {len(src)} entries (the operand rank)")
+        expect = []
+        for d, (n, lo, hi, mid) in enumerate(zip(src, lows, highs, interiors)):
+            if mid < 0:
+                _fail(self, f"interior padding {mid} of dimension {d} is negative")
+            expect.append(lo + hi + n + max(n - 1, 0) * mid)
+        if tuple(expect) != dst:
+            _fail(self, f"result shape {dst} does not match the padded shape {tuple(expect)}")
+
 
 @irdl_op_definition
 class ReverseOp(IRDLOperation):
@@ -381,6 +525,13 @@ class ReverseOp(IRDLOperation):
     dimensions = prop_def(DenseArrayBase)
     result = result_def(TensorType)
     traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        src, dims = shape_of(self.operand), self.dimensions.get_values()
+        if shape_of(self.result) != src:
+            _fail(self, f"result shape {shape_of(self.result)} differs from the operand shape {src}")
+        if len(set(dims)) != len(dims) or any(not 0 <= d < len(src) for d in dims):
+            _fail(self, f"dimensions {list(dims)} must be distinct and in range for rank {len(src)}")
 
 
 # ----------------------------------------------------------------- contractions
@@ -393,7 +544,7 @@ class DotGeneralOp(IRDLOperation):
     rhs = operand_def(TensorType)
     dot_dimension_numbers = prop_def(DotDimensionNumbersAttr)
     precision_config = opt_prop_def(ArrayAttr)
-    algorithm = opt_prop_def(Attribute)
+    algorithm = opt_prop_def(DotAlgorithmAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
 
@@ -457,6 +608,20 @@ class ReduceOp(IRDLOperation):
     results_ = var_result_def(TensorType)
     irdl_options = (SameVariadicOperandSize(),)
     traits = traits_def(RecursiveMemoryEffect())
+
+    def verify_(self) -> None:
+        dims = self.dimensions.get_values()
+        if len(self.results_) != len(self.inputs):
+            _fail(self, f"requires one result per input, got {len(self.results_)} results for {len(self.inputs)} inputs")
+        for i, (x, init, r) in enumerate(zip(self.inputs, self.init_values, self.results_)):
+            src = shape_of(x)
+            if len(set(dims)) != len(dims) or any(not 0 <= d < len(src) for d in dims):
+                _fail(self, f"dimensions {list(dims)} must be distinct and in range for input rank {len(src)}")
+            if shape_of(init) != ():
+                _fail(self, f"init value {i} must be a scalar, got shape {shape_of(init)}")
+            expect = tuple(n for d, n in enumerate(src) if d not in dims)
+            if shape_of(r) != expect:
+                _fail(self, f"result {i} has shape {shape_of(r)}, expected {expect} (input {src} reduced over {list(dims)})")
 
 
 @irdl_op_definition
@@ -526,6 +691,18 @@ class SortOp(IRDLOperation):
     comparator = region_def()
     results_ = var_result_def(TensorType)
     traits = traits_def(RecursiveMemoryEffect())
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            _fail(self, "requires at least one input")
+        shape = shape_of(self.inputs[0])
+        if [r.type for r in self.results_] != [v.type for v in self.inputs]:
+            _fail(self, "requires the result types to match the input types")
+        if any(shape_of(v) != shape for v in self.inputs):
+            _fail(self, "requires all inputs to have the same shape")
+        dim = self.dimension.value.data if self.dimension is not None else -1
+        if not -len(shape) <= dim < max(len(shape), 1):
+            _fail(self, f"dimension {dim} is out of range for rank {len(shape)}")
 
 
 @irdl_op_definition
@@ -650,6 +827,158 @@ class CustomCallOp(IRDLOperation):
     results_ = var_result_def()
 
 
+
+@irdl_op_definition
+class FftOp(IRDLOperation):
+    name = "stablehlo.fft"
+    operand = operand_def(TensorType)
+    fft_type = prop_def(FftTypeAttr)
+    fft_length = prop_def(DenseArrayBase)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+
+
+@irdl_op_definition
+class RngOp(IRDLOperation):
+    """Random numbers from a distribution with parameters ``a``, ``b`` (``lax.rng_uniform``)."""
+
+    name = "stablehlo.rng"
+    a = operand_def(TensorType)
+    b = operand_def(TensorType)
+    shape = operand_def(TensorType)
+    rng_distribution = prop_def(RngDistributionAttr)
+    result = result_def(TensorType)
+
+
+@irdl_op_definition
+class CompositeOp(IRDLOperation):
+    """A named op with attributes whose meaning is the function ``decomposition``
+    (``lax.composite``)."""
+
+    name = "stablehlo.composite"
+    inputs = var_operand_def()
+    name_ = prop_def(StringAttr, prop_name="name")
+    composite_attributes = opt_prop_def(DictionaryAttr)
+    decomposition = prop_def(FlatSymbolRefAttr)
+    version = opt_prop_def(IntegerAttr)
+    results_ = var_result_def()
+
+
+@irdl_op_definition
+class GetDimensionSizeOp(IRDLOperation):
+    name = "stablehlo.get_dimension_size"
+    operand = operand_def(TensorType)
+    dimension = prop_def(IntegerAttr)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+
+
+# ----------------------------------------------------------------- collectives and tokens
+
+
+@irdl_op_definition
+class ReplicaIdOp(IRDLOperation):
+    name = "stablehlo.replica_id"
+    result = result_def(TensorType)
+
+
+@irdl_op_definition
+class PartitionIdOp(IRDLOperation):
+    name = "stablehlo.partition_id"
+    result = result_def(TensorType)
+
+
+@irdl_op_definition
+class AllReduceOp(IRDLOperation):
+    name = "stablehlo.all_reduce"
+    operands_ = var_operand_def(TensorType)
+    replica_groups = prop_def(DenseIntOrFPElementsAttr)
+    channel_handle = opt_prop_def(ChannelHandleAttr)
+    use_global_device_ids = opt_prop_def(UnitAttr)
+    computation = region_def()
+    results_ = var_result_def(TensorType)
+
+
+@irdl_op_definition
+class AllGatherOp(IRDLOperation):
+    name = "stablehlo.all_gather"
+    operands_ = var_operand_def(TensorType)
+    all_gather_dim = prop_def(IntegerAttr)
+    replica_groups = prop_def(DenseIntOrFPElementsAttr)
+    channel_handle = opt_prop_def(ChannelHandleAttr)
+    use_global_device_ids = opt_prop_def(UnitAttr)
+    results_ = var_result_def(TensorType)
+
+
+@irdl_op_definition
+class ReduceScatterOp(IRDLOperation):
+    name = "stablehlo.reduce_scatter"
+    operand = operand_def(TensorType)
+    scatter_dimension = prop_def(IntegerAttr)
+    replica_groups = prop_def(DenseIntOrFPElementsAttr)
+    channel_handle = opt_prop_def(ChannelHandleAttr)
+    use_global_device_ids = opt_prop_def(UnitAttr)
+    computation = region_def()
+    result = result_def(TensorType)
+
+
+@irdl_op_definition
+class AllToAllOp(IRDLOperation):
+    name = "stablehlo.all_to_all"
+    operands_ = var_operand_def(TensorType)
+    split_dimension = prop_def(IntegerAttr)
+    concat_dimension = prop_def(IntegerAttr)
+    split_count = prop_def(IntegerAttr)
+    replica_groups = prop_def(DenseIntOrFPElementsAttr)
+    channel_handle = opt_prop_def(ChannelHandleAttr)
+    results_ = var_result_def(TensorType)
+
+
+@irdl_op_definition
+class CollectivePermuteOp(IRDLOperation):
+    name = "stablehlo.collective_permute"
+    operand = operand_def(TensorType)
+    source_target_pairs = prop_def(DenseIntOrFPElementsAttr)
+    channel_handle = opt_prop_def(ChannelHandleAttr)
+    result = result_def(TensorType)
+
+
+@irdl_op_definition
+class CollectiveBroadcastOp(IRDLOperation):
+    name = "stablehlo.collective_broadcast"
+    operand = operand_def(TensorType)
+    replica_groups = prop_def(DenseIntOrFPElementsAttr)
+    channel_handle = opt_prop_def(ChannelHandleAttr)
+    result = result_def(TensorType)
+
+
+@irdl_op_definition
+class CreateTokenOp(IRDLOperation):
+    name = "stablehlo.create_token"
+    result = result_def(TokenType)
+
+
+@irdl_op_definition
+class AfterAllOp(IRDLOperation):
+    name = "stablehlo.after_all"
+    inputs = var_operand_def(TokenType)
+    result = result_def(TokenType)
+
+
+# ----------------------------------------------------------------- Shardy
+
+
+@irdl_op_definition
+class SdyMeshOp(IRDLOperation):
+    """``sdy.mesh @name = <...>``: a device mesh JAX declares for sharded host callbacks.
+    zymase does not interpret sharding; the op and its mesh are carried through opaquely."""
+
+    name = "sdy.mesh"
+    sym_name = prop_def(StringAttr)
+    mesh = prop_def(SdyMeshAttr)
+    traits = traits_def(SymbolOpInterface())
+
+
 STABLEHLO_OPS: list[type[IRDLOperation]] = [
     v
     for v in list(globals().values())
@@ -657,6 +986,10 @@ STABLEHLO_OPS: list[type[IRDLOperation]] = [
     and v.name.startswith("stablehlo.")
 ]
 
-StableHLO = Dialect("stablehlo", STABLEHLO_OPS, STABLEHLO_ATTRIBUTES)
+SDY_OPS: list[type[IRDLOperation]] = [SdyMeshOp]
 
-__all__ = [op.__name__ for op in STABLEHLO_OPS] + ["StableHLO", "i64_array", "shape_of", "i1", "IntegerType"]
+# The Shardy op and attributes ride along in this dialect object so that make_context()
+# knows them; they keep their own "sdy." names.
+StableHLO = Dialect("stablehlo", [*STABLEHLO_OPS, *SDY_OPS], [*STABLEHLO_ATTRIBUTES, TokenType, *SDY_ATTRIBUTES])
+
+__all__ = [op.__name__ for op in STABLEHLO_OPS] + ["SdyMeshOp", "TokenType", "StableHLO", "i64_array", "shape_of", "i1", "IntegerType"]
