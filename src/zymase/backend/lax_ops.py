@@ -16,7 +16,7 @@ from ..ir import chlo
 from ..ir import stablehlo as hlo
 from ..ir.attributes import ComparisonDirection, ComparisonType, Precision, Transpose
 from ..ir.dense import dense_to_numpy, element_dtype
-from .emitter import FunctionBuilder, OpFn, emit_error, emits
+from .emitter import EMITTERS, FunctionBuilder, OpFn, emit_error, emits
 
 
 def ints(attr: DenseArrayBase | None) -> tuple[int, ...] | None:
@@ -82,6 +82,9 @@ _UNARY: dict[type[Operation], Any] = {
     chlo.IsInfOp: lambda x: jnp.isinf(x),
     chlo.IsNegInfOp: lambda x: jnp.isneginf(x),
     chlo.IsPosInfOp: lambda x: jnp.isposinf(x),
+    chlo.SquareOp: lax.square,
+    chlo.ConjOp: lax.conj,
+    chlo.TanOp: lax.tan,
 }
 
 _BINARY: dict[type[Operation], Any] = {
@@ -104,6 +107,7 @@ _BINARY: dict[type[Operation], Any] = {
     chlo.NextAfterOp: lax.nextafter,
     chlo.PolygammaOp: lax.polygamma,
     chlo.ZetaOp: lax.zeta,
+    chlo.MulhiOp: lax.mulhi,
 }
 
 
@@ -302,6 +306,69 @@ def _scalar_body(b: FunctionBuilder, op: Operation, region) -> Any:
     return b.region(region)
 
 
+def _identity(kind: Any, dt: np.dtype) -> np.ndarray | None:
+    """The identity lax uses for its differentiable monoid reductions (reduce_sum,
+    reduce_max, ...), or None."""
+    dt = np.dtype(dt)
+    floating = np.issubdtype(dt, np.inexact) or dt.kind == "V" or dt.name in ("bfloat16",)
+    if kind is hlo.AddOp or kind is hlo.OrOp or kind is hlo.XorOp:
+        return np.zeros((), dt)
+    if kind is hlo.MultiplyOp:
+        return np.ones((), dt)
+    if kind is hlo.AndOp:
+        if dt == np.bool_:
+            return np.array(True)
+        return np.array(-1, dt) if dt.kind == "i" else np.array(np.iinfo(dt).max, dt) if dt.kind == "u" else None
+    if kind is hlo.MaximumOp or kind is hlo.MinimumOp:
+        big = kind is hlo.MinimumOp
+        if dt == np.bool_:
+            return np.array(big)
+        if dt.kind in "iu":
+            return np.array(np.iinfo(dt).max if big else np.iinfo(dt).min, dt)
+        if floating:
+            return np.array(np.inf if big else -np.inf, dt)
+    return None
+
+
+_MONOID = {
+    hlo.AddOp: lax.add,
+    hlo.MultiplyOp: lax.mul,
+    hlo.MaximumOp: lax.max,
+    hlo.MinimumOp: lax.min,
+    hlo.AndOp: lax.bitwise_and,
+    hlo.OrOp: lax.bitwise_or,
+    hlo.XorOp: lax.bitwise_xor,
+}
+
+
+def _static_scalar(v: SSAValue) -> np.ndarray | None:
+    """The value of a scalar known when the function is built: a constant, possibly
+    through scalar-to-scalar broadcast_in_dim / reshape / convert (jax writes reduction
+    inits that way)."""
+    owner = v.owner
+    if isinstance(owner, hlo.ConstantOp):
+        value = dense_to_numpy(owner.value)
+        return value if value.shape == () else None
+    if isinstance(owner, (hlo.BroadcastInDimOp, hlo.ReshapeOp)) and shape(v) == () and shape(owner.operands[0]) == ():
+        return _static_scalar(owner.operands[0])
+    return None
+
+
+def _monoid(region, init: Any) -> Any:
+    """lax.add / lax.max / ... when a one-operand reduction body is that op and the init
+    value is a constant bitwise equal to lax's identity for it. lax then binds its
+    differentiable, batchable reduce_sum / reduce_max / ... primitives, which lower to
+    the same stablehlo op; otherwise None (a generic body is used)."""
+    kind = _binary_body(region)
+    fn = _MONOID.get(kind) if isinstance(kind, type) else None
+    if fn is None:
+        return None
+    ident = _identity(kind, init.dtype)
+    if ident is None or np.asarray(init).tobytes() != ident.astype(init.dtype).tobytes():
+        return None
+    return fn
+
+
 @emits(hlo.ReduceOp)
 def _reduce(b: FunctionBuilder, op: hlo.ReduceOp) -> OpFn:
     body = b.region(op.body)
@@ -312,8 +379,13 @@ def _reduce(b: FunctionBuilder, op: hlo.ReduceOp) -> OpFn:
         out = body(*xs, *ys) if n > 1 else body(xs, ys)
         return out if n > 1 else out[0]
 
+    init = _static_scalar(op.init_values[0]) if n == 1 else None
+    monoid = _monoid(op.body, init) if init is not None else None
+
     def reduce(*args: Any) -> Any:
         operands, inits = args[:n], args[n:]
+        if monoid is not None:
+            return lax.reduce(operands[0], init, monoid, dims)
         if n == 1:
             return lax.reduce(operands[0], inits[0], computation, dims)
         return tuple(lax.reduce(tuple(operands), tuple(inits), computation, dims))
@@ -336,8 +408,13 @@ def _reduce_window(b: FunctionBuilder, op: hlo.ReduceWindowOp) -> OpFn:
         out = body(*xs, *ys) if n > 1 else body(xs, ys)
         return out if n > 1 else out[0]
 
+    init = _static_scalar(op.init_values[0]) if n == 1 else None
+    monoid = _monoid(op.body, init) if init is not None else None
+
     def reduce_window(*args: Any) -> Any:
         operands, inits = args[:n], args[n:]
+        if monoid is not None:
+            return lax.reduce_window(operands[0], init, monoid, window, strides, padding, base, wdil)
         if n == 1:
             return lax.reduce_window(operands[0], inits[0], computation, window, strides, padding, base, wdil)
         return tuple(lax.reduce_window(tuple(operands), tuple(inits), computation, window, strides, padding, base, wdil))
@@ -379,19 +456,37 @@ def _select_and_scatter(b: FunctionBuilder, op: hlo.SelectAndScatterOp) -> OpFn:
     window = ints(op.window_dimensions) or (1,) * rank
     strides = ints(op.window_strides) or (1,) * rank
     padding = [(0, 0)] * rank if op.padding is None else [tuple(int(v) for v in row) for row in dense_to_numpy(op.padding).reshape(rank, 2)]
-    reducer, ident = (lax.max, -np.inf) if direction == ComparisonDirection.GE else (lax.min, np.inf)
+    is_max = direction == ComparisonDirection.GE
+    dt = dtype(op.operand)
+    if np.issubdtype(dt, np.floating):
+        ident = np.array(-np.inf if is_max else np.inf, dt)
+    else:
+        ident = np.array(np.iinfo(dt).min if is_max else np.iinfo(dt).max, dt)
+    reducer = lax.max if is_max else lax.min
 
     def select_and_scatter(x: Any, source: Any, init: Any) -> Any:
-        # The transpose of max/min reduce_window is select_and_scatter_add; jax emits
-        # exactly this op for it.
-        init_red = jnp.array(ident, dtype=x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else jnp.array(
-            jnp.iinfo(x.dtype).min if reducer is lax.max else jnp.iinfo(x.dtype).max, x.dtype
-        )
-        _, pullback = jax.vjp(lambda y: lax.reduce_window(y, init_red, reducer, window, strides, padding), x)
+        # The transpose of max/min reduce_window is select_and_scatter_add, which jax
+        # lowers to exactly this op (with a zero init). The reducer and its identity must
+        # be concrete (numpy) for lax to recognise the differentiable max/min window.
+        _, pullback = jax.vjp(lambda y: lax.reduce_window(y, ident, reducer, window, strides, padding), x)
         (out,) = pullback(source)
         return out + init
 
     return select_and_scatter
+
+
+def _index_vector_last(idx: Any, ivd: int, idx_rank: int) -> Any:
+    """lax wants the index vector dimension of gather/scatter indices last (and present)."""
+    if ivd == idx_rank:
+        return lax.expand_dims(idx, (idx_rank,))
+    if ivd != idx_rank - 1:
+        return jnp.moveaxis(idx, ivd, -1)
+    return idx
+
+
+def _dims_without(dims: Sequence[int], ivd: int) -> tuple[int, ...]:
+    """Renumber batching dimensions of the indices once the index vector dim moved last."""
+    return tuple(int(k) - (1 if k > ivd else 0) for k in dims)
 
 
 @emits(hlo.GatherOp)
@@ -402,7 +497,7 @@ def _gather(b: FunctionBuilder, op: hlo.GatherOp) -> OpFn:
         collapsed_slice_dims=d.collapsed_slice_dims,
         start_index_map=d.start_index_map,
         operand_batching_dims=d.operand_batching_dims,
-        start_indices_batching_dims=d.start_indices_batching_dims,
+        start_indices_batching_dims=_dims_without(d.start_indices_batching_dims, d.index_vector_dim),
     )
     sizes = ints(op.slice_sizes)
     ivd = d.index_vector_dim
@@ -410,11 +505,9 @@ def _gather(b: FunctionBuilder, op: hlo.GatherOp) -> OpFn:
     sorted_ = bool(op.indices_are_sorted.value.data) if op.indices_are_sorted is not None else False
 
     def gather(x: Any, idx: Any) -> Any:
-        if ivd == idx_rank:  # lax expects the index vector dimension last and present
-            idx = lax.expand_dims(idx, (idx_rank,))
-        elif ivd != idx_rank - 1:
-            idx = jnp.moveaxis(idx, ivd, -1)
-        return lax.gather(x, idx, dn, sizes, indices_are_sorted=sorted_, mode=lax.GatherScatterMode.CLIP)
+        # stablehlo.gather clamps start indices into range, which is lax's CLIP mode; CLIP
+        # lowers to the bare op, and its transpose clamps too, so derivatives stay right.
+        return lax.gather(x, _index_vector_last(idx, ivd, idx_rank), dn, sizes, indices_are_sorted=sorted_, mode=lax.GatherScatterMode.CLIP)
 
     return gather
 
@@ -442,7 +535,7 @@ def _scatter(b: FunctionBuilder, op: hlo.ScatterOp) -> OpFn:
         inserted_window_dims=d.inserted_window_dims,
         scatter_dims_to_operand_dims=d.scatter_dims_to_operand_dims,
         operand_batching_dims=d.input_batching_dims,
-        scatter_indices_batching_dims=d.scatter_indices_batching_dims,
+        scatter_indices_batching_dims=_dims_without(d.scatter_indices_batching_dims, d.index_vector_dim),
     )
     ivd = d.index_vector_dim
     idx_rank = len(shape(op.scatter_indices))
@@ -450,11 +543,11 @@ def _scatter(b: FunctionBuilder, op: hlo.ScatterOp) -> OpFn:
     unique = bool(op.unique_indices.value.data) if op.unique_indices is not None else False
 
     def scatter(x: Any, idx: Any, upd: Any) -> Any:
-        if ivd == idx_rank:
-            idx = lax.expand_dims(idx, (idx_rank,))
-        elif ivd != idx_rank - 1:
-            idx = jnp.moveaxis(idx, ivd, -1)
-        return fn(x, idx, upd, dn, indices_are_sorted=sorted_, unique_indices=unique, mode=lax.GatherScatterMode.CLIP)
+        # stablehlo.scatter skips updates whose window falls out of bounds: lax's
+        # FILL_OR_DROP mode, which lowers to the bare op (CLIP would clamp the indices
+        # first and move those updates), and whose transpose gathers zeros for them.
+        idx = _index_vector_last(idx, ivd, idx_rank)
+        return fn(x, idx, upd, dn, indices_are_sorted=sorted_, unique_indices=unique, mode=lax.GatherScatterMode.FILL_OR_DROP)
 
     return scatter
 
@@ -590,6 +683,55 @@ def _reduce_precision(b: FunctionBuilder, op: hlo.ReducePrecisionOp) -> OpFn:
     return lambda x: lax.reduce_precision(x, e, m)
 
 
+@emits(hlo.FftOp)
+def _fft(b: FunctionBuilder, op: hlo.FftOp) -> OpFn:
+    kind = {"FFT": lax.FftType.FFT, "IFFT": lax.FftType.IFFT, "RFFT": lax.FftType.RFFT, "IRFFT": lax.FftType.IRFFT}[op.fft_type.data.value]
+    lengths = ints(op.fft_length)
+    return lambda x: lax.fft(x, kind, lengths)
+
+
+@emits(hlo.RngOp)
+def _rng(b: FunctionBuilder, op: hlo.RngOp) -> OpFn:
+    if op.rng_distribution.data.value != "UNIFORM":
+        raise emit_error(op, "only the UNIFORM distribution has a lax counterpart (lax.rng_uniform)")
+    shp = shape(op.result)
+    return lambda lo, hi, _shape: lax.rng_uniform(lo, hi, shp)
+
+
+@emits(hlo.GetDimensionSizeOp)
+def _get_dimension_size(b: FunctionBuilder, op: hlo.GetDimensionSizeOp) -> OpFn:
+    size = np.array(shape(op.operand)[op.dimension.value.data], result_dtype(op))
+    return lambda x: size
+
+
+def _composite_attr(a: Attribute) -> Any:
+    if isinstance(a, DenseIntOrFPElementsAttr):
+        return dense_to_numpy(a)
+    return _ffi_attr(a)
+
+
+@emits(hlo.CompositeOp)
+def _composite(b: FunctionBuilder, op: hlo.CompositeOp) -> OpFn:
+    """``lax.composite`` around the decomposition, so the op keeps its name and attributes;
+    attributes lax cannot take are a reason to inline the decomposition (its meaning)."""
+    callee = op.decomposition.root_reference.data
+    body = b.function(callee)
+    n = len(op.results)
+    try:
+        attrs = {k: _composite_attr(v) for k, v in (op.composite_attributes.data.items() if op.composite_attributes else ())}
+    except TypeError:
+        attrs = None
+
+    def decomposition(*xs: Any, **_: Any) -> Any:
+        out = body(*xs)
+        return out[0] if n == 1 else tuple(out)
+
+    if attrs is None:
+        return decomposition
+    version = op.version.value.data if op.version is not None else 0
+    return lambda *xs: lax.composite(decomposition, op.name_.data, version=version)(*xs, **attrs)
+
+
 @emits(chlo.TopKOp)
 def _top_k(b: FunctionBuilder, op: chlo.TopKOp) -> OpFn:
     k = op.k.value.data
@@ -655,3 +797,42 @@ def _custom_call(b: FunctionBuilder, op: hlo.CustomCallOp) -> OpFn:
         return tuple(out) if n != 1 else out[0]
 
     return custom_call
+
+
+# ----------------------------------------------------------------- 64-bit values in 32-bit mode
+
+# jax's own lowerings use 64-bit types even when x64 is off (threefry counts in ui64,
+# rng_bit_generator takes its u32[4] key as ui64[2]). lax refuses to make such values
+# in 32-bit mode (it would silently truncate them to 32 bits), so an op that reads or
+# makes a 64-bit value is emitted with x64 switched on for the duration of that op.
+
+
+def _is_64bit(t: Attribute) -> bool:
+    if not isinstance(t, TensorType):
+        return False
+    dt = element_dtype(t.get_element_type())
+    return (dt.itemsize == 8 and dt.kind != "c") or dt.itemsize == 16
+
+
+def _needs_x64(op: Operation) -> bool:
+    return any(_is_64bit(v.type) for v in (*op.operands, *op.results))
+
+
+def _x64_guard(emitter: Any) -> Any:
+    def emit(b: FunctionBuilder, op: Operation) -> OpFn:
+        fn = emitter(b, op)
+        if not _needs_x64(op):
+            return fn
+
+        def with_x64(*xs: Any) -> Any:
+            with jax.enable_x64(True):
+                return fn(*xs)
+
+        return with_x64
+
+    return emit
+
+
+for _cls, _emitter in list(EMITTERS.items()):
+    if _cls.__module__ in (hlo.__name__, chlo.__name__):
+        EMITTERS[_cls] = _x64_guard(_emitter)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from jaxlib.mlir import ir as mlir
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DictionaryAttr, FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.irdl import IRDLOperation
 from xdsl.parser import Parser
@@ -24,7 +24,11 @@ from ..ir.dense import dense_from_numpy, element_dtype
 
 
 class UnsupportedOpError(Exception):
-    """The program uses an op zymase's dialects do not define."""
+    """The program uses an op zymase's dialects do not define; ``op_name`` names it."""
+
+    def __init__(self, message: str, op_name: str = ""):
+        super().__init__(message)
+        self.op_name = op_name
 
 
 _LOC_RE = re.compile(r'"([^"]+)":(\d+):(\d+)')
@@ -60,6 +64,19 @@ class Importer:
             got = self.attr_cache[key] = Parser(self.ctx, key).parse_attribute()
         return got
 
+    def attr_from_text(self, src: mlir.Operation, key: str) -> Attribute:
+        """Read attribute ``key`` of ``src`` from the op's generic text: its dictionaries of
+        properties ``<{...}>`` and of attributes ``{...}`` are parsed with xDSL."""
+        text = src.get_asm(print_generic_op_form=True, skip_regions=True)
+        for m in re.finditer(r"(?:<|\) )\{", text):
+            try:
+                found = Parser(self.ctx, text[m.end() - 1 :]).parse_attribute()
+            except Exception:
+                continue
+            if isinstance(found, DictionaryAttr) and key in found.data:
+                return found.data[key]
+        raise UnsupportedOpError(f"cannot read the attribute '{key}' of '{src.name}'", src.name)
+
     @staticmethod
     def _dense_array(a: mlir.DenseElementsAttr) -> np.ndarray | None:
         try:
@@ -89,7 +106,10 @@ class Importer:
         name = src.name
         cls = self.ctx.get_optional_op(name)
         if cls is None:
-            raise UnsupportedOpError(f"zymase does not support the op '{name}' (at {_describe(self.location(src.location))})")
+            where = _describe(self.location(src.location))
+            func = _enclosing_function(src)
+            inside = f" in @{func}" if func else ""
+            raise UnsupportedOpError(f"zymase does not support the op '{name}'{inside} (at {where})", name)
         operands = [self.values[v] for v in src.operands]
         result_types = [self.type(r.type) for r in src.results]
         props: dict[str, Attribute] = {}
@@ -97,7 +117,10 @@ class Importer:
         prop_names = _property_names(cls)
         src_attrs = src.attributes
         for key in src_attrs:
-            converted = self.attr(src_attrs[key])
+            try:
+                converted = self.attr(src_attrs[key])
+            except TypeError:  # jaxlib cannot hand out some attributes (complex dense constants)
+                converted = self.attr_from_text(src, key)
             if key in prop_names:
                 props[key] = converted
             else:
@@ -141,6 +164,20 @@ def _property_names(cls: type[Operation]) -> frozenset[str]:
             got = frozenset()
         _PROPS[cls] = got
     return got
+
+
+def _enclosing_function(src: mlir.Operation) -> str | None:
+    """The name of the func.func around ``src`` (jax's private functions, such as
+    @_where, carry no file locations of their own)."""
+    op = src
+    while op is not None:
+        if op.name == "func.func":
+            return mlir.StringAttr(op.attributes["sym_name"]).value
+        try:
+            op = op.parent
+        except Exception:  # reached the top
+            return None
+    return None
 
 
 def _describe(loc: Attribute) -> str:
