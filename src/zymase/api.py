@@ -25,6 +25,9 @@ class Compiled:
     """A program emitted as a JAX function, plus its pytree metadata."""
 
     def __init__(self, program: Program, static: tuple[int, ...]):
+        from .opt.pipelines import run_primal_pipeline
+
+        run_primal_pipeline(program.module)
         self.program = program
         self.static = static
         self.fn = build_function(program.module, program.entry)
@@ -85,18 +88,10 @@ ENTRY = "zymase_entry"
 
 
 def run_ad_pipeline(module: ModuleOp) -> None:
-    """enzyme pass, then clean-up of the generated code."""
-    from xdsl.context import Context
+    """The derivative pipeline (opt/pipelines.py): optimize, differentiate, optimize."""
+    from .opt.pipelines import run_derivative_pipeline
 
-    from .ad.enzyme_pass import EnzymePass
-    from .passes import get_all_passes
-
-    ctx = Context()
-    EnzymePass().apply(ctx, module)
-    passes = get_all_passes()
-    for name in ("cse", "dce"):
-        passes[name]()().apply(ctx, module)
-    module.verify()
+    run_derivative_pipeline(module)
 
 
 def _is_float(dtype: Any) -> bool:

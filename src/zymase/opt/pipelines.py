@@ -1,0 +1,49 @@
+"""Named pass pipelines: what zymase.jit and the AD transformations run.
+
+- primal: inline, the rewrite rules, CSE, DCE;
+- derivative: inline, the rewrite rules on the primal (before AD), the enzyme pass, the
+  rewrite rules on the generated code (after AD), CSE, DCE.
+
+``ZYMASE_OPT=0`` turns the rewrite rules off (for comparisons); inlining, the enzyme pass
+and the clean-up still run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+
+from ..passes import get_all_passes
+
+
+def rules_enabled() -> bool:
+    return os.environ.get("ZYMASE_OPT", "1") not in ("0", "false", "off")
+
+
+def _run(module: ModuleOp, names: list[str], on_stage: Callable[[str, ModuleOp], None] | None = None) -> None:
+    ctx = Context()
+    passes = get_all_passes()
+    for name in names:
+        if name.startswith("@"):
+            if on_stage is not None:
+                on_stage(name[1:], module)
+            continue
+        if name == "zymase-hlo-opt" and not rules_enabled():
+            continue
+        passes[name]()().apply(ctx, module)
+
+
+def run_primal_pipeline(module: ModuleOp, on_stage: Callable[[str, ModuleOp], None] | None = None) -> None:
+    _run(module, ["inline", "zymase-hlo-opt", "cse", "dce", "@final"], on_stage)
+
+
+def run_derivative_pipeline(module: ModuleOp, on_stage: Callable[[str, ModuleOp], None] | None = None) -> None:
+    _run(
+        module,
+        ["inline", "zymase-hlo-opt", "cse", "@optimized-before-ad", "enzyme", "@after-ad", "zymase-hlo-opt", "cse", "dce", "@final"],
+        on_stage,
+    )
+    module.verify()
