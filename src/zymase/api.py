@@ -43,25 +43,35 @@ class Compiled:
         return jax.tree_util.tree_unflatten(self.program.out_tree, list(out))
 
 
-def jit(f: Callable, static_argnums: int | Sequence[int] = ()) -> Callable:
-    """Like ``jax.jit``: lower ``f`` through zymase, run its pipeline, emit lax, call.
+class Jitted:
+    """``zymase.jit(f)``: a callable that lowers ``f`` through zymase per abstract
+    signature (shapes, dtypes, static arguments, pytree structure), runs the primal
+    pipeline, emits lax code and calls it. ``.lower(*args)`` gives the imported Program.
 
-    Compiled per abstract signature (shapes, dtypes, static arguments, pytree structure)."""
-    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    cache: dict[Any, Compiled] = {}
+    A class rather than a function with attributes, so that ``jax.jit(zymase.jit(f))``
+    (which copies the wrapped callable's ``__dict__``) keeps jax's own ``lower``."""
 
-    @functools.wraps(f)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        key = _signature(args, kwargs, static)
-        compiled = cache.get(key)
+    def __init__(self, f: Callable, static_argnums: int | Sequence[int] = ()):
+        self.fun = f
+        self.static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        self._cache: dict[Any, Compiled] = {}
+        functools.update_wrapper(self, f)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key = _signature(args, kwargs, self.static)
+        compiled = self._cache.get(key)
         if compiled is None:
-            program = lower(f, *args, static_argnums=static, **kwargs)
-            compiled = cache[key] = Compiled(program, static)
+            program = lower(self.fun, *args, static_argnums=self.static, **kwargs)
+            compiled = self._cache[key] = Compiled(program, self.static)
         return compiled(args, kwargs)
 
-    wrapped.lower = lambda *args, **kwargs: lower(f, *args, static_argnums=static, **kwargs)  # type: ignore[attr-defined]
-    wrapped._cache = cache  # type: ignore[attr-defined]
-    return wrapped
+    def lower(self, *args: Any, **kwargs: Any) -> Program:
+        return lower(self.fun, *args, static_argnums=self.static, **kwargs)
+
+
+def jit(f: Callable, static_argnums: int | Sequence[int] = ()) -> Jitted:
+    """Like ``jax.jit``, through zymase's compiler."""
+    return Jitted(f, static_argnums)
 
 
 # ============================================================================ AD
