@@ -42,8 +42,17 @@ def _inverse(perm: list[int]) -> list[int]:
     return inv
 
 
+def _is_dead(user, depth: int = 4) -> bool:
+    """``user`` has results and none is used by a live op (the driver leaves replaced ops
+    in place until its final dead-code elimination)."""
+    if not user.results or depth == 0:
+        return False
+    return all(_is_dead(use.operation, depth - 1) for r in user.results for use in r.uses)
+
+
 def _only_used_by(v, op) -> bool:
-    return all(use.operation is op for use in v.uses)
+    """Every live user of ``v`` is ``op``."""
+    return all(use.operation is op or _is_dead(use.operation) for use in v.uses)
 
 
 def _sole_transpose(v, op) -> hlo.TransposeOp | None:
