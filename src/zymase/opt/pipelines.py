@@ -1,8 +1,9 @@
 """Named pass pipelines: what zymase.jit and the AD transformations run.
 
 - primal: inline, the rewrite rules, CSE, DCE;
-- derivative: inline, the rewrite rules on the primal (before AD), the enzyme pass, the
-  rewrite rules on the generated code (after AD), CSE, DCE.
+- derivative: inline, the rewrite rules on the primal (before AD), activity
+  canonicalization of the enzyme ops, the enzyme pass, the rewrite rules on the generated
+  code (after AD), CSE, DCE.
 
 ``ZYMASE_OPT=0`` turns the rewrite rules off (for comparisons); inlining, the enzyme pass
 and the clean-up still run.
@@ -43,7 +44,19 @@ def run_primal_pipeline(module: ModuleOp, on_stage: Callable[[str, ModuleOp], No
 def run_derivative_pipeline(module: ModuleOp, on_stage: Callable[[str, ModuleOp], None] | None = None) -> None:
     _run(
         module,
-        ["inline", "zymase-hlo-opt", "cse", "@optimized-before-ad", "enzyme", "@after-ad", "zymase-hlo-opt", "cse", "dce", "@final"],
+        [
+            "inline",
+            "zymase-hlo-opt",
+            "cse",
+            "enzyme-activity-opt",
+            "@optimized-before-ad",
+            "enzyme",
+            "@after-ad",
+            "zymase-hlo-opt",
+            "cse",
+            "dce",
+            "@final",
+        ],
         on_stage,
     )
     module.verify()
