@@ -47,13 +47,55 @@ def _control_flow_hoist() -> type[ModulePass]:
     return ControlFlowHoistPass
 
 
+def _enzyme() -> type[ModulePass]:
+    from .ad.enzyme_pass import EnzymePass
+
+    return EnzymePass
+
+
+def _print_activity_analysis() -> type[ModulePass]:
+    from .analysis.print_activity import PrintActivityAnalysisPass
+
+    return PrintActivityAnalysisPass
+
+
+def _inline() -> type[ModulePass]:
+    from .opt.inline import InlinePass
+
+    return InlinePass
+
+
+def _hlo_opt() -> type[ModulePass]:
+    from .opt.pattern import HloOptPass
+
+    return HloOptPass
+
+
+def _activity_canonicalize() -> type[ModulePass]:
+    from .ad.canonicalize import ActivityCanonicalizePass
+
+    return ActivityCanonicalizePass
+
+
+def _activity_opt() -> type[ModulePass]:
+    from .ad.canonicalize import ActivityOptPass
+
+    return ActivityOptPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "enzyme-activity-canonicalize": _activity_canonicalize,  # demotes enzyme op activities from uses and zero seeds
+    "enzyme-activity-opt": _activity_opt,  # ... and from activity analysis of the callee
+    "inline": _inline,  # inlines calls to private functions
+    "zymase-hlo-opt": _hlo_opt,  # the StableHLO rewrite rules to a fixpoint (options: rules, disable, assume_finite)
     "canonicalize": _canonicalize,  # folders and canonicalization patterns of each op
     "cse": _cse,  # common-subexpression elimination
     "dce": _dce,  # removes unused pure ops
     "licm": _licm,  # hoists loop-invariant pure ops out of scf.for
     "scf-for-loop-unroll": _scf_for_loop_unroll,  # fully unrolls scf.for with constant bounds
     "control-flow-hoist": _control_flow_hoist,  # hoists speculatable ops out of scf.if
+    "enzyme": _enzyme,  # generates diffe<fn> / fwddiffe<fn> for enzyme.autodiff / enzyme.fwddiff
+    "print-activity-analysis": _print_activity_analysis,  # prints the activity of each value of each differentiated function
 }
 
 
