@@ -49,6 +49,7 @@ class ZymaseOptMain(xDSLOptMain):
         super().register_all_arguments(arg_parser)
         arg_parser.prog = PROG
         arg_parser.add_argument("--list-passes", action="store_true", help="print the available passes, one per line")
+        arg_parser.add_argument("--list-rules", action="store_true", help="print the rewrite rules of zymase-hlo-opt, one per line: name, family, identity")
         arg_parser.add_argument("--run", metavar="FN", help="call func.func @FN (after the passes) and print its results")
         arg_parser.add_argument(
             "--args", nargs="*", default=[], metavar="ARG", help="arguments for --run: numbers (cast to the argument types) or .npy files"
@@ -122,6 +123,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         tool = ZymaseOptMain(description="zymase's MLIR optimizer and runner", args=argv)
         if tool.args.list_passes:
             print("\n".join(sorted(tool.available_passes)))
+            return 0
+        if tool.args.list_rules:
+            from ..opt.pattern import RULES, load_rules
+
+            load_rules()
+            for r in sorted(RULES.values(), key=lambda r: (r.family, r.name)):
+                flag = "  [assume_finite]" if r.unsafe else ""
+                print(f"{r.name}  ({r.family})  {r.identity}{flag}")
             return 0
         if tool.args.frontend is None:
             tool.args.frontend = "mlir"  # any file name: MLIR text is all zymase-opt reads
