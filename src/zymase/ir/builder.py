@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import (
+    BoolAttr,
     DenseIntOrFPElementsAttr,
     FloatAttr,
     IndexType,
@@ -379,6 +380,174 @@ class Builder:
         op = hlo.DotGeneralOp.create(operands=[lhs, rhs], result_types=[tensor(result_element or elem(lhs), out)], properties=props)
         return self._one(op)
 
+    # -------------------------------------------------------------- structured ops (gather/scatter, sort, windows, convolution, linear algebra)
+
+    def clamp(self, lo: SSAValue, x: SSAValue, hi: SSAValue) -> SSAValue:
+        return self._one(hlo.ClampOp.create(operands=[lo, x, hi], result_types=[x.type]))
+
+    def gather(self, operand: SSAValue, indices: SSAValue, dims: Any, slice_sizes: Sequence[int], result_type: Attribute | None = None) -> SSAValue:
+        """stablehlo.gather; ``dims`` is a GatherDimensionNumbersAttr. The result type is
+        inferred when not given."""
+        if result_type is None:
+            ishape = list(shape(indices))
+            ivd = dims.index_vector_dim
+            batch = [n for d, n in enumerate(ishape) if d != ivd]
+            dropped = set(dims.collapsed_slice_dims) | set(dims.operand_batching_dims)
+            offsets = [n for d, n in enumerate(slice_sizes) if d not in dropped]
+            rank = len(batch) + len(offsets)
+            out, bi, oi = [], iter(batch), iter(offsets)
+            for d in range(rank):
+                out.append(next(oi) if d in dims.offset_dims else next(bi))
+            result_type = tensor(elem(operand), out)
+        op = hlo.GatherOp.create(
+            operands=[operand, indices],
+            result_types=[result_type],
+            properties={"dimension_numbers": dims, "slice_sizes": hlo.i64_array(slice_sizes), "indices_are_sorted": BoolAttr(False, IntegerType(1))},
+        )
+        return self._one(op)
+
+    def scatter(self, operand: SSAValue, indices: SSAValue, updates: SSAValue, dims: Any, combiner: type | None) -> SSAValue:
+        """stablehlo.scatter of one operand; ``combiner`` is the update op class (AddOp) or
+        None for a replacing scatter."""
+        op = hlo.ScatterOp.create(
+            operands=[operand, indices, updates],
+            result_types=[operand.type],
+            properties={
+                "scatter_dimension_numbers": dims,
+                "indices_are_sorted": BoolAttr(False, IntegerType(1)),
+                "unique_indices": BoolAttr(False, IntegerType(1)),
+            },
+            regions=[_combiner_region(elem(operand), combiner)],
+        )
+        return self._one(op)
+
+    def reduce_window(
+        self,
+        xs: Sequence[SSAValue],
+        inits: Sequence[SSAValue],
+        body: Any,
+        window: Sequence[int],
+        strides: Sequence[int] | None = None,
+        padding: Sequence[Sequence[int]] | None = None,
+        base_dilations: Sequence[int] | None = None,
+        window_dilations: Sequence[int] | None = None,
+    ) -> list[SSAValue]:
+        """stablehlo.reduce_window over ``xs``; ``body`` is an op class (one input) or a
+        function ``body(b, accs, xs) -> outs`` over scalars (several inputs)."""
+        rank = len(window)
+        strides = list(strides) if strides is not None else [1] * rank
+        padding = [tuple(p) for p in padding] if padding is not None else [(0, 0)] * rank
+        base = list(base_dilations) if base_dilations is not None else [1] * rank
+        wdil = list(window_dilations) if window_dilations is not None else [1] * rank
+        n = len(xs)
+        scalars = [tensor(elem(x), []) for x in xs]
+        if isinstance(body, type):
+            region = _combiner_region(elem(xs[0]), body)
+        else:
+            region = _region(scalars + scalars, lambda b, args: body(b, args[:n], args[n:]))
+        out = [_window_out(d, w, s, lo, hi, bd, wd) for d, w, s, (lo, hi), bd, wd in zip(shape(xs[0]), window, strides, padding, base, wdil)]
+        op = hlo.ReduceWindowOp.create(
+            operands=[*xs, *inits],
+            result_types=[tensor(elem(x), out) for x in xs],
+            properties={
+                "window_dimensions": hlo.i64_array(window),
+                "window_strides": hlo.i64_array(strides),
+                "base_dilations": hlo.i64_array(base),
+                "window_dilations": hlo.i64_array(wdil),
+                "padding": _padding_attr(padding),
+            },
+            regions=[region],
+        )
+        return list(self.insert(op).results)
+
+    def select_and_scatter(
+        self,
+        operand: SSAValue,
+        source: SSAValue,
+        init: SSAValue,
+        direction: str,
+        window: Sequence[int],
+        strides: Sequence[int],
+        padding: Sequence[Sequence[int]],
+    ) -> SSAValue:
+        """select_and_scatter with a ``compare(a, b, direction)`` select and an add scatter."""
+        scalar = tensor(elem(operand), [])
+        select = _region([scalar, scalar], lambda b, args: [b.compare(args[0], args[1], direction)])
+        scatter = _combiner_region(elem(source), hlo.AddOp)
+        op = hlo.SelectAndScatterOp.create(
+            operands=[operand, source, init],
+            result_types=[operand.type],
+            properties={"window_dimensions": hlo.i64_array(window), "window_strides": hlo.i64_array(strides), "padding": _padding_attr(padding)},
+            regions=[select, scatter],
+        )
+        return self._one(op)
+
+    def convolution(
+        self,
+        lhs: SSAValue,
+        rhs: SSAValue,
+        dims: Any,
+        strides: Sequence[int],
+        padding: Sequence[Sequence[int]],
+        lhs_dilation: Sequence[int],
+        rhs_dilation: Sequence[int],
+        feature_group_count: int = 1,
+        batch_group_count: int = 1,
+        precision: Attribute | None = None,
+        result_element: Attribute | None = None,
+    ) -> SSAValue:
+        """stablehlo.convolution with ``dims`` a ConvDimensionNumbersAttr; the result type is
+        inferred."""
+        ls, rs = shape(lhs), shape(rhs)
+        n = len(dims.input_spatial_dimensions)
+        out = [0] * (n + 2)
+        out[dims.output_batch_dimension] = ls[dims.input_batch_dimension] // batch_group_count
+        out[dims.output_feature_dimension] = rs[dims.kernel_output_feature_dimension]
+        for k in range(n):
+            size = _window_out(
+                ls[dims.input_spatial_dimensions[k]], rs[dims.kernel_spatial_dimensions[k]], strides[k], padding[k][0], padding[k][1], lhs_dilation[k], rhs_dilation[k]
+            )
+            out[dims.output_spatial_dimensions[k]] = size
+        props: dict[str, Attribute] = {
+            "window_strides": hlo.i64_array(strides),
+            "padding": _padding_attr(padding),
+            "lhs_dilation": hlo.i64_array(lhs_dilation),
+            "rhs_dilation": hlo.i64_array(rhs_dilation),
+            "dimension_numbers": dims,
+            "feature_group_count": IntegerAttr(feature_group_count, i64),
+            "batch_group_count": IntegerAttr(batch_group_count, i64),
+        }
+        if precision is not None:
+            props["precision_config"] = precision
+        op = hlo.ConvolutionOp.create(operands=[lhs, rhs], result_types=[tensor(result_element or elem(lhs), out)], properties=props)
+        return self._one(op)
+
+    def triangular_solve(self, a: SSAValue, b: SSAValue, left_side: bool, lower: bool, unit_diagonal: bool, transpose_a: bool) -> SSAValue:
+        """Solve op(a) x = b (left side) or x op(a) = b, op(a) = a or a^T."""
+        from .attributes import Transpose, TransposeAttr
+
+        op = hlo.TriangularSolveOp.create(
+            operands=[a, b],
+            result_types=[b.type],
+            properties={
+                "left_side": BoolAttr(left_side, IntegerType(1)),
+                "lower": BoolAttr(lower, IntegerType(1)),
+                "unit_diagonal": BoolAttr(unit_diagonal, IntegerType(1)),
+                "transpose_a": TransposeAttr(Transpose.TRANSPOSE if transpose_a else Transpose.NO_TRANSPOSE),
+            },
+        )
+        return self._one(op)
+
+    def sort(self, xs: Sequence[SSAValue], dimension: int, is_stable: bool, comparator: Any) -> list[SSAValue]:
+        """stablehlo.sort of ``xs`` with the given comparator region."""
+        op = hlo.SortOp.create(
+            operands=list(xs),
+            result_types=[x.type for x in xs],
+            properties={"dimension": IntegerAttr(dimension, i64), "is_stable": BoolAttr(is_stable, IntegerType(1))},
+            regions=[comparator],
+        )
+        return list(self.insert(op).results)
+
 
 def constant_value(v: SSAValue) -> np.ndarray | None:
     """The value of ``v`` when it is a constant (through broadcast_in_dim of a constant)."""
@@ -403,3 +572,40 @@ def constant_value(v: SSAValue) -> np.ndarray | None:
 def is_zero(v: SSAValue) -> bool:
     value = constant_value(v)
     return value is not None and value.size > 0 and bool(np.all(value == 0))
+
+
+# ---------------------------------------------------------------- helpers of the structured-op builders
+
+
+def _region(arg_types: Sequence[Attribute], build: Any) -> Any:
+    """A single-block region; ``build(builder, args)`` returns the values to return."""
+    from xdsl.ir import Region
+
+    block = Block(arg_types=list(arg_types))
+    out = build(Builder(block), list(block.args))
+    block.add_op(hlo.ReturnOp(list(out)))
+    return Region(block)
+
+
+def _combiner_region(element: Attribute, combiner: type | None) -> Any:
+    """``^bb(a, b): return combiner(a, b)`` over scalars; ``combiner=None`` returns b
+    (a replacing scatter)."""
+    scalar = tensor(element, [])
+
+    def build(b: Builder, args: list) -> list:
+        if combiner is None:
+            return [args[1]]
+        return [b._one(combiner(args[0], args[1]))]
+
+    return _region([scalar, scalar], build)
+
+
+def _padding_attr(padding: Sequence[Sequence[int]]) -> DenseIntOrFPElementsAttr:
+    arr = np.asarray([list(p) for p in padding], dtype=np.int64).reshape(len(padding), 2)
+    return dense_from_numpy(arr, tensor(i64, [len(padding), 2]))
+
+
+def _window_out(n: int, window: int, stride: int, lo: int, hi: int, base: int = 1, wdil: int = 1) -> int:
+    padded = lo + hi + (max(n - 1, 0) * base + 1 if n > 0 else 0)
+    eff = (window - 1) * wdil + 1
+    return max(0, (padded - eff) // stride + 1) if padded >= eff else 0
