@@ -5,12 +5,15 @@
   canonicalization of the enzyme ops, the enzyme pass, the rewrite rules on the generated
   code (after AD), CSE, DCE.
 
+Stages (``imported``, ``optimized-before-ad``, ``after-ad``, ``final``) can be observed
+with ``on_stage``; ``ZYMASE_DUMP_IR=dir`` writes each stage of each compilation there.
 ``ZYMASE_OPT=0`` turns the rewrite rules off (for comparisons); inlining, the enzyme pass
 and the clean-up still run.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 
@@ -24,11 +27,30 @@ def rules_enabled() -> bool:
     return os.environ.get("ZYMASE_OPT", "1") not in ("0", "false", "off")
 
 
+_DUMPS = itertools.count()
+
+
+def _dump(stage: str, module: ModuleOp, compilation: int) -> None:
+    """ZYMASE_DUMP_IR=dir: write every stage of every compilation to dir."""
+    folder = os.environ.get("ZYMASE_DUMP_IR")
+    if not folder:
+        return
+    from ..ir import print_module
+
+    os.makedirs(folder, exist_ok=True)
+    name = module.sym_name.data if module.sym_name is not None else "module"
+    path = os.path.join(folder, f"{compilation:04d}_{name}_{stage}.mlir")
+    with open(path, "w") as f:
+        f.write(print_module(module))
+
+
 def _run(module: ModuleOp, names: list[str], on_stage: Callable[[str, ModuleOp], None] | None = None) -> None:
     ctx = Context()
     passes = get_all_passes()
-    for name in names:
+    compilation = next(_DUMPS)
+    for name in ["@imported", *names]:
         if name.startswith("@"):
+            _dump(name[1:], module, compilation)
             if on_stage is not None:
                 on_stage(name[1:], module)
             continue
