@@ -1,0 +1,414 @@
+"""Reshape and broadcast_in_dim rules: fold reshapes and broadcasts into each other,
+recognise broadcasts that are reshapes, transposes or no-ops, and move elementwise work
+to the smaller tensor.
+
+Canonical directions:
+
+- broadcasts move toward the results: ``f(broadcast(x)) -> broadcast(f(x))`` when the
+  broadcast expands, so elementwise work happens on the smaller tensor;
+- reshapes move toward the arguments through unary ops (``reshape(f(x)) ->
+  f(reshape(x))``, the unary op having no other user), where they meet other reshapes and
+  broadcasts that absorb them, and two reshapes of one shape feeding a binary op become
+  one reshape of its result.
+
+No rule here rewrites a broadcast into a reshape of a broadcast or moves a broadcast back
+into an elementwise op, so the rules cannot undo each other.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import SSAValue
+
+from ...ir import stablehlo as hlo
+from ...ir.builder import Builder, elem
+from ..pattern import Example, producer, rule, shape
+
+
+def _concrete(base: type) -> tuple[type, ...]:
+    """The StableHLO op classes deriving from ``base``."""
+    out: list[type] = []
+    for cls in base.__subclasses__():
+        if getattr(cls, "name", "").startswith("stablehlo."):
+            out.append(cls)
+        out.extend(_concrete(cls))
+    return tuple(out)
+
+
+UNARY = tuple(c for c in _concrete(hlo.UnaryElementwiseOp) if c is not hlo.ConvertOp)
+BINARY = (*_concrete(hlo.BinaryElementwiseOp), hlo.CompareOp)
+
+
+def _dims(op: hlo.BroadcastInDimOp) -> list[int]:
+    return list(op.broadcast_dimensions.get_values())
+
+
+def _size(v: SSAValue) -> int:
+    return int(np.prod(shape(v), dtype=np.int64))
+
+
+def _is_dead(user, depth: int = 4) -> bool:
+    """``user`` has results and none is used by a live op (the driver leaves ops that
+    became unused in place until its final dead-code elimination)."""
+    if not user.results or depth == 0:
+        return False
+    return all(_is_dead(use.operation, depth - 1) for r in user.results for use in r.uses)
+
+
+def _only_used_by(v: SSAValue, op) -> bool:
+    """Every live user of ``v`` is ``op``."""
+    return all(use.operation is op or _is_dead(use.operation) for use in v.uses)
+
+
+def _rebuild(b: Builder, op, operands: list[SSAValue], dims: tuple[int, ...]) -> SSAValue:
+    """``op`` (an elementwise op) again on ``operands``, with result shape ``dims``."""
+    result_type = TensorType(elem(op.result), list(dims))
+    new = type(op).create(operands=operands, result_types=[result_type], properties=dict(op.properties), attributes=dict(op.attributes))
+    return b.insert(new).results[0]
+
+
+def _expands(bc: hlo.BroadcastInDimOp) -> bool:
+    return _size(bc.operand) < _size(bc.result)
+
+
+def _scalar_of(v: SSAValue) -> SSAValue | None:
+    """The rank-0 value ``v`` broadcasts: the operand of ``broadcast_in_dim(s : tensor<>)``."""
+    bc = producer(v, hlo.BroadcastInDimOp)
+    if bc is not None and shape(bc.operand) == ():
+        return bc.operand
+    return None
+
+
+def _mlir(body: str, args: str, result: str) -> str:
+    return f"func.func @main({args}) -> {result} {{\n{body}\n}}"
+
+
+def _groups(src: tuple[int, ...], dst: tuple[int, ...]) -> list[tuple[list[int], list[int]]] | None:
+    """The contiguous groups (src dims, dst dims) of the dimensions of size > 1 with equal
+    products: a reshape rearranges each group independently. None for empty tensors."""
+    if 0 in src or 0 in dst:
+        return None
+    a = [i for i, n in enumerate(src) if n != 1]
+    c = [j for j, n in enumerate(dst) if n != 1]
+    groups: list[tuple[list[int], list[int]]] = []
+    i = j = 0
+    while i < len(a) or j < len(c):
+        gs, gd = [a[i]], [c[j]]
+        ps, pd = src[a[i]], dst[c[j]]
+        i, j = i + 1, j + 1
+        while ps != pd:
+            if ps < pd:
+                gs.append(a[i])
+                ps *= src[a[i]]
+                i += 1
+            else:
+                gd.append(c[j])
+                pd *= dst[c[j]]
+                j += 1
+        groups.append((gs, gd))
+    return groups
+
+
+def _place_unit_dims(mapped: list[int | None], rank: int) -> list[int] | None:
+    """Complete broadcast dimensions: ``mapped[i]`` is the result dimension of operand
+    dimension i, or None for an operand dimension of size 1 that may go to any unused
+    result dimension (chosen to keep the dimensions increasing when possible)."""
+    used = {d for d in mapped if d is not None}
+    free = [d for d in range(rank) if d not in used]
+    out: list[int] = []
+    prev = -1
+    for i, d in enumerate(mapped):
+        if d is not None:
+            out.append(d)
+            prev = d
+            continue
+        nxt = next((m for m in mapped[i + 1 :] if m is not None), rank)
+        choice = next((f for f in free if prev < f < nxt), free[0] if free else None)
+        if choice is None:
+            return None
+        free.remove(choice)
+        out.append(choice)
+        prev = choice
+    return out
+
+
+# ============================================================================ reshape
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %0 = "stablehlo.reshape"(%x) : (tensor<2x3xf64>) -> tensor<2x3xf64>\n  func.return %0 : tensor<2x3xf64>', "%x: tensor<2x3xf64>", "tensor<2x3xf64>"
+        )
+    )
+)
+def reshape_noop(op: hlo.ReshapeOp, b: Builder):
+    """reshape(x) -> x   (same shape)"""
+    if op.operand.type == op.result.type:
+        return op.operand
+    return None
+
+
+@rule(example=Example(lambda x: x.reshape(2, 2).reshape(4, 1), [(4,)]))
+def reshape_reshape(op: hlo.ReshapeOp, b: Builder):
+    """reshape(reshape(x)) -> reshape(x)"""
+    inner = producer(op.operand, hlo.ReshapeOp)
+    if inner is None:
+        return None
+    return b.reshape(inner.operand, shape(op.result))
+
+
+@rule(example=Example(lambda x: jnp.broadcast_to(x, (3, 4)).reshape(3, 1, 4), [(4,)]))
+def reshape_broadcast_in_dim(op: hlo.ReshapeOp, b: Builder):
+    """reshape(broadcast_in_dim(x)) -> broadcast_in_dim(x)   (each dim of x of size > 1 passes through the reshape unsplit and unmerged)"""
+    bc = producer(op.operand, hlo.BroadcastInDimOp)
+    if bc is None:
+        return None
+    mid, out = shape(bc.result), shape(op.result)
+    groups = _groups(mid, out)
+    if groups is None:
+        return None
+    dims = _dims(bc)
+    source = {d: i for i, d in enumerate(dims) if shape(bc.operand)[i] != 1}
+    mapped: list[int | None] = [None] * len(dims)
+    for gs, gd in groups:
+        sourced = [d for d in gs if d in source]
+        if not sourced:
+            continue  # broadcast dims only: any rearrangement keeps the values
+        if len(gs) != 1 or len(gd) != 1:
+            return None
+        mapped[source[gs[0]]] = gd[0]
+    new_dims = _place_unit_dims(mapped, len(out))
+    if new_dims is None:
+        return None
+    return b.insert(hlo.BroadcastInDimOp(bc.operand, new_dims, op.result.type)).results[0]
+
+
+@rule(example=Example(lambda x: jnp.broadcast_to(x[0], (3, 4)).reshape(12), [(2, 1)]))
+def reshape_broadcast_in_dim_single(op: hlo.ReshapeOp, b: Builder):
+    """reshape(broadcast_in_dim(x)) -> broadcast_in_dim(reshape(x, []))   (x has one element)"""
+    bc = producer(op.operand, hlo.BroadcastInDimOp)
+    if bc is None or _size(bc.operand) != 1 or shape(bc.operand) == ():
+        return None
+    scalar = b.reshape(bc.operand, [])
+    return b.insert(hlo.BroadcastInDimOp(scalar, [], op.result.type)).results[0]
+
+
+@rule(example=Example(lambda x: jnp.exp(x).reshape(2, 2), [(4,)]))
+def reshape_unary(op: hlo.ReshapeOp, b: Builder):
+    """reshape(f(x)) -> f(reshape(x))   (f elementwise unary, including convert; the reshape is f's only user)"""
+    f = op.operand.owner
+    if not isinstance(f, (*UNARY, hlo.ConvertOp)) or not _only_used_by(f.result, op):
+        return None
+    return _rebuild(b, f, [b.reshape(f.operand, shape(op.result))], shape(op.result))
+
+
+@rule(example=Example(lambda x, y: x.reshape(2, 2) * y.reshape(2, 2), [(4,), (4,)]), roots=BINARY)
+def binary_reshape(op, b: Builder):
+    """f(reshape(x), reshape(y)) -> reshape(f(x, y))   (f elementwise binary; x and y of one shape; the reshapes have no other user)"""
+    rx, ry = producer(op.lhs, hlo.ReshapeOp), producer(op.rhs, hlo.ReshapeOp)
+    if rx is None or ry is None or shape(rx.operand) != shape(ry.operand):
+        return None
+    if not _only_used_by(rx.result, op) or not _only_used_by(ry.result, op):
+        return None
+    inner = _rebuild(b, op, [rx.operand, ry.operand], shape(rx.operand))
+    return b.reshape(inner, shape(op.result))
+
+
+@rule(example=Example(lambda x: x.reshape(2, 2) * 3.0 - 1.0, [(4,)]), roots=BINARY)
+def binary_reshape_scalar(op, b: Builder):
+    """f(reshape(x), broadcast(s)) -> reshape(f(x, broadcast(s)))   (f elementwise binary, s rank 0, either side; the reshape has no other user)"""
+    for mine, other, first in ((op.lhs, op.rhs, True), (op.rhs, op.lhs, False)):
+        r = producer(mine, hlo.ReshapeOp)
+        s = _scalar_of(other)
+        if r is None or s is None or not _only_used_by(r.result, op):
+            continue
+        small = b.broadcast_in_dim(s, shape(r.operand), [])
+        operands = [r.operand, small] if first else [small, r.operand]
+        return b.reshape(_rebuild(b, op, operands, shape(r.operand)), shape(op.result))
+    return None
+
+
+# ============================================================================ broadcast_in_dim
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<2x3xf64>) -> tensor<2x3xf64>\n'
+            "  func.return %0 : tensor<2x3xf64>",
+            "%x: tensor<2x3xf64>",
+            "tensor<2x3xf64>",
+        )
+    )
+)
+def broadcast_in_dim_noop(op: hlo.BroadcastInDimOp, b: Builder):
+    """broadcast_in_dim(x, [0, 1, ..., n-1]) -> x   (same shape)"""
+    if op.operand.type == op.result.type and _dims(op) == list(range(len(shape(op.result)))):
+        return op.operand
+    return None
+
+
+@rule(example=Example(lambda x: jnp.broadcast_to(x[:, None], (4, 3)), [(4,)]))
+def broadcast_in_dim_broadcast_in_dim(op: hlo.BroadcastInDimOp, b: Builder):
+    """broadcast_in_dim(broadcast_in_dim(x, d1), d2) -> broadcast_in_dim(x, d2[d1])"""
+    inner = producer(op.operand, hlo.BroadcastInDimOp)
+    if inner is None:
+        return None
+    outer = _dims(op)
+    return b.insert(hlo.BroadcastInDimOp(inner.operand, [outer[d] for d in _dims(inner)], op.result.type)).results[0]
+
+
+def _no_expansion(op: hlo.BroadcastInDimOp) -> bool:
+    """Every element of the result is a distinct element of the operand."""
+    src, dst = shape(op.operand), shape(op.result)
+    return _size(op.operand) == _size(op.result) and all(src[i] == dst[d] for i, d in enumerate(_dims(op)))
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 1, 0>}> : (tensor<2x3xf64>) -> tensor<3x2xf64>\n'
+            "  func.return %0 : tensor<3x2xf64>",
+            "%x: tensor<2x3xf64>",
+            "tensor<3x2xf64>",
+        )
+    )
+)
+def broadcast_in_dim_is_transpose(op: hlo.BroadcastInDimOp, b: Builder):
+    """broadcast_in_dim(x, dims) -> transpose(x, dims⁻¹)   (same rank, nothing expanded, dims not increasing)"""
+    dims = _dims(op)
+    if len(dims) != len(shape(op.result)) or not _no_expansion(op) or dims == sorted(dims):
+        return None
+    perm = [0] * len(dims)
+    for i, d in enumerate(dims):
+        perm[d] = i
+    return b.transpose(op.operand, perm)
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 0, 2>}> : (tensor<2x3xf64>) -> tensor<2x1x3xf64>\n'
+            "  func.return %0 : tensor<2x1x3xf64>",
+            "%x: tensor<2x3xf64>",
+            "tensor<2x1x3xf64>",
+        )
+    )
+)
+def broadcast_in_dim_is_reshape(op: hlo.BroadcastInDimOp, b: Builder):
+    """broadcast_in_dim(x, dims) -> reshape(x)   (nothing expanded, the dims of size > 1 keep their order)"""
+    if op.operand.type == op.result.type or not _no_expansion(op):
+        return None
+    src = shape(op.operand)
+    kept = [d for i, d in enumerate(_dims(op)) if src[i] != 1]
+    if kept != sorted(kept):
+        return None
+    return b.reshape(op.operand, shape(op.result))
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %0 = "stablehlo.reshape"(%x) : (tensor<4xf64>) -> tensor<4x1xf64>\n'
+            '  %1 = "stablehlo.broadcast_in_dim"(%0) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<4x1xf64>) -> tensor<4x3xf64>\n'
+            "  func.return %1 : tensor<4x3xf64>",
+            "%x: tensor<4xf64>",
+            "tensor<4x3xf64>",
+        )
+    )
+)
+def broadcast_in_dim_reshape(op: hlo.BroadcastInDimOp, b: Builder):
+    """broadcast_in_dim(reshape(x), dims) -> broadcast_in_dim(x, dims')   (the reshape only inserts or removes dims of size 1)"""
+    r = producer(op.operand, hlo.ReshapeOp)
+    if r is None:
+        return None
+    src, mid = shape(r.operand), shape(r.result)
+    a = [i for i, n in enumerate(src) if n != 1]
+    c = [j for j, n in enumerate(mid) if n != 1]
+    if [src[i] for i in a] != [mid[j] for j in c] or 0 in src:
+        return None
+    dims = _dims(op)
+    mapped: list[int | None] = [None] * len(src)
+    for i, j in zip(a, c):
+        mapped[i] = dims[j]
+    new_dims = _place_unit_dims(mapped, len(shape(op.result)))
+    if new_dims is None:
+        return None
+    return b.insert(hlo.BroadcastInDimOp(r.operand, new_dims, op.result.type)).results[0]
+
+
+# ============================================================================ elementwise ops of broadcasts
+
+
+def _hoist(op, b: Builder, operands: list[SSAValue]) -> SSAValue | None:
+    """``op`` on operands that are all ``broadcast_in_dim(x_k, dims)`` of one expanding
+    shape and dims, or broadcasts of rank-0 values, or rank-0 values the op accepts as
+    they are (select's predicate, clamp's bounds): the op on the small operands, then one
+    broadcast."""
+    template = None
+    for v in operands:
+        bc = producer(v, hlo.BroadcastInDimOp)
+        if bc is not None and shape(bc.operand) != () and _expands(bc):
+            template = bc
+            break
+    if template is None:
+        return None
+    small_shape, dims = shape(template.operand), _dims(template)
+    small: list[SSAValue] = []
+    for v in operands:
+        bc = producer(v, hlo.BroadcastInDimOp)
+        if shape(v) == () and shape(op.result) != ():
+            small.append(v)
+        elif bc is not None and shape(bc.operand) == small_shape and _dims(bc) == dims:
+            small.append(bc.operand)
+        elif bc is not None and shape(bc.operand) == ():
+            small.append(b.broadcast_in_dim(bc.operand, small_shape, []))
+        else:
+            return None
+    inner = _rebuild(b, op, small, small_shape)
+    return b.insert(hlo.BroadcastInDimOp(inner, dims, op.result.type)).results[0]
+
+
+@rule(example=Example(lambda x: jnp.exp(jnp.broadcast_to(x, (3, 4))), [(4,)]), roots=UNARY)
+def unary_broadcast_in_dim(op, b: Builder):
+    """f(broadcast_in_dim(x)) -> broadcast_in_dim(f(x))   (f elementwise unary; the broadcast expands)"""
+    return _hoist(op, b, [op.operand])
+
+
+@rule(example=Example(lambda x: jnp.broadcast_to(x, (3, 4)).astype(jnp.float32), [(4,)]))
+def convert_broadcast_in_dim(op: hlo.ConvertOp, b: Builder):
+    """convert(broadcast_in_dim(x)) -> broadcast_in_dim(convert(x))   (the broadcast expands)"""
+    return _hoist(op, b, [op.operand])
+
+
+@rule(example=Example(lambda x, y: jnp.broadcast_to(x, (3, 4)) * jnp.broadcast_to(y, (3, 4)), [(4,), (4,)]), roots=BINARY)
+def binary_broadcast_in_dim(op, b: Builder):
+    """f(broadcast_in_dim(x, d), broadcast_in_dim(y, d)) -> broadcast_in_dim(f(x, y), d)   (f elementwise binary or compare; also broadcasts of rank-0 values; the broadcast expands)"""
+    return _hoist(op, b, [op.lhs, op.rhs])
+
+
+@rule(example=Example(lambda x, y: jnp.where(jnp.broadcast_to(x > y, (3, 4)), jnp.broadcast_to(x, (3, 4)), 2.0), [(4,), (4,)]))
+def select_broadcast_in_dim(op: hlo.SelectOp, b: Builder):
+    """select(broadcast_in_dim(p, d), broadcast_in_dim(x, d), broadcast_in_dim(y, d)) -> broadcast_in_dim(select(p, x, y), d)   (also a scalar p and broadcasts of rank-0 values)"""
+    return _hoist(op, b, [op.pred, op.on_true, op.on_false])
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %lo = "stablehlo.constant"() <{value = dense<-0.5> : tensor<f64>}> : () -> tensor<f64>\n'
+            '  %hi = "stablehlo.constant"() <{value = dense<0.5> : tensor<f64>}> : () -> tensor<f64>\n'
+            '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf64>) -> tensor<3x4xf64>\n'
+            '  %1 = "stablehlo.clamp"(%lo, %0, %hi) : (tensor<f64>, tensor<3x4xf64>, tensor<f64>) -> tensor<3x4xf64>\n'
+            "  func.return %1 : tensor<3x4xf64>",
+            "%x: tensor<4xf64>",
+            "tensor<3x4xf64>",
+        )
+    )
+)
+def clamp_broadcast_in_dim(op: hlo.ClampOp, b: Builder):
+    """clamp(lo, broadcast_in_dim(x, d), hi) -> broadcast_in_dim(clamp(lo, x, hi), d)   (scalar bounds or broadcasts like x's)"""
+    return _hoist(op, b, [op.min, op.operand, op.max])
