@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 venv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	touch $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -29,7 +29,7 @@ demo: $(STAMP)
 	$(BIN)/python -m zymase.demo
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks --markdown BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

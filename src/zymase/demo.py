@@ -1,60 +1,39 @@
-"""``make demo``: a small JAX MLP through zymase and back, checked against JAX.
+"""``make demo``: the seed's case studies at quick sizes, zymase side by side with jax.
 
-It lowers the MLP's loss and its gradient through zymase (import to StableHLO on xDSL,
-enzyme reverse mode, emission back to jax.lax), prints the imported IR, and compares
-the results with jax.jit and jax.grad.
+Runs the benchmark suite (``benchmarks/``) in quick mode and prints one table — case, jax
+time, zymase time, speedup, max |zymase - jax| — then writes the plots and results.json
+into ``demo-out/`` (or the directory given with ``--out``). Where zymase loses, the table
+says so (speedup below 1); a case zymase fails on is shown as FAILED with the error.
+
+    python -m zymase.demo [--out DIR] [case ...]
+
+The full run with more sizes and runs is ``make bench`` (``python -m benchmarks``).
 """
 
 from __future__ import annotations
 
-import time
-
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-import zymase
+import argparse
+import os
+import pathlib
+import sys
 
 
-def mlp_loss(params, x, y):
-    h = x
-    for w, b in params[:-1]:
-        h = jnp.tanh(h @ w + b)
-    w, b = params[-1]
-    pred = h @ w + b
-    return jnp.mean((pred - y) ** 2)
-
-
-def main() -> None:
-    rng = np.random.RandomState(0)
-    sizes = [4, 16, 16, 1]
-    params = [(jnp.asarray(rng.randn(m, n) / np.sqrt(m), jnp.float32), jnp.zeros(n, jnp.float32)) for m, n in zip(sizes[:-1], sizes[1:])]
-    x = jnp.asarray(rng.rand(32, 4), jnp.float32)
-    y = jnp.sum(x**2, axis=1, keepdims=True)
-
-    program = zymase.lower(mlp_loss, params, x, y)
-    print("== the MLP loss as zymase imports it (StableHLO on xDSL) ==")
-    print(program.as_text())
-
-    rows = []
-    for name, ours, ref in (
-        ("loss (zymase.jit vs jax.jit)", zymase.jit(mlp_loss), jax.jit(mlp_loss)),
-        ("gradient (zymase.grad vs jax.grad)", zymase.grad(mlp_loss), jax.jit(jax.grad(mlp_loss))),
-    ):
-        t0 = time.perf_counter()
-        got = jax.block_until_ready(ours(params, x, y))
-        t1 = time.perf_counter()
-        want = jax.block_until_ready(ref(params, x, y))
-        diff = max(float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))) for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)))
-        rows.append((name, diff, t1 - t0))
-    print("== results ==")
-    for name, diff, first in rows:
-        print(f"{name:40s} max |zymase - jax| = {diff:.3e}   first call {first * 1e3:.0f} ms")
-    worst = max(d for _, d, _ in rows)
-    if worst > 1e-5:
-        raise SystemExit(f"zymase disagrees with jax by {worst:.3e}")
-    print("zymase agrees with jax.")
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m zymase.demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("cases", nargs="*", help="cases to run (default: all)")
+    ap.add_argument("--out", default="demo-out", help="directory for the plots and results.json (default: demo-out)")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    root = pathlib.Path(__file__).resolve().parents[2]
+    if (root / "benchmarks" / "__main__.py").exists() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        from benchmarks.__main__ import main as bench_main
+    except ImportError as e:
+        raise SystemExit(f"zymase.demo needs the benchmarks/ package of a source checkout ({e})")
+    print(f"zymase demo: the seed's case studies at quick sizes; plots and results go to {args.out}/")
+    return bench_main([*args.cases, "--quick", "--out", args.out])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
