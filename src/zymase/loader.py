@@ -31,7 +31,7 @@ from xdsl.utils.lexer import Span
 from .backend.emitter import EmitError, build_function
 from .backend.std_ops import jax_dtype
 from .frontend.importer import describe_location
-from .ir import make_context
+from .ir import parse_module
 
 
 class MlirError(Exception):
@@ -68,7 +68,7 @@ def parse_error(e: ParseError) -> MlirError:
 def parse_located(text: str, name: str = "<input>") -> ModuleOp:
     """Parse MLIR text with zymase's dialects; raises :class:`MlirError`."""
     try:
-        return LocatingParser(make_context(), text, name).parse_module()
+        return parse_module(text, name, parser_class=LocatingParser)
     except ParseError as e:
         raise parse_error(e) from None
 

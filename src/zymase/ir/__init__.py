@@ -2,23 +2,35 @@
 arith, math and scf dialects.
 
 ``make_context()`` gives a context with every dialect zymase understands;
-``parse_module`` / ``print_module`` read and write MLIR text.
+``parse_module`` / ``print_module`` read and write MLIR text. Both forms are read, mixed
+freely: the generic form (``"stablehlo.add"(%a, %b) : (...) -> ...``) and StableHLO's
+custom assembly syntax as ``jax.jit(f).lower(x).as_text()`` prints it
+(``stablehlo.add %a, %b : tensor<4xf32>``). ``print_module(m, generic=False)`` writes
+the custom form the way MLIR does (``module``, ``return`` and ``call`` inside
+``func.func``, NaN and infinities as hex bit patterns).
+
+JAX's text with locations (``as_text(debug_info=True)``) defines its ``#locN`` aliases at
+the end of the file; ``parse_module`` reads them first, so such text parses as is.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import re
 
 from xdsl.context import Context
 from xdsl.dialects.arith import Arith
-from xdsl.dialects.builtin import AnyFloat, Builtin, ModuleOp
-from xdsl.dialects.func import Func
+from xdsl.dialects.builtin import AnyFloat, ArrayAttr, Builtin, FileLineColLoc, FloatAttr, IntegerAttr, ModuleOp, f64, i64
+from xdsl.dialects.func import Func, FuncOp
 from xdsl.dialects.math import Math
 from xdsl.dialects.scf import Scf
 from xdsl.parser import AttrParser, Parser
+from xdsl.utils.mlir_lexer import MLIRTokenKind
+from xdsl.ir import Attribute, Operation
 from xdsl.printer import Printer
 
-from . import chlo, stablehlo
+from . import asm, chlo, stablehlo
 from .chlo import CHLO
 from .stablehlo import StableHLO
 
@@ -46,6 +58,30 @@ def _patch_hex_float_literals() -> None:
 _patch_hex_float_literals()
 
 
+def _patch_location_ranges() -> None:
+    """MLIR's file locations may carry a range end (``loc("f.py":3:9 to :16)``, ``to 4:2``),
+    which JAX prints; xDSL 0.74 reads only ``"file":line:col``. We read the range and keep
+    its start."""
+    if getattr(AttrParser, "_zymase_ranges", False):
+        return
+    original = AttrParser._parse_location
+
+    def parse_location(self):  # type: ignore[no-untyped-def]
+        loc = original(self)
+        if isinstance(loc, FileLineColLoc) and self.parse_optional_keyword("to") is not None:
+            if self.parse_optional_punctuation(":") is None:
+                self.parse_integer(False, False)
+                self.parse_punctuation(":")
+            self.parse_integer(False, False)
+        return loc
+
+    AttrParser._parse_location = parse_location
+    AttrParser._zymase_ranges = True
+
+
+_patch_location_ranges()
+
+
 def make_context(allow_unregistered: bool = False) -> Context:
     from .enzyme import Enzyme
 
@@ -55,18 +91,117 @@ def make_context(allow_unregistered: bool = False) -> Context:
     return ctx
 
 
-def parse_module(text: str, name: str = "<input>", ctx: Context | None = None) -> ModuleOp:
-    """Parse MLIR text (generic or custom form) into a module; errors carry line:col."""
-    parser = Parser(ctx or make_context(), text, name)
-    module = parser.parse_module()
-    return module
+def parse_module(text: str, name: str = "<input>", ctx: Context | None = None, parser_class: type[Parser] = Parser) -> ModuleOp:
+    """Parse MLIR text (generic or custom form, mixed) into a module; errors carry line:col."""
+    ctx = ctx or make_context()
+    text, aliases = _trailing_aliases(text, name, ctx)
+    parser = parser_class(ctx, text, name)
+    parser.attribute_aliases.update(aliases)
+    return parser.parse_module()
 
 
-def print_module(module: ModuleOp, generic: bool = True) -> str:
+_ALIAS_DEF = re.compile(r"#[A-Za-z_][\w.$-]*\s*=")
+
+
+def _trailing_aliases(text: str, name: str, ctx: Context) -> tuple[str, dict]:
+    """Attribute aliases defined after the first operation (MLIR puts its location
+    aliases ``#loc3 = loc(...)`` at the end): parsed first, and blanked out of the text
+    (lines and columns stay put)."""
+    if "#" not in text:
+        return text, {}
+    lines = text.split("\n")
+    started = False
+    hoisted: list[int] = []
+    for i, line in enumerate(lines):
+        if not started:
+            stripped = line.strip()
+            started = bool(stripped) and not stripped.startswith(("//", "#", "!"))
+            continue
+        if line.startswith("#") and _ALIAS_DEF.match(line):
+            hoisted.append(i)
+    if not hoisted:
+        return text, {}
+    alias_lines = [""] * len(lines)
+    for i in hoisted:
+        alias_lines[i] = lines[i]
+        lines[i] = ""
+    alias_parser = Parser(ctx, "\n".join(alias_lines), name)
+    while alias_parser._current_token.kind != MLIRTokenKind.EOF:
+        alias_parser._parse_alias_def()
+    return "\n".join(lines), alias_parser.attribute_aliases
+
+
+class MlirPrinter(Printer):
+    """xDSL's printer, writing op names and special floats as MLIR does: builtin ops
+    without ``builtin.`` and func ops directly inside ``func.func`` without ``func.``
+    (custom form only); NaN and infinities as upper-case hex bit patterns."""
+
+    _rename: tuple[str, str] | None = None
+
+    def print_op(self, op: Operation) -> None:
+        if not self.print_generic_format and type(op).print is not Operation.print:
+            short = _short_name(op)
+            if short is not None:
+                self._rename = (op.name, short)
+        try:
+            super().print_op(op)
+        finally:
+            self._rename = None
+
+    def print_string(self, text: str, *, indent: int | None = None) -> None:
+        rename = self._rename
+        if rename is not None and text == rename[0]:
+            self._rename = None
+            text = rename[1]
+        super().print_string(text, indent=indent)
+
+    def print_attribute(self, attribute: Attribute) -> None:
+        # In arrays MLIR leaves out the default types: [1, 2] (i64), [1.500000e+00] (f64).
+        if isinstance(attribute, ArrayAttr):
+            self.print_string("[")
+            for i, item in enumerate(attribute.data):
+                if i:
+                    self.print_string(", ")
+                if isinstance(item, IntegerAttr) and item.type == i64:
+                    self.print_string(str(item.value.data))
+                elif isinstance(item, FloatAttr) and item.type == f64:
+                    self.print_float(item.value.data, f64)
+                else:
+                    self.print_attribute(item)
+            self.print_string("]")
+            return
+        super().print_attribute(attribute)
+
+    def print_float(self, value: float, type: AnyFloat) -> None:
+        bits = _PRECISION_BITS.get(type.name)
+        if bits is None:
+            super().print_float(value, type)
+            return
+        text = None
+        if not (math.isnan(value) or math.isinf(value)):
+            text = asm.mlir_float_text(value, bits, lambda t: type.unpack(type.pack((float(t),)), 1)[0] == value)
+        self.print_string(text if text is not None else "0x" + type.pack((value,))[::-1].hex().upper())
+
+
+_PRECISION_BITS = {"f16": 11, "bf16": 8, "f32": 24, "f64": 53}
+
+
+def _short_name(op: Operation) -> str | None:
+    name = op.name
+    if name.startswith("builtin."):
+        return name[len("builtin.") :]
+    if name.startswith("func.") and isinstance(op.parent_op(), FuncOp):
+        return name[len("func.") :]
+    return None
+
+
+def print_module(module: ModuleOp, generic: bool = True, debuginfo: bool = False) -> str:
+    """MLIR text of ``module``: the generic form, or with ``generic=False`` the custom
+    form (StableHLO's assembly syntax, as ``jax.jit(f).lower(x).as_text()`` prints it)."""
     out = io.StringIO()
-    Printer(stream=out, print_generic_format=generic).print_op(module)
+    MlirPrinter(stream=out, print_generic_format=generic, print_debuginfo=debuginfo).print_op(module)
     out.write("\n")
     return out.getvalue()
 
 
-__all__ = ["make_context", "parse_module", "print_module", "stablehlo", "chlo"]
+__all__ = ["make_context", "parse_module", "print_module", "MlirPrinter", "stablehlo", "chlo"]

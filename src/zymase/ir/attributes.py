@@ -142,6 +142,8 @@ class _KeywordStructAttr(Data[_S], Generic[_S]):
 
     struct: ClassVar[type]
     print_empty: ClassVar[bool] = False
+    # Integer fields equal to 0 are left out (as MLIR prints gather/scatter dimension numbers).
+    elide_zero_ints: ClassVar[bool] = False
 
     def __getattr__(self, item: str) -> Any:
         if item.startswith("__"):
@@ -182,6 +184,8 @@ class _KeywordStructAttr(Data[_S], Generic[_S]):
                     continue
                 parts.append(f"{f.name} = [{', '.join(str(v) for v in value)}]")
             else:
+                if value == 0 and self.elide_zero_ints:
+                    continue
                 parts.append(f"{f.name} = {value}")
         printer.print_string("<" + ", ".join(parts) + ">")
 
@@ -223,6 +227,7 @@ class GatherDimensionNumbers:
 class GatherDimensionNumbersAttr(_KeywordStructAttr[GatherDimensionNumbers]):
     name = "stablehlo.gather"
     struct = GatherDimensionNumbers
+    elide_zero_ints = True
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,7 @@ class ScatterDimensionNumbers:
 class ScatterDimensionNumbersAttr(_KeywordStructAttr[ScatterDimensionNumbers]):
     name = "stablehlo.scatter"
     struct = ScatterDimensionNumbers
+    elide_zero_ints = True
 
 
 @dataclass(frozen=True)
@@ -314,24 +320,32 @@ class ConvDimensionNumbersAttr(Data[ConvDimensionNumbers]):
     @classmethod
     def parse_parameter(cls, parser: AttrParser) -> ConvDimensionNumbers:
         parser.parse_punctuation("<")
+        value = cls.parse_body(parser)
+        parser.parse_punctuation(">")
+        return value
+
+    @staticmethod
+    def parse_body(parser: AttrParser) -> ConvDimensionNumbers:
+        """``[b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1]`` (also the op syntax's ``dim_numbers``)."""
         ib, if_, isp = _parse_conv_layout(parser, ("b", "f"))
         parser.parse_keyword("x")
         ki, ko, ksp = _parse_conv_layout(parser, ("i", "o"))
         parser.parse_punctuation("->")
         ob, of, osp = _parse_conv_layout(parser, ("b", "f"))
-        parser.parse_punctuation(">")
         return ConvDimensionNumbers(ib, if_, isp, ki, ko, ksp, ob, of, osp)
 
-    def print_parameter(self, printer: Printer) -> None:
+    def format_body(self) -> str:
         d = self.data
-        text = (
+        return (
             _format_conv_layout(("b", d.input_batch_dimension), ("f", d.input_feature_dimension), d.input_spatial_dimensions)
             + "x"
             + _format_conv_layout(("i", d.kernel_input_feature_dimension), ("o", d.kernel_output_feature_dimension), d.kernel_spatial_dimensions)
             + "->"
             + _format_conv_layout(("b", d.output_batch_dimension), ("f", d.output_feature_dimension), d.output_spatial_dimensions)
         )
-        printer.print_string("<" + text + ">")
+
+    def print_parameter(self, printer: Printer) -> None:
+        printer.print_string("<" + self.format_body() + ">")
 
     @classmethod
     def get(cls, **kwargs: Any) -> ConvDimensionNumbersAttr:
@@ -364,11 +378,13 @@ def _parse_keyword_fields(parser: AttrParser, attr_name: str, field_parsers: dic
 
 
 def _float_text(value: float) -> str:
-    """A float literal MLIR reads back exactly (MLIR float literals need a '.')."""
-    text = repr(float(value))
-    if "." not in text and ("e" in text or text.lstrip("-").isdigit()):
-        mantissa, _, exponent = text.partition("e")
-        text = mantissa + ".0" + ("e" + exponent if exponent else "")
+    """An f64 literal as MLIR prints it (``1.000000e-03``)."""
+    from .asm import mlir_float_text
+
+    value = float(value)
+    text = mlir_float_text(value, 53, lambda t: float(t) == value)
+    if text is None:  # integral value beyond six digits: MLIR would print hex bits
+        text = repr(value)
     return text
 
 

@@ -3,17 +3,61 @@
 from __future__ import annotations
 
 from xdsl.dialects.builtin import IntegerAttr, TensorType
-from xdsl.ir import Dialect
+from xdsl.ir import Dialect, Operation
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, result_def, traits_def
+from xdsl.parser import Parser
+from xdsl.printer import Printer
 from xdsl.traits import Pure
 
+from . import asm
 from .stablehlo import BinaryElementwiseOp, UnaryElementwiseOp, _fail, shape_of
+
+
+def _parse_arrow(parser: Parser, op_type: type[Operation]) -> Operation:
+    """``%a, %b attr-dict : A, B -> R`` (chlo's unary and binary ops)."""
+    operands, comma = asm.parse_operands(parser)
+    if comma:
+        parser.raise_error("expected an operand after ','")
+    properties, attributes = asm.parse_attr_dict(parser, op_type)
+    parser.parse_punctuation(":")
+    ins = asm.parse_type_list(parser)
+    parser.parse_punctuation("->")
+    out = parser.parse_type()
+    return asm.build(op_type, asm.resolve(parser, operands, ins), (out,), properties, attributes)
+
+
+def _print_arrow(printer: Printer, op: Operation) -> None:
+    printer.print_string(" ")
+    asm.print_operands(printer, op.operands)
+    asm.print_attr_dict(printer, op)
+    printer.print_string(" : ")
+    asm.print_type_list(printer, op.operand_types)
+    printer.print_string(" -> ")
+    asm.print_type_list(printer, op.result_types)
+
+
+class ChloUnaryOp(UnaryElementwiseOp):
+    @classmethod
+    def parse(cls, parser: Parser) -> ChloUnaryOp:
+        return _parse_arrow(parser, cls)
+
+    def print(self, printer: Printer) -> None:
+        _print_arrow(printer, self)
+
+
+class ChloBinaryOp(BinaryElementwiseOp):
+    @classmethod
+    def parse(cls, parser: Parser) -> ChloBinaryOp:
+        return _parse_arrow(parser, cls)
+
+    def print(self, printer: Printer) -> None:
+        _print_arrow(printer, self)
 
 
 def _unary(mnemonic: str, doc: str) -> type[UnaryElementwiseOp]:
     cls = type(
         "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
-        (UnaryElementwiseOp,),
+        (ChloUnaryOp,),
         {"name": f"chlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
     )
     return irdl_op_definition(cls)
@@ -22,7 +66,7 @@ def _unary(mnemonic: str, doc: str) -> type[UnaryElementwiseOp]:
 def _binary(mnemonic: str, doc: str) -> type[BinaryElementwiseOp]:
     cls = type(
         "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
-        (BinaryElementwiseOp,),
+        (ChloBinaryOp,),
         {"name": f"chlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
     )
     return irdl_op_definition(cls)
@@ -63,6 +107,33 @@ class TopKOp(IRDLOperation):
     indices = result_def(TensorType)
     traits = traits_def(Pure())
 
+    @classmethod
+    def parse(cls, parser: Parser) -> TopKOp:
+        """``(%x, k = 2) attr-dict : T -> (V, I)``"""
+        parser.parse_punctuation("(")
+        operand = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        asm.parse_keyword_value(parser, "k")
+        k = asm.int_attr(parser.parse_integer())
+        parser.parse_punctuation(")")
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        parser.parse_punctuation(":")
+        t = parser.parse_type()
+        parser.parse_punctuation("->")
+        outs = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_type)
+        return asm.build(cls, asm.resolve(parser, [operand], [t]), outs, {**properties, "k": k}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string("(")
+        printer.print_operand(self.operand)
+        printer.print_string(f", k = {self.k.value.data})")
+        asm.print_attr_dict(printer, self, elide=("k",))
+        printer.print_string(" : ")
+        printer.print_attribute(self.operand.type)
+        printer.print_string(" -> (")
+        asm.print_type_list(printer, self.result_types)
+        printer.print_string(")")
+
     def verify_(self) -> None:
         src, k = shape_of(self.operand), self.k.value.data
         if not src:
@@ -78,7 +149,7 @@ class TopKOp(IRDLOperation):
 CHLO_OPS = [
     v
     for v in list(globals().values())
-    if isinstance(v, type) and issubclass(v, IRDLOperation) and str(getattr(v, "name", "")).startswith("chlo.")
+    if isinstance(v, type) and issubclass(v, IRDLOperation) and isinstance(getattr(v, "name", None), str) and v.name.startswith("chlo.")
 ]
 
 CHLO = Dialect("chlo", CHLO_OPS, [])

@@ -15,8 +15,11 @@ Shardy's attributes, all kept opaque (see ``attributes.py``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import ClassVar
+import re
+from collections.abc import Callable, Sequence
+from typing import ClassVar, NamedTuple
+
+import numpy as np
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -31,11 +34,12 @@ from xdsl.dialects.builtin import (
     IntegerType,
     StringAttr,
     TensorType,
+    TupleType,
     UnitAttr,
     i1,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
+from xdsl.ir import Attribute, Block, Dialect, Operation, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
     SameVariadicOperandSize,
@@ -51,22 +55,34 @@ from xdsl.irdl import (
     var_region_def,
     var_result_def,
 )
+from xdsl.parser import Parser
+from xdsl.printer import Printer
 from xdsl.traits import Commutative, IsTerminator, Pure, RecursiveMemoryEffect, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
 
+from . import asm
+from .dense import dense_from_numpy, dense_to_numpy
 from .attributes import (
     SDY_ATTRIBUTES,
     STABLEHLO_ATTRIBUTES,
     ChannelHandleAttr,
+    ComparisonDirection,
     ComparisonDirectionAttr,
+    ComparisonType,
     ComparisonTypeAttr,
     ConvDimensionNumbersAttr,
     DotAlgorithmAttr,
     DotDimensionNumbersAttr,
+    FftType,
     FftTypeAttr,
     GatherDimensionNumbersAttr,
+    Precision,
+    PrecisionAttr,
+    ResultAccuracy,
     ResultAccuracyAttr,
+    RngAlgorithm,
     RngAlgorithmAttr,
+    RngDistribution,
     RngDistributionAttr,
     ScatterDimensionNumbersAttr,
     SdyMeshAttr,
@@ -88,6 +104,113 @@ def _fail(op: IRDLOperation, message: str) -> None:
     loc = op.location
     where = f" at {loc.filename.data}:{loc.line.data}:{loc.column.data}" if isinstance(loc, FileLineColLoc) else ""
     raise VerifyException(f"'{op.name}' op{where}: {message}")
+
+
+# ----------------------------------------------------------------- custom syntax helpers
+#
+# Keyword arguments after the operands (``%x, dims = [1, 0]``): each keyword names a
+# property and a codec that reads and writes its value.
+
+
+class _Codec(NamedTuple):
+    parse: Callable[[Parser], Attribute]
+    text: Callable[[Attribute], str]
+
+
+def _ints(values: Sequence[int]) -> str:
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
+
+
+def _enum(attr_type: type, enum_type: type) -> _Codec:
+    return _Codec(lambda p: attr_type(p.parse_str_enum(enum_type)), lambda a: a.data.value)
+
+
+_array = _Codec(lambda p: asm.i64_array(asm.parse_int_list(p)), lambda a: _ints(a.get_values()))
+_i64 = _Codec(lambda p: asm.int_attr(p.parse_integer()), lambda a: str(a.value.data))
+_bool = _Codec(lambda p: BoolAttr.from_bool(p.parse_boolean()), lambda a: "true" if a.value.data else "false")
+
+_PAD_KEYWORDS = {"low": ("edge_padding_low", _array), "high": ("edge_padding_high", _array), "interior": ("interior_padding", _array)}
+_FFT_KEYWORDS = {"type": ("fft_type", _enum(FftTypeAttr, FftType)), "length": ("fft_length", _array)}
+_RNG_KEYWORDS = {"distribution": ("rng_distribution", _enum(RngDistributionAttr, RngDistribution))}
+_RNG_BIT_KEYWORDS = {"algorithm": ("rng_algorithm", _enum(RngAlgorithmAttr, RngAlgorithm))}
+_CONV_WINDOW = {"stride": "window_strides", "pad": "padding", "lhs_dilate": "lhs_dilation", "rhs_dilate": "rhs_dilation", "reverse": "window_reversal"}
+_DEFAULT_ACCURACY = {"result_accuracy": ResultAccuracyAttr(ResultAccuracy())}
+_CUSTOM_CALL_DEFAULTS = {
+    "api_version": IntegerAttr(1, IntegerType(32)),
+    "has_side_effect": BoolAttr.from_bool(False),
+    "called_computations": ArrayAttr([]),
+    "output_operand_aliases": ArrayAttr([]),
+}
+_COMPOSITE_DEFAULTS = {"version": IntegerAttr(0, IntegerType(32)), "composite_attributes": DictionaryAttr({})}
+
+
+def _parse_with_keywords(
+    parser: Parser,
+    op_type: type[IRDLOperation],
+    keywords: dict[str, tuple[str, _Codec]],
+    required: Sequence[str] = (),
+    functional: bool = False,
+) -> IRDLOperation:
+    """``%a, %b, key = value, ... attr-dict : type``"""
+    operands, comma = asm.parse_operands(parser)
+    values = asm.keyword_args(parser, comma, {key: (lambda codec=codec: codec.parse(parser)) for key, (_, codec) in keywords.items()}, required)
+    properties, attributes = asm.parse_attr_dict(parser, op_type)
+    for key, value in values.items():
+        properties[keywords[key][0]] = value
+    if functional:
+        ft = asm.parse_functional_type(parser)
+        ins, outs = ft.inputs.data, ft.outputs.data
+    else:
+        ins, outs = asm.parse_same_type(parser, len(operands), 1)
+    return asm.build(op_type, asm.resolve(parser, operands, ins), outs, properties, attributes)
+
+
+def _print_with_keywords(printer: Printer, op: IRDLOperation, keywords: dict[str, tuple[str, _Codec]], functional: bool = False) -> None:
+    printer.print_string(" ")
+    asm.print_operands(printer, op.operands)
+    for key, (name, codec) in keywords.items():
+        value = op.properties.get(name)
+        if value is not None:
+            printer.print_string(f", {key} = {codec.text(value)}")
+    asm.print_attr_dict(printer, op, elide=[name for name, _ in keywords.values()])
+    (asm.print_functional_type if functional else asm.print_same_type)(printer, op)
+
+
+def _parse_nullary(parser: Parser, op_type: type[IRDLOperation]) -> IRDLOperation:
+    """``attr-dict : T``"""
+    properties, attributes = asm.parse_attr_dict(parser, op_type)
+    parser.parse_punctuation(":")
+    return asm.build(op_type, (), (parser.parse_type(),), properties, attributes)
+
+
+def _print_nullary(printer: Printer, op: IRDLOperation) -> None:
+    asm.print_attr_dict(printer, op)
+    printer.print_string(" : ")
+    printer.print_attribute(op.results[0].type)
+
+
+def _compact_reduce_body(op: ReduceOp) -> Operation | None:
+    """The body's one op when the body is ``return op(acc, x)`` on scalars of the input
+    element type (printed ``applies stablehlo.add``), else None."""
+    if len(op.inputs) != 1 or len(op.body.blocks) != 1:
+        return None
+    block = op.body.blocks.first
+    inner = block.first_op
+    ret = block.last_op
+    if inner is None or inner.next_op is not ret or not isinstance(ret, ReturnOp) or len(block.args) != 2:
+        return None
+    if not inner.name.startswith("stablehlo.") or inner.regions or inner.attributes or inner.properties or len(inner.results) != 1:
+        return None
+    if tuple(inner.operands) != tuple(block.args) or tuple(ret.operands) != tuple(inner.results):
+        return None
+    t = op.init_values[0].type
+    if not isinstance(t, TensorType) or t.get_shape() or not isinstance(op.inputs[0].type, TensorType):
+        return None
+    if t.get_element_type() != op.inputs[0].type.get_element_type():
+        return None
+    if any(v.type != t for v in (*block.args, inner.results[0])):
+        return None
+    return inner
 
 
 @irdl_attr_definition
@@ -117,12 +240,22 @@ class UnaryElementwiseOp(ElementwiseOp):
     def __init__(self, operand: SSAValue, result_type: Attribute | None = None):
         super().__init__(operands=[operand], result_types=[result_type or SSAValue.get(operand).type])
 
+    @classmethod
+    def parse(cls, parser: Parser) -> UnaryElementwiseOp:
+        return asm.parse_simple(parser, cls)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_simple(printer, self)
+
 
 class TranscendentalUnaryOp(UnaryElementwiseOp):
     """Unary ops whose accuracy may be requested (``result_accuracy``, e.g. from
     ``lax.exp(x, accuracy=...)``)."""
 
     result_accuracy = opt_prop_def(ResultAccuracyAttr)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_simple(printer, self, defaults=_DEFAULT_ACCURACY)
 
 
 class BinaryElementwiseOp(ElementwiseOp):
@@ -133,6 +266,13 @@ class BinaryElementwiseOp(ElementwiseOp):
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: Attribute | None = None):
         super().__init__(operands=[lhs, rhs], result_types=[result_type or SSAValue.get(lhs).type])
+
+    @classmethod
+    def parse(cls, parser: Parser) -> BinaryElementwiseOp:
+        return asm.parse_simple(parser, cls)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_simple(printer, self)
 
 
 class CommutativeBinaryOp(BinaryElementwiseOp):
@@ -200,7 +340,44 @@ XorOp = _binary("xor", "x ^ y", commutative=True)
 ShiftLeftOp = _binary("shift_left", "x << y")
 ShiftRightArithmeticOp = _binary("shift_right_arithmetic", "x >> y (arithmetic)")
 ShiftRightLogicalOp = _binary("shift_right_logical", "x >> y (logical)")
-ComplexOp = _binary("complex", "x + i*y")
+@irdl_op_definition
+class ComplexOp(BinaryElementwiseOp):
+    """x + i*y. Custom syntax ``%x, %y : tensor<..xcomplex<f32>>`` when the operands are
+    the result's real parts."""
+
+    name = "stablehlo.complex"
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ComplexOp:
+        operands, comma = asm.parse_operands(parser)
+        if len(operands) != 2 or comma:
+            parser.raise_error("expected two operands")
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        parser.parse_punctuation(":")
+        if asm.at_function_type(parser):
+            ft = parser.parse_function_type()
+            ins, outs = ft.inputs.data, ft.outputs.data
+        else:
+            pos = parser.pos
+            t = parser.parse_type()
+            if not isinstance(t, TensorType) or not isinstance(t.get_element_type(), ComplexType):
+                parser.raise_error(f"expected a tensor of complex numbers, got {t}", pos)
+            part = TensorType(t.get_element_type().element_type, t.get_shape())
+            ins, outs = (part, part), (t,)
+        return asm.build(cls, asm.resolve(parser, operands, ins), outs, properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        asm.print_operands(printer, self.operands)
+        asm.print_attr_dict(printer, self)
+        t = self.result.type
+        if isinstance(t, TensorType) and isinstance(t.get_element_type(), ComplexType):
+            part = TensorType(t.get_element_type().element_type, t.get_shape())
+            if self.lhs.type == part and self.rhs.type == part:
+                printer.print_string(" : ")
+                printer.print_attribute(t)
+                return
+        asm.print_functional_type(printer, self)
 
 
 
@@ -242,6 +419,13 @@ class BitcastConvertOp(IRDLOperation):
         if dst != expect:
             _fail(self, f"result shape {dst} does not match the expected shape {expect}")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> BitcastConvertOp:
+        return asm.parse_simple(parser, cls, functional=True)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_simple(printer, self, functional=True)
+
 
 @irdl_op_definition
 class CompareOp(ElementwiseOp):
@@ -257,6 +441,29 @@ class CompareOp(ElementwiseOp):
         super().verify_()
         if self.result.type.get_element_type() != i1:
             _fail(self, f"requires a result of i1 elements, got {self.result.type}")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> CompareOp:
+        """``GT, %a, %b(, FLOAT)? attr-dict : (..) -> ..``"""
+        direction = ComparisonDirectionAttr(parser.parse_str_enum(ComparisonDirection))
+        parser.parse_punctuation(",")
+        operands, comma = asm.parse_operands(parser)
+        if len(operands) != 2:
+            parser.raise_error("expected two operands")
+        properties: dict[str, Attribute] = {"comparison_direction": direction}
+        if comma:
+            properties["compare_type"] = ComparisonTypeAttr(parser.parse_str_enum(ComparisonType))
+        props, attributes = asm.parse_attr_dict(parser, cls)
+        ft = asm.parse_functional_type(parser)
+        return asm.build(cls, asm.resolve(parser, operands, ft.inputs.data), ft.outputs.data, {**props, **properties}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.comparison_direction.data.value}, ")
+        asm.print_operands(printer, self.operands)
+        if self.compare_type is not None:
+            printer.print_string(f", {self.compare_type.data.value}")
+        asm.print_attr_dict(printer, self, elide=("comparison_direction", "compare_type"))
+        asm.print_functional_type(printer, self)
 
 
 @irdl_op_definition
@@ -277,6 +484,37 @@ class SelectOp(IRDLOperation):
         if shape_of(self.pred) not in ((), shape_of(self.on_true)):
             _fail(self, "requires pred to be a scalar or to have the shape of on_true")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> SelectOp:
+        """``%p, %a, %b attr-dict : P, T`` or ``: (P, T, T) -> T``"""
+        operands, comma = asm.parse_operands(parser)
+        if len(operands) != 3 or comma:
+            parser.raise_error("expected three operands")
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        parser.parse_punctuation(":")
+        if asm.at_function_type(parser):
+            ft = parser.parse_function_type()
+            ins, outs = ft.inputs.data, ft.outputs.data
+        else:
+            pred = parser.parse_type()
+            parser.parse_punctuation(",")
+            t = parser.parse_type()
+            ins, outs = (pred, t, t), (t,)
+        return asm.build(cls, asm.resolve(parser, operands, ins), outs, properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        asm.print_operands(printer, self.operands)
+        asm.print_attr_dict(printer, self)
+        t = self.result.type
+        if self.on_true.type == t and self.on_false.type == t:
+            printer.print_string(" : ")
+            printer.print_attribute(self.pred.type)
+            printer.print_string(", ")
+            printer.print_attribute(t)
+        else:
+            asm.print_functional_type(printer, self)
+
 
 @irdl_op_definition
 class ClampOp(IRDLOperation):
@@ -294,6 +532,13 @@ class ClampOp(IRDLOperation):
         for bound, label in ((self.min, "min"), (self.max, "max")):
             if shape_of(bound) not in ((), shape):
                 _fail(self, f"requires {label} to be a scalar or to have the operand shape {shape}, got {shape_of(bound)}")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ClampOp:
+        return asm.parse_simple(parser, cls)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_simple(printer, self)
 
 
 # ----------------------------------------------------------------- constants
@@ -313,6 +558,20 @@ class ConstantOp(IRDLOperation):
         if self.value.type != self.output.type:
             _fail(self, f"result type {self.output.type} differs from the value type {self.value.type}")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> ConstantOp:
+        """``attr-dict dense<...> : T``"""
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        value = parser.parse_attribute()
+        if not isinstance(value, DenseIntOrFPElementsAttr):
+            parser.raise_error(f"expected a dense elements attribute, got {value}")
+        return asm.build(cls, (), (value.type,), {**properties, "value": value}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_attr_dict(printer, self, elide=("value",))
+        printer.print_string(" ")
+        printer.print_attribute(self.value)
+
 
 @irdl_op_definition
 class IotaOp(IRDLOperation):
@@ -325,6 +584,22 @@ class IotaOp(IRDLOperation):
         rank = len(shape_of(self.output))
         if not 0 <= self.iota_dimension.value.data < rank:
             _fail(self, f"iota_dimension {self.iota_dimension.value.data} is out of range for result rank {rank}")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> IotaOp:
+        """``dim = 0 attr-dict : T``"""
+        asm.parse_keyword_value(parser, "dim")
+        dim = asm.int_attr(parser.parse_integer())
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        parser.parse_punctuation(":")
+        t = parser.parse_type()
+        return asm.build(cls, (), (t,), {**properties, "iota_dimension": dim}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" dim = {self.iota_dimension.value.data}")
+        asm.print_attr_dict(printer, self, elide=("iota_dimension",))
+        printer.print_string(" : ")
+        printer.print_attribute(self.output.type)
 
 
 # ----------------------------------------------------------------- shape ops
@@ -354,6 +629,14 @@ class BroadcastInDimOp(IRDLOperation):
             if src[i] != 1 and src[i] != dst[d]:
                 _fail(self, f"operand dimension {i} of size {src[i]} cannot broadcast to result dimension {d} of size {dst[d]}")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> BroadcastInDimOp:
+        """``%x, dims = [..] attr-dict : ..``"""
+        return _parse_with_keywords(parser, cls, {"dims": ("broadcast_dimensions", _array)}, required=("dims",), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, {"dims": ("broadcast_dimensions", _array)}, functional=True)
+
 
 @irdl_op_definition
 class ReshapeOp(IRDLOperation):
@@ -368,6 +651,13 @@ class ReshapeOp(IRDLOperation):
     def verify_(self) -> None:
         if math.prod(shape_of(self.operand)) != math.prod(shape_of(self.result)):
             _fail(self, f"cannot reshape {shape_of(self.operand)} to {shape_of(self.result)}: element counts differ")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ReshapeOp:
+        return asm.parse_simple(parser, cls, functional=True)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_simple(printer, self, functional=True)
 
 
 @irdl_op_definition
@@ -392,6 +682,14 @@ class TransposeOp(IRDLOperation):
             _fail(self, f"permutation {list(perm)} is not a permutation of rank {len(src)}")
         if tuple(src[p] for p in perm) != dst:
             _fail(self, f"result shape {dst} does not match the permuted operand shape")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> TransposeOp:
+        """``%x, dims = [..] attr-dict : ..``"""
+        return _parse_with_keywords(parser, cls, {"dims": ("permutation", _array)}, required=("dims",), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, {"dims": ("permutation", _array)}, functional=True)
 
 
 @irdl_op_definition
@@ -426,6 +724,36 @@ class SliceOp(IRDLOperation):
         if expect != dst:
             _fail(self, f"result shape {dst} does not match the slice shape {expect}")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> SliceOp:
+        """``%x [0:10, 2:8:2] attr-dict : (..) -> ..``"""
+        operand = parser.parse_unresolved_operand()
+        starts: list[int] = []
+        limits: list[int] = []
+        strides: list[int] = []
+
+        def parse_range() -> None:
+            starts.append(parser.parse_integer())
+            parser.parse_punctuation(":")
+            limits.append(parser.parse_integer())
+            strides.append(parser.parse_integer() if parser.parse_optional_punctuation(":") is not None else 1)
+
+        parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parse_range)
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        ft = asm.parse_functional_type(parser)
+        properties.update(start_indices=asm.i64_array(starts), limit_indices=asm.i64_array(limits), strides=asm.i64_array(strides))
+        return asm.build(cls, asm.resolve(parser, [operand], ft.inputs.data), ft.outputs.data, properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_operand(self.operand)
+        ranges = []
+        for lo, hi, s in zip(*(asm.array_values(a) for a in (self.start_indices, self.limit_indices, self.strides))):
+            ranges.append(f"{lo}:{hi}" if s == 1 else f"{lo}:{hi}:{s}")
+        printer.print_string(" [" + ", ".join(ranges) + "]")
+        asm.print_attr_dict(printer, self, elide=("start_indices", "limit_indices", "strides"))
+        asm.print_functional_type(printer, self)
+
 
 @irdl_op_definition
 class DynamicSliceOp(IRDLOperation):
@@ -446,6 +774,14 @@ class DynamicSliceOp(IRDLOperation):
         if sizes != shape_of(self.result):
             _fail(self, f"result shape {shape_of(self.result)} differs from slice_sizes {sizes}")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> DynamicSliceOp:
+        """``%x, %i, %j, sizes = [..] attr-dict : (..) -> ..``"""
+        return _parse_with_keywords(parser, cls, {"sizes": ("slice_sizes", _array)}, required=("sizes",), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, {"sizes": ("slice_sizes", _array)}, functional=True)
+
 
 @irdl_op_definition
 class DynamicUpdateSliceOp(IRDLOperation):
@@ -465,6 +801,13 @@ class DynamicUpdateSliceOp(IRDLOperation):
         for d, (u, n) in enumerate(zip(upd, src)):
             if u > n:
                 _fail(self, f"update dimension {d} of size {u} exceeds the operand size {n}")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> DynamicUpdateSliceOp:
+        return asm.parse_simple(parser, cls, functional=True)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_simple(printer, self, functional=True)
 
 
 @irdl_op_definition
@@ -489,6 +832,14 @@ class ConcatenateOp(IRDLOperation):
             total += shape[dim]
         if total != dst[dim]:
             _fail(self, f"result dimension {dim} has size {dst[dim]}, but the inputs add up to {total}")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ConcatenateOp:
+        """``%a, %b, dim = 0 attr-dict : (..) -> ..``"""
+        return _parse_with_keywords(parser, cls, {"dim": ("dimension", _i64)}, required=("dim",), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, {"dim": ("dimension", _i64)}, functional=True)
 
 
 @irdl_op_definition
@@ -517,6 +868,14 @@ class PadOp(IRDLOperation):
         if tuple(expect) != dst:
             _fail(self, f"result shape {dst} does not match the padded shape {tuple(expect)}")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> PadOp:
+        """``%x, %v, low = [..], high = [..], interior = [..] attr-dict : (..) -> ..``"""
+        return _parse_with_keywords(parser, cls, _PAD_KEYWORDS, required=("low", "high", "interior"), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, _PAD_KEYWORDS, functional=True)
+
 
 @irdl_op_definition
 class ReverseOp(IRDLOperation):
@@ -532,6 +891,14 @@ class ReverseOp(IRDLOperation):
             _fail(self, f"result shape {shape_of(self.result)} differs from the operand shape {src}")
         if len(set(dims)) != len(dims) or any(not 0 <= d < len(src) for d in dims):
             _fail(self, f"dimensions {list(dims)} must be distinct and in range for rank {len(src)}")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ReverseOp:
+        """``%x, dims = [..] attr-dict : ..``"""
+        return _parse_with_keywords(parser, cls, {"dims": ("dimensions", _array)}, required=("dims",), functional=False)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, {"dims": ("dimensions", _array)}, functional=False)
 
 
 # ----------------------------------------------------------------- contractions
@@ -566,6 +933,56 @@ class DotGeneralOp(IRDLOperation):
         if expect != shape_of(self.result):
             _fail(self, f"result shape {shape_of(self.result)} does not match the expected {expect}")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> DotGeneralOp:
+        """``%a, %b, (batching_dims = [..] x [..],)? contracting_dims = [..] x [..]
+        (, precision = [..])? (, algorithm = <..>)? attr-dict : (..) -> ..``"""
+
+        def pair() -> tuple[list[int], list[int]]:
+            lhs = asm.parse_int_list(parser)
+            parser.parse_keyword("x")
+            return lhs, asm.parse_int_list(parser)
+
+        def precision() -> ArrayAttr:
+            return ArrayAttr(parser.parse_comma_separated_list(parser.Delimiter.SQUARE, lambda: PrecisionAttr(parser.parse_str_enum(Precision))))
+
+        operands, comma = asm.parse_operands(parser)
+        if len(operands) != 2:
+            parser.raise_error("expected two operands")
+        values = asm.keyword_args(
+            parser,
+            comma,
+            {"batching_dims": pair, "contracting_dims": pair, "precision": precision, "algorithm": lambda: DotAlgorithmAttr(DotAlgorithmAttr.parse_parameter(parser))},
+            required=("contracting_dims",),
+        )
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        lb, rb = values.get("batching_dims", ((), ()))
+        lc, rc = values["contracting_dims"]
+        properties["dot_dimension_numbers"] = DotDimensionNumbersAttr.get(
+            lhs_batching_dimensions=lb, rhs_batching_dimensions=rb, lhs_contracting_dimensions=lc, rhs_contracting_dimensions=rc
+        )
+        if "precision" in values:
+            properties["precision_config"] = values["precision"]
+        if "algorithm" in values:
+            properties["algorithm"] = values["algorithm"]
+        ft = asm.parse_functional_type(parser)
+        return asm.build(cls, asm.resolve(parser, operands, ft.inputs.data), ft.outputs.data, properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        dn = self.dot_dimension_numbers
+        printer.print_string(" ")
+        asm.print_operands(printer, self.operands)
+        if dn.lhs_batching_dimensions or dn.rhs_batching_dimensions:
+            printer.print_string(f", batching_dims = {_ints(dn.lhs_batching_dimensions)} x {_ints(dn.rhs_batching_dimensions)}")
+        printer.print_string(f", contracting_dims = {_ints(dn.lhs_contracting_dimensions)} x {_ints(dn.rhs_contracting_dimensions)}")
+        if self.precision_config is not None:
+            printer.print_string(", precision = [" + ", ".join(p.data.value for p in self.precision_config.data) + "]")
+        if self.algorithm is not None:
+            printer.print_string(", algorithm = ")
+            self.algorithm.print_parameter(printer)
+        asm.print_attr_dict(printer, self, elide=("dot_dimension_numbers", "precision_config", "algorithm"))
+        asm.print_functional_type(printer, self)
+
 
 @irdl_op_definition
 class ConvolutionOp(IRDLOperation):
@@ -584,6 +1001,59 @@ class ConvolutionOp(IRDLOperation):
     result = result_def(TensorType)
     traits = traits_def(Pure())
 
+    @classmethod
+    def parse(cls, parser: Parser) -> ConvolutionOp:
+        """``(%lhs, %rhs) dim_numbers = [b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1],
+        window = {stride = [..], pad = [[..], ..], lhs_dilate = [..], rhs_dilate = [..],
+        reverse = [..]} attr-dict : (..) -> ..``"""
+        operands = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_unresolved_operand)
+        asm.parse_keyword_value(parser, "dim_numbers")
+        properties: dict[str, Attribute] = {"dimension_numbers": ConvDimensionNumbersAttr(ConvDimensionNumbersAttr.parse_body(parser))}
+        parser.parse_punctuation(",")
+        asm.parse_keyword_value(parser, "window")
+
+        def entry() -> None:
+            pos = parser.pos
+            key = parser.parse_identifier()
+            if key not in _CONV_WINDOW or _CONV_WINDOW[key] in properties:
+                parser.raise_error(f"unexpected or repeated window entry '{key}'", pos)
+            parser.parse_punctuation("=")
+            if key == "pad":
+                pairs = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, lambda: asm.parse_int_list(parser))
+                if any(len(p) != 2 for p in pairs):
+                    parser.raise_error("expected [low, high] pairs in 'pad'", pos)
+                properties["padding"] = dense_from_numpy(np.array(pairs, dtype=np.int64).reshape(len(pairs), 2))
+            elif key == "reverse":
+                flags = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_boolean)
+                properties["window_reversal"] = DenseArrayBase.from_list(i1, [int(f) for f in flags])
+            else:
+                properties[_CONV_WINDOW[key]] = asm.i64_array(asm.parse_int_list(parser))
+
+        parser.parse_comma_separated_list(parser.Delimiter.BRACES, entry)
+        props, attributes = asm.parse_attr_dict(parser, cls)
+        ft = asm.parse_functional_type(parser)
+        return asm.build(cls, asm.resolve(parser, operands, ft.inputs.data), ft.outputs.data, {**props, **properties}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string("(")
+        asm.print_operands(printer, self.operands)
+        printer.print_string(") dim_numbers = " + self.dimension_numbers.format_body() + ", window = {")
+        entries = []
+        if self.window_strides is not None:
+            entries.append(f"stride = {_ints(self.window_strides.get_values())}")
+        if self.padding is not None:
+            pad = dense_to_numpy(self.padding).reshape(-1, 2)
+            entries.append("pad = [" + ", ".join(f"[{lo}, {hi}]" for lo, hi in pad.tolist()) + "]")
+        if self.lhs_dilation is not None:
+            entries.append(f"lhs_dilate = {_ints(self.lhs_dilation.get_values())}")
+        if self.rhs_dilation is not None:
+            entries.append(f"rhs_dilate = {_ints(self.rhs_dilation.get_values())}")
+        if self.window_reversal is not None:
+            entries.append("reverse = [" + ", ".join("true" if v else "false" for v in self.window_reversal.get_values()) + "]")
+        printer.print_string(", ".join(entries) + "}")
+        asm.print_attr_dict(printer, self, elide=("dimension_numbers", *_CONV_WINDOW.values()))
+        asm.print_functional_type(printer, self)
+
 
 # ----------------------------------------------------------------- region ops
 
@@ -596,6 +1066,24 @@ class ReturnOp(IRDLOperation):
 
     def __init__(self, values: Sequence[SSAValue]):
         super().__init__(operands=[list(values)])
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ReturnOp:
+        """``%a, %b attr-dict (: A, B)?``"""
+        operands, comma = asm.parse_operands(parser)
+        if comma:
+            parser.raise_error("expected an operand after ','")
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        types = asm.parse_type_list(parser) if parser.parse_optional_punctuation(":") is not None else []
+        return asm.build(cls, asm.resolve(parser, operands, types), (), properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        asm.print_operands(printer, self.operands)
+        asm.print_attr_dict(printer, self)
+        if self.operands:
+            printer.print_string(" : ")
+            asm.print_type_list(printer, self.operand_types)
 
 
 @irdl_op_definition
@@ -622,6 +1110,90 @@ class ReduceOp(IRDLOperation):
             expect = tuple(n for d, n in enumerate(src) if d not in dims)
             if shape_of(r) != expect:
                 _fail(self, f"result {i} has shape {shape_of(r)}, expected {expect} (input {src} reduced over {list(dims)})")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ReduceOp:
+        """``(%x init: %c), ... applies stablehlo.add across dimensions = [..] attr-dict
+        : (..) -> (..)`` or, without ``applies``, followed by
+        ``reducer(%acc: T, %x: T) ... {..}`` (one pair of arguments per input)."""
+        inputs = []
+        inits = []
+
+        def pair() -> None:
+            inputs.append(parser.parse_unresolved_operand())
+            parser.parse_keyword("init")
+            parser.parse_punctuation(":")
+            inits.append(parser.parse_unresolved_operand())
+
+        parser.parse_comma_separated_list(parser.Delimiter.PAREN, pair)
+        while parser.parse_optional_punctuation(",") is not None:
+            parser.parse_comma_separated_list(parser.Delimiter.PAREN, pair)
+        body_op: type[Operation] | None = None
+        if parser.parse_optional_keyword("applies") is not None:
+            pos = parser.pos
+            name = parser.parse_identifier()
+            body_op = parser.ctx.get_optional_op(name)
+            if body_op is None:
+                parser.raise_error(f"unknown operation '{name}'", pos)
+        parser.parse_keyword("across")
+        asm.parse_keyword_value(parser, "dimensions")
+        dims = asm.i64_array(asm.parse_int_list(parser))
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        ft = asm.parse_functional_type(parser)
+        ins = ft.inputs.data
+        if len(ins) != 2 * len(inputs):
+            parser.raise_error(f"expected {2 * len(inputs)} operand types, got {len(ins)}")
+        operands = asm.resolve(parser, [*inputs, *inits], ins)
+        if body_op is not None:
+            if len(inputs) != 1:
+                parser.raise_error("'applies' needs exactly one input")
+            t = ins[1]
+            block = Block(arg_types=(t, t))
+            inner = asm.build(body_op, block.args, (t,))
+            block.add_ops((inner, ReturnOp.create(operands=inner.results)))
+            body = Region(block)
+        else:
+            parser.parse_keyword("reducer")
+            accs: list[Parser.Argument] = []
+            xs: list[Parser.Argument] = []
+            for _ in inputs:
+                parser.parse_punctuation("(")
+                accs.append(parser.parse_argument())
+                parser.parse_punctuation(",")
+                xs.append(parser.parse_argument())
+                parser.parse_punctuation(")")
+            body = parser.parse_region([*accs, *xs])
+        return asm.build(cls, operands, ft.outputs.data, {**properties, "dimensions": dims}, attributes, regions=(body,))
+
+    def print(self, printer: Printer) -> None:
+        n = len(self.inputs)
+        inner = _compact_reduce_body(self)
+        printer.print_string("(")
+        for i, (x, init) in enumerate(zip(self.inputs, self.init_values)):
+            if i:
+                printer.print_string("), (")
+            printer.print_operand(x)
+            printer.print_string(" init: ")
+            printer.print_operand(init)
+        printer.print_string(")")
+        if inner is not None:
+            printer.print_string(f" applies {inner.name}")
+        printer.print_string(f" across dimensions = {_ints(self.dimensions.get_values())}")
+        asm.print_attr_dict(printer, self, elide=("dimensions",))
+        asm.print_functional_type(printer, self)
+        if inner is not None:
+            return
+        args = self.body.blocks.first.args if self.body.blocks.first else ()
+        printer._print_new_line()
+        printer.print_string(" reducer")
+        for i in range(min(n, len(args) // 2)):
+            printer.print_string("(")
+            printer.print_block_argument(args[i])
+            printer.print_string(", ")
+            printer.print_block_argument(args[i + n])
+            printer.print_string(") ")
+        printer.print_string(" ")
+        printer.print_region(self.body, print_entry_block_args=False)
 
 
 @irdl_op_definition
@@ -722,6 +1294,52 @@ class WhileOp(IRDLOperation):
             if [a.type for a in region.block.args] != types:
                 _fail(self, f"requires the {label} block arguments to match the operand types")
 
+    @classmethod
+    def parse(cls, parser: Parser) -> WhileOp:
+        """``(%iterArg = %init, ...) : T, ... (attributes {..})? cond {..} do {..}``"""
+        names: list[Parser.UnresolvedArgument] = []
+        inits = []
+
+        def pair() -> None:
+            names.append(parser.parse_argument(expect_type=False))
+            parser.parse_punctuation("=")
+            inits.append(parser.parse_unresolved_operand())
+
+        parser.parse_comma_separated_list(parser.Delimiter.PAREN, pair)
+        types = asm.parse_type_list(parser) if names and parser.parse_punctuation(":") else []
+        properties, attributes = asm.parse_attr_dict(parser, cls, keyword=True)
+        if len(types) != len(names):
+            parser.raise_error(f"expected {len(names)} types for the loop-carried values, got {len(types)}")
+        args = [n.resolve(t) for n, t in zip(names, types)]
+        parser.parse_keyword("cond")
+        cond = parser.parse_region(args)
+        parser.parse_keyword("do")
+        body = parser.parse_region(args)
+        return asm.build(cls, asm.resolve(parser, inits, types), types, properties, attributes, regions=(cond, body))
+
+    def print(self, printer: Printer) -> None:
+        cond_args = self.cond.blocks.first.args if self.cond.blocks.first else ()
+        body_args = self.body.blocks.first.args if self.body.blocks.first else ()
+        printer.print_string("(")
+        for i, init in enumerate(self.operand):
+            if i:
+                printer.print_string(", ")
+            name = printer.print_ssa_value(cond_args[i]) if i < len(cond_args) else printer.print_ssa_value(body_args[i])
+            if i < len(body_args):
+                printer._ssa_values[body_args[i]] = name  # both regions name their arguments alike
+            printer.print_string(" = ")
+            printer.print_operand(init)
+        printer.print_string(")")
+        if self.operand:
+            printer.print_string(" : ")
+            asm.print_type_list(printer, self.operand.types)
+        asm.print_attr_dict(printer, self, keyword=True)
+        printer._print_new_line()
+        printer.print_string("cond ")
+        printer.print_region(self.cond, print_entry_block_args=False)
+        printer.print_string(" do ")
+        printer.print_region(self.body, print_entry_block_args=False)
+
 
 @irdl_op_definition
 class IfOp(IRDLOperation):
@@ -748,6 +1366,30 @@ class OptimizationBarrierOp(IRDLOperation):
     operand = var_operand_def()
     results_ = var_result_def()
 
+    @classmethod
+    def parse(cls, parser: Parser) -> OptimizationBarrierOp:
+        """``attr-dict %a, %b : A, B`` or ``attr-dict ()``"""
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        if parser.parse_optional_punctuation("(") is not None:
+            parser.parse_punctuation(")")
+            return asm.build(cls, (), (), properties, attributes)
+        operands, comma = asm.parse_operands(parser)
+        if comma or not operands:
+            parser.raise_error("expected operands or '()'")
+        parser.parse_punctuation(":")
+        types = asm.parse_type_list(parser)
+        return asm.build(cls, asm.resolve(parser, operands, types), types, properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        asm.print_attr_dict(printer, self)
+        if not self.operands:
+            printer.print_string("()")
+            return
+        printer.print_string(" ")
+        asm.print_operands(printer, self.operands)
+        printer.print_string(" : ")
+        asm.print_type_list(printer, self.operand_types)
+
 
 # ----------------------------------------------------------------- misc
 
@@ -760,6 +1402,14 @@ class RngBitGeneratorOp(IRDLOperation):
     output_state = result_def(TensorType)
     output = result_def(TensorType)
 
+    @classmethod
+    def parse(cls, parser: Parser) -> RngBitGeneratorOp:
+        """``%state, algorithm = DEFAULT attr-dict : (..) -> (..)``"""
+        return _parse_with_keywords(parser, cls, _RNG_BIT_KEYWORDS, required=("algorithm",), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, _RNG_BIT_KEYWORDS, functional=True)
+
 
 @irdl_op_definition
 class CholeskyOp(IRDLOperation):
@@ -768,6 +1418,14 @@ class CholeskyOp(IRDLOperation):
     lower = opt_prop_def(BoolAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
+
+    @classmethod
+    def parse(cls, parser: Parser) -> CholeskyOp:
+        """``%a(, lower = true)? attr-dict : T``"""
+        return _parse_with_keywords(parser, cls, {"lower": ("lower", _bool)})
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, {"lower": ("lower", _bool)})
 
 
 @irdl_op_definition
@@ -790,6 +1448,27 @@ class TupleOp(IRDLOperation):
     result = result_def()
     traits = traits_def(Pure())
 
+    @classmethod
+    def parse(cls, parser: Parser) -> TupleOp:
+        """``%a, %b attr-dict : tuple<..>``"""
+        operands, comma = asm.parse_operands(parser)
+        if comma:
+            parser.raise_error("expected an operand after ','")
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        parser.parse_punctuation(":")
+        pos = parser.pos
+        t = parser.parse_type()
+        if not isinstance(t, TupleType):
+            parser.raise_error(f"expected a tuple type, got {t}", pos)
+        return asm.build(cls, asm.resolve(parser, operands, t.types.data), (t,), properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        asm.print_operands(printer, self.operands)
+        asm.print_attr_dict(printer, self)
+        printer.print_string(" : ")
+        printer.print_attribute(self.result.type)
+
 
 @irdl_op_definition
 class GetTupleElementOp(IRDLOperation):
@@ -798,6 +1477,24 @@ class GetTupleElementOp(IRDLOperation):
     index = prop_def(IntegerAttr)
     result = result_def()
     traits = traits_def(Pure())
+
+    @classmethod
+    def parse(cls, parser: Parser) -> GetTupleElementOp:
+        """``%t[1] attr-dict : (..) -> ..``"""
+        operand = parser.parse_unresolved_operand()
+        parser.parse_punctuation("[")
+        index = asm.int_attr(parser.parse_integer(), 32)
+        parser.parse_punctuation("]")
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        ft = asm.parse_functional_type(parser)
+        return asm.build(cls, asm.resolve(parser, [operand], ft.inputs.data), ft.outputs.data, {**properties, "index": index}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_operand(self.operand)
+        printer.print_string(f"[{self.index.value.data}]")
+        asm.print_attr_dict(printer, self, elide=("index",))
+        asm.print_functional_type(printer, self)
 
 
 @irdl_op_definition
@@ -808,6 +1505,28 @@ class ReducePrecisionOp(IRDLOperation):
     mantissa_bits = prop_def(IntegerAttr)
     output = result_def(TensorType)
     traits = traits_def(Pure())
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ReducePrecisionOp:
+        """``%x, format = e5m10 attr-dict : T``"""
+        operand = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        asm.parse_keyword_value(parser, "format")
+        pos = parser.pos
+        match = re.fullmatch(r"e(\d+)m(\d+)", parser.parse_identifier())
+        if match is None:
+            parser.raise_error("expected a format 'e<exponent bits>m<mantissa bits>'", pos)
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        properties.update(exponent_bits=asm.int_attr(int(match[1]), 32), mantissa_bits=asm.int_attr(int(match[2]), 32))
+        ins, outs = asm.parse_same_type(parser, 1, 1)
+        return asm.build(cls, asm.resolve(parser, [operand], ins), outs, properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_operand(self.operand)
+        printer.print_string(f", format = e{self.exponent_bits.value.data}m{self.mantissa_bits.value.data}")
+        asm.print_attr_dict(printer, self, elide=("exponent_bits", "mantissa_bits"))
+        asm.print_same_type(printer, self)
 
 
 @irdl_op_definition
@@ -826,6 +1545,24 @@ class CustomCallOp(IRDLOperation):
     output_operand_aliases = opt_prop_def(ArrayAttr)
     results_ = var_result_def()
 
+    @classmethod
+    def parse(cls, parser: Parser) -> CustomCallOp:
+        """``@target(%a, %b) attr-dict : (..) -> (..)``"""
+        target = parser.parse_symbol_name()
+        operands = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_unresolved_operand)
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        ft = asm.parse_functional_type(parser)
+        return asm.build(cls, asm.resolve(parser, operands, ft.inputs.data), ft.outputs.data, {**properties, "call_target_name": target}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_symbol_name(self.call_target_name.data)
+        printer.print_string("(")
+        asm.print_operands(printer, self.operands)
+        printer.print_string(")")
+        asm.print_attr_dict(printer, self, elide=("call_target_name",), defaults=_CUSTOM_CALL_DEFAULTS)
+        asm.print_functional_type(printer, self)
+
 
 
 @irdl_op_definition
@@ -836,6 +1573,14 @@ class FftOp(IRDLOperation):
     fft_length = prop_def(DenseArrayBase)
     result = result_def(TensorType)
     traits = traits_def(Pure())
+
+    @classmethod
+    def parse(cls, parser: Parser) -> FftOp:
+        """``%x, type = FFT, length = [..] attr-dict : (..) -> ..``"""
+        return _parse_with_keywords(parser, cls, _FFT_KEYWORDS, required=("type", "length"), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, _FFT_KEYWORDS, functional=True)
 
 
 @irdl_op_definition
@@ -848,6 +1593,14 @@ class RngOp(IRDLOperation):
     shape = operand_def(TensorType)
     rng_distribution = prop_def(RngDistributionAttr)
     result = result_def(TensorType)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> RngOp:
+        """``%a, %b, %shape, distribution = UNIFORM attr-dict : (..) -> ..``"""
+        return _parse_with_keywords(parser, cls, _RNG_KEYWORDS, required=("distribution",), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, _RNG_KEYWORDS, functional=True)
 
 
 @irdl_op_definition
@@ -863,6 +1616,26 @@ class CompositeOp(IRDLOperation):
     version = opt_prop_def(IntegerAttr)
     results_ = var_result_def()
 
+    @classmethod
+    def parse(cls, parser: Parser) -> CompositeOp:
+        """``"name" %a, %b attr-dict : (..) -> (..)``"""
+        name = StringAttr(parser.parse_str_literal())
+        operands, comma = asm.parse_operands(parser)
+        if comma:
+            parser.raise_error("expected an operand after ','")
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        ft = asm.parse_functional_type(parser)
+        return asm.build(cls, asm.resolve(parser, operands, ft.inputs.data), ft.outputs.data, {**properties, "name": name}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_string_literal(self.name_.data)
+        if self.operands:
+            printer.print_string(" ")
+            asm.print_operands(printer, self.operands)
+        asm.print_attr_dict(printer, self, elide=("name",), defaults=_COMPOSITE_DEFAULTS)
+        asm.print_functional_type(printer, self)
+
 
 @irdl_op_definition
 class GetDimensionSizeOp(IRDLOperation):
@@ -871,6 +1644,14 @@ class GetDimensionSizeOp(IRDLOperation):
     dimension = prop_def(IntegerAttr)
     result = result_def(TensorType)
     traits = traits_def(Pure())
+
+    @classmethod
+    def parse(cls, parser: Parser) -> GetDimensionSizeOp:
+        """``%x, dim = 1 attr-dict : (..) -> ..``"""
+        return _parse_with_keywords(parser, cls, {"dim": ("dimension", _i64)}, required=("dim",), functional=True)
+
+    def print(self, printer: Printer) -> None:
+        _print_with_keywords(printer, self, {"dim": ("dimension", _i64)}, functional=True)
 
 
 # ----------------------------------------------------------------- collectives and tokens
@@ -881,11 +1662,25 @@ class ReplicaIdOp(IRDLOperation):
     name = "stablehlo.replica_id"
     result = result_def(TensorType)
 
+    @classmethod
+    def parse(cls, parser: Parser) -> ReplicaIdOp:
+        return _parse_nullary(parser, cls)
+
+    def print(self, printer: Printer) -> None:
+        _print_nullary(printer, self)
+
 
 @irdl_op_definition
 class PartitionIdOp(IRDLOperation):
     name = "stablehlo.partition_id"
     result = result_def(TensorType)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> PartitionIdOp:
+        return _parse_nullary(parser, cls)
+
+    def print(self, printer: Printer) -> None:
+        _print_nullary(printer, self)
 
 
 @irdl_op_definition
@@ -957,12 +1752,37 @@ class CreateTokenOp(IRDLOperation):
     name = "stablehlo.create_token"
     result = result_def(TokenType)
 
+    @classmethod
+    def parse(cls, parser: Parser) -> CreateTokenOp:
+        return _parse_nullary(parser, cls)
+
+    def print(self, printer: Printer) -> None:
+        _print_nullary(printer, self)
+
 
 @irdl_op_definition
 class AfterAllOp(IRDLOperation):
     name = "stablehlo.after_all"
     inputs = var_operand_def(TokenType)
     result = result_def(TokenType)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> AfterAllOp:
+        """``%a, %b attr-dict : !stablehlo.token``"""
+        operands, comma = asm.parse_operands(parser)
+        if comma:
+            parser.raise_error("expected an operand after ','")
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        parser.parse_punctuation(":")
+        t = parser.parse_type()
+        return asm.build(cls, asm.resolve(parser, operands, [t] * len(operands)), (t,), properties, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        asm.print_operands(printer, self.operands)
+        asm.print_attr_dict(printer, self)
+        printer.print_string(" : ")
+        printer.print_attribute(self.result.type)
 
 
 # ----------------------------------------------------------------- Shardy
@@ -977,6 +1797,22 @@ class SdyMeshOp(IRDLOperation):
     sym_name = prop_def(StringAttr)
     mesh = prop_def(SdyMeshAttr)
     traits = traits_def(SymbolOpInterface())
+
+    @classmethod
+    def parse(cls, parser: Parser) -> SdyMeshOp:
+        """``@name = <...> attr-dict``"""
+        sym_name = parser.parse_symbol_name()
+        parser.parse_punctuation("=")
+        mesh = SdyMeshAttr(SdyMeshAttr.parse_parameter(parser))
+        properties, attributes = asm.parse_attr_dict(parser, cls)
+        return asm.build(cls, (), (), {**properties, "sym_name": sym_name, "mesh": mesh}, attributes)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_symbol_name(self.sym_name.data)
+        printer.print_string(" = ")
+        self.mesh.print_parameter(printer)
+        asm.print_attr_dict(printer, self, elide=("sym_name", "mesh"))
 
 
 STABLEHLO_OPS: list[type[IRDLOperation]] = [
