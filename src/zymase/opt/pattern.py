@@ -124,7 +124,14 @@ def value_of(v: SSAValue) -> np.ndarray | None:
 
 
 def splat_value(v: SSAValue) -> Any:
-    """The single value every element of ``v`` has when ``v`` is constant, else None."""
+    """The single value every element of ``v`` has when ``v`` is constant, else None
+    (a broadcast of a scalar constant is read without materializing it)."""
+    from ..ir import stablehlo as hlo
+
+    owner = v.owner
+    while isinstance(owner, (hlo.BroadcastInDimOp, hlo.ReshapeOp)):
+        v = owner.operand
+        owner = v.owner
     value = constant_value(v)
     if value is None or value.size == 0:
         return None

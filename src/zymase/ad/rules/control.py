@@ -11,10 +11,12 @@ runs the body's reverse sweep.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerType
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.rewriter import InsertPoint
 
 from ...analysis.activity import free_values, is_differentiable_type
 from ...analysis.trip_count import find_trip_count, loop_invariant_carried
@@ -73,28 +75,127 @@ def _trip_count(op: hlo.WhileOp):
     return tc
 
 
-def _stored_indices(op: hlo.WhileOp) -> list[int]:
-    """Carried values the body reads that change from iteration to iteration."""
+def _varying(op: hlo.WhileOp) -> set[SSAValue]:
+    """Body values that change from iteration to iteration (depend on a carried value the
+    body does not return unchanged)."""
     body = op.body.block
     invariant = loop_invariant_carried(op)
-    return [i for i, a in enumerate(body.args) if i not in invariant and any(True for _ in a.uses)]
+    varying: set[SSAValue] = {a for i, a in enumerate(body.args) if i not in invariant}
+    for o in body_ops(body):
+        inputs = list(o.operands) + free_values(o)
+        if any(v in varying for v in inputs):
+            varying.update(o.results)
+    return varying
+
+
+def _top_level(op: Operation, block: Block) -> Operation | None:
+    """The ancestor of ``op`` that sits directly in ``block``."""
+    while op is not None and op.parent_block() is not block:
+        op = op.parent_op()
+    return op
+
+
+def _erase_dead(block: Block, candidates: set[Operation]) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for o in reversed(list(block.ops)):
+            if o in candidates and all(not any(True for _ in r.uses) for r in o.results):
+                if isinstance(o, hlo.CustomCallOp) and o.has_side_effect is not None and o.has_side_effect.value.data:
+                    continue
+                o.detach()
+                o.erase()
+                candidates.discard(o)
+                changed = True
+
+
+@dataclass
+class _LoopTape:
+    """What the forward sweep of a while loop prepared for its reverse sweep."""
+
+    body: Block  # the reverse loop's body, ready
+    count: int
+    act: list[int]  # carried values whose adjoints the reverse loop carries
+    frees: list[SSAValue]  # captured active values whose adjoints it accumulates
 
 
 @custom_augment(hlo.WhileOp)
 def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
-    """The primal loop, storing each iteration's carried state into tapes."""
+    """The primal loop, storing per iteration the values the reverse sweep reads.
+
+    The reverse loop's body is built first, recomputing the body's primal values from
+    placeholders for the carried state; the values its reverse ops read that change from
+    iteration to iteration (the residuals) are then stored by the forward loop into
+    ``tensor<T x ...>`` tapes and read back, and the recomputation they needed is removed.
+    Loop-invariant values stay recomputed (and are hoisted by the optimizer). Carried
+    state is stored only where something the reverse needs cannot be read from a
+    residual (a nested loop's own tape, for instance)."""
     tc = _trip_count(op)
     if tc.count == 0:
         rev.clone(op)
         return
-    b = rev.builder
+    body = op.body.block
     n = len(op.operand)
-    stored = _stored_indices(op)
+    invariant = loop_invariant_carried(op)
+    act = [i for i, a in enumerate(body.args) if rev.is_active(a) or rev.is_active(op.results[i])]
+    frees = [f for f in free_values(op) if rev.is_active(f)]
     counter_t = tensor(IntegerType(32), [])
-    tapes_t = [tensor(op.operand[i].type.get_element_type(), [tc.count, *shape(op.operand[i])]) for i in stored]
+
+    # ---- the reverse body, recomputing from placeholders for the carried state
+    rtypes = [counter_t] + [op.results[i].type for i in act] + [f.type for f in frees]
+    state_types = [body.args[i].type for i in range(n) if i not in invariant]
+    rblock = Block(arg_types=rtypes + state_types)
+    rb = Builder(rblock)
+    k = rblock.args[0]
+    inner = rev.child(rb)
+    state_args = iter(rblock.args[len(rtypes) :])
+    placeholder: dict[int, SSAValue] = {}
+    for i, a in enumerate(body.args):
+        if i in invariant:
+            inner.primals[a] = rev.primal(op.operand[i])
+        else:
+            placeholder[i] = inner.primals[a] = next(state_args)
+    inner.forward_block(body)
+    recompute = set(rblock.ops)
+    yields = terminator(body).operands
+    for i, adj in zip(act, rblock.args[1 : 1 + len(act)]):
+        inner.add_adjoint(yields[i], adj)
+    inner.reverse_block(body)
+    new_adj = [inner.adjoint_or_zero(body.args[i]) for i in act]
+    new_acc = []
+    for f, acc in zip(frees, rblock.args[1 + len(act) : len(rtypes)]):
+        ct = inner.adjoints.get(f)
+        new_acc.append(acc if ct is None else rb.add(acc, ct))
+    k_next = rb.sub(k, rb.constant(1, counter_t))
+    rblock.add_op(hlo.ReturnOp([k_next] + new_adj + new_acc))
+
+    # ---- residuals: varying body values whose recomputed copies reverse ops read
+    varying = _varying(op)
+    candidates = [a for i, a in enumerate(body.args) if i not in invariant] + [r for o in body_ops(body) for r in o.results]
+    stored: list[SSAValue] = []
+    for v in candidates:
+        if v not in varying:
+            continue
+        r = inner.primals.get(v)
+        if r is None:
+            continue
+        if any(_top_level(u.operation, rblock) not in recompute for u in r.uses):
+            stored.append(v)
+    reads = _store_reads(rb, rblock, inner, stored, k, tc.count, counter_t)
+    _erase_dead(rblock, recompute)
+    leftover = [i for i, p in placeholder.items() if any(True for _ in p.uses)]
+    if leftover:
+        more = [body.args[i] for i in leftover]
+        reads += _store_reads(rb, rblock, inner, more, k, tc.count, counter_t, replace=lambda v: placeholder[v.index])
+        stored += more
+    for p in reversed(rblock.args[len(rtypes) :]):
+        rblock.erase_arg(p)
+
+    # ---- the forward loop, writing the residuals into tapes
+    b = rev.builder
+    tapes_t = [tensor(v.type.get_element_type(), [tc.count, *shape(v)]) for v in stored]
     init = [rev.primal(v) for v in op.operand] + [b.zeros(counter_t)] + [b.zeros(t) for t in tapes_t]
     types = [v.type for v in init]
-
     cond_block = Block(arg_types=types)
     cond = rev.child(Builder(cond_block))
     for old, new in zip(op.cond.block.args, cond_block.args):
@@ -102,82 +203,69 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     for o in body_ops(op.cond.block):
         cond.clone(o)
     cond_block.add_op(hlo.ReturnOp([cond.primal(terminator(op.cond.block).operands[0])]))
-
-    body_block = Block(arg_types=types)
-    bb = Builder(body_block)
-    k = body_block.args[n]
-    zero_i = bb.zeros(counter_t)
+    fblock = Block(arg_types=types)
+    fb = Builder(fblock)
+    fwd = rev.child(fb)
+    for old, new in zip(body.args, fblock.args[:n]):
+        fwd.primals[old] = new
+    for o in body_ops(body):
+        fwd.clone(o)
+    fk = fblock.args[n]
+    zero_i = fb.zeros(counter_t)
     new_tapes = []
-    for j, i in enumerate(stored):
-        v = body_block.args[i]
-        row = bb.reshape(v, [1, *shape(v)])
-        new_tapes.append(bb.dynamic_update_slice(body_block.args[n + 1 + j], row, [k] + [zero_i] * len(shape(v))))
-    inner = rev.child(bb)
-    for old, new in zip(op.body.block.args, body_block.args[:n]):
-        inner.primals[old] = new
-    for o in body_ops(op.body.block):
-        inner.clone(o)
-    k_next = bb.add(k, bb.constant(1, counter_t))
-    yields = [inner.primal(y) for y in terminator(op.body.block).operands]
-    body_block.add_op(hlo.ReturnOp(yields + [k_next] + new_tapes))
-
-    new = rev.builder.insert(hlo.WhileOp.create(operands=init, result_types=types, regions=[Region(cond_block), Region(body_block)]))
+    for j, v in enumerate(stored):
+        row = fb.reshape(fwd.primal(v), [1, *shape(v)])
+        new_tapes.append(fb.dynamic_update_slice(fblock.args[n + 1 + j], row, [fk] + [zero_i] * len(shape(v))))
+    out = [fwd.primal(y) for y in yields] + [fb.add(fk, fb.constant(1, counter_t))] + new_tapes
+    fblock.add_op(hlo.ReturnOp(out))
+    new = b.insert(hlo.WhileOp.create(operands=init, result_types=types, regions=[Region(cond_block), Region(fblock)]))
     for old, res in zip(op.results, new.results[:n]):
         rev.primals[old] = res
-    rev.tapes[op] = (stored, list(new.results[n + 1 :]), tc.count)
+    for read, tape in zip(reads, new.results[n + 1 :]):
+        read.operands = [tape, *read.operands[1:]]
+    rev.tapes[op] = _LoopTape(rblock, tc.count, act, frees)
+
+
+def _store_reads(rb: Builder, rblock: Block, inner: ReverseSweep, values, k, count: int, counter_t, replace=None) -> list[Operation]:
+    """Read ``values`` of iteration k from tapes (placeholders until the forward loop
+    exists) at the start of the reverse body, replacing their recomputed copies."""
+    top = Builder(InsertPoint.before(rblock.first_op))
+    reads = []
+    for v in values:
+        placeholder_tape = top.zeros(tensor(v.type.get_element_type(), [count, *shape(v)]))
+        zero_i = top.zeros(counter_t)
+        row = top.dynamic_slice(placeholder_tape, [k] + [zero_i] * len(shape(v)), [1, *shape(v)])
+        value = top.reshape(row, shape(v))
+        target = replace(v) if replace is not None else inner.primals[v]
+        target.replace_all_uses_with(value)
+        inner.primals[v] = value
+        reads.append(row.owner)
+    return reads
 
 
 @custom_reverse(hlo.WhileOp)
 def while_reverse(rev: ReverseSweep, op: hlo.WhileOp) -> None:
-    body = op.body.block
     n = len(op.operand)
-    act = [i for i, a in enumerate(body.args) if rev.is_active(a) or rev.is_active(op.results[i])]
-    if op not in rev.tapes:  # zero-trip loop: results are the operands
-        for i in act:
-            rev.add_adjoint(op.operand[i], rev.adjoint(op.results[i]))
+    tape = rev.tapes.get(op)
+    if tape is None:  # zero-trip loop: results are the operands
+        body = op.body.block
+        for i in range(n):
+            if rev.is_active(body.args[i]) or rev.is_active(op.results[i]):
+                rev.add_adjoint(op.operand[i], rev.adjoint(op.results[i]))
         return
-    stored, tapes, count = rev.tapes[op]
-    invariant = loop_invariant_carried(op)
-    frees = [f for f in free_values(op) if rev.is_active(f)]
     b = rev.builder
     counter_t = tensor(IntegerType(32), [])
-    init = [b.constant(count - 1, counter_t)]
-    init += [rev.adjoint_or_zero(op.results[i]) for i in act]
-    init += [b.zeros(f.type) for f in frees]
+    init = [b.constant(tape.count - 1, counter_t)]
+    init += [rev.adjoint_or_zero(op.results[i]) for i in tape.act]
+    init += [b.zeros(f.type) for f in tape.frees]
     types = [v.type for v in init]
-
     cond_block = Block(arg_types=types)
     cb = Builder(cond_block)
     cond_block.add_op(hlo.ReturnOp([cb.compare(cond_block.args[0], cb.zeros(counter_t), "GE")]))
-
-    body_block = Block(arg_types=types)
-    bb = Builder(body_block)
-    k = body_block.args[0]
-    zero_i = bb.zeros(counter_t)
-    inner = rev.child(bb)
-    for j, i in enumerate(stored):
-        v = body.args[i]
-        row = bb.dynamic_slice(tapes[j], [k] + [zero_i] * len(shape(v)), [1, *shape(v)])
-        inner.primals[v] = bb.reshape(row, shape(v))
-    for i in invariant:
-        inner.primals[body.args[i]] = rev.primal(op.operand[i])
-    inner.forward_block(body)
-    yields = terminator(body).operands
-    for i, adj in zip(act, body_block.args[1 : 1 + len(act)]):
-        inner.add_adjoint(yields[i], adj)
-    inner.reverse_block(body)
-    new_adj = [inner.adjoint_or_zero(body.args[i]) for i in act]
-    new_acc = []
-    for f, acc in zip(frees, body_block.args[1 + len(act) :]):
-        ct = inner.adjoints.get(f)
-        new_acc.append(acc if ct is None else bb.add(acc, ct))
-    k_next = bb.sub(k, bb.constant(1, counter_t))
-    body_block.add_op(hlo.ReturnOp([k_next] + new_adj + new_acc))
-
-    new = b.insert(hlo.WhileOp.create(operands=init, result_types=types, regions=[Region(cond_block), Region(body_block)]))
-    for i, res in zip(act, new.results[1 : 1 + len(act)]):
+    new = b.insert(hlo.WhileOp.create(operands=init, result_types=types, regions=[Region(cond_block), Region(tape.body)]))
+    for i, res in zip(tape.act, new.results[1 : 1 + len(tape.act)]):
         rev.add_adjoint(op.operand[i], res)
-    for f, res in zip(frees, new.results[1 + len(act) :]):
+    for f, res in zip(tape.frees, new.results[1 + len(tape.act) :]):
         rev.add_adjoint(f, res)
 
 
@@ -305,24 +393,22 @@ def barrier_reverse(rev: ReverseSweep, op) -> None:
 
 
 def reduce_kind(op: hlo.ReduceOp) -> str:
-    """'sum', 'max', 'min' or 'chooser' (a variadic reduce whose float results are picked
+    """'sum', 'product', 'max', 'min' or 'chooser' (a variadic reduce whose float results are picked
     from the inputs by compare/select, like argmax); raises otherwise."""
     block = op.body.block
     ops = body_ops(block)
     if len(op.inputs) == 1 and len(ops) == 1:
         inner = ops[0]
         if set(inner.operands) == {block.args[0], block.args[1]} and terminator(block).operands[0] is inner.results[0]:
-            kinds = {hlo.AddOp: "sum", hlo.MaximumOp: "max", hlo.MinimumOp: "min"}
+            kinds = {hlo.AddOp: "sum", hlo.MultiplyOp: "product", hlo.MaximumOp: "max", hlo.MinimumOp: "min"}
             if type(inner) in kinds:
                 return kinds[type(inner)]
-            if type(inner) is hlo.MultiplyOp:
-                raise DiffError(f"no derivative rule for a product 'stablehlo.reduce' at {describe_location(op)} (custom tier: products are not supported yet)")
     choosing = (hlo.CompareOp, hlo.SelectOp, hlo.ConstantOp, hlo.OrOp, hlo.AndOp, hlo.NotOp, hlo.BroadcastInDimOp, hlo.ConvertOp)
     if all(isinstance(o, choosing) or not any(is_differentiable_type(r) for r in o.results) for o in ops):
         return "chooser"
     raise DiffError(
         f"no derivative rule for this 'stablehlo.reduce' body at {describe_location(op)}: the custom tier handles "
-        f"add, maximum and minimum reductions and argmax-style choosers"
+        f"add, multiply, maximum and minimum reductions and argmax-style choosers"
     )
 
 
@@ -340,12 +426,89 @@ def _chooser_mask(b: Builder, x: SSAValue, ans: SSAValue, op: hlo.ReduceOp):
     return mask, counts, kept
 
 
+EXACT_PRODUCT_GROUP = 256
+"""Reductions over at most this many elements per result take the exclusive products
+directly (O(n^2) work per group), larger ones divide (O(n))."""
+
+
+def _product_partials(b: Builder, x: SSAValue, init: SSAValue, ans: SSAValue, op: hlo.ReduceOp) -> SSAValue:
+    """d ans / d x_i = init * prod_{j != i} x_j over each reduced group of n elements."""
+    dims = list(op.dimensions.get_values())
+    n = 1
+    for d in dims:
+        n *= shape(x)[d]
+    if n <= EXACT_PRODUCT_GROUP:
+        return _exclusive_products(b, x, init, dims)
+    return _divided_products(b, x, init, ans, op)
+
+
+def _exclusive_products(b: Builder, x: SSAValue, init: SSAValue, dims: list[int]) -> SSAValue:
+    """init * prod_{j != i} x_j as products of the group with x_i replaced by 1: exact,
+    and so is its own derivative (a second derivative at zeros of x)."""
+    xs = shape(x)
+    kept = [d for d in range(len(xs)) if d not in dims]
+    perm = kept + dims
+    k = 1
+    for d in kept:
+        k *= xs[d]
+    n = 1
+    for d in dims:
+        n *= xs[d]
+    grouped = b.reshape(b.transpose(x, perm), [k, n])
+    rows = b.broadcast_in_dim(grouped, [k, n, n], [0, 2])
+    i32 = IntegerType(32)
+    diagonal = b.compare(b.iota([k, n, n], 1, i32), b.iota([k, n, n], 2, i32), "EQ")
+    others = b.select(diagonal, b.ones_like(rows), rows)
+    exclusive = b.reduce(others, init, [2], hlo.MultiplyOp)
+    back = b.reshape(exclusive, [xs[d] for d in perm])
+    inverse = [perm.index(d) for d in range(len(xs))]
+    return b.transpose(back, inverse)
+
+
+def _divided_products(b: Builder, x: SSAValue, init: SSAValue, ans: SSAValue, op: hlo.ReduceOp) -> SSAValue:
+    """The same, without the n x n products: ans / x_i when the group has no zero; the
+    product of the group's other entries at its only zero; 0 elsewhere (two zeros or
+    more). The division is by ``select(x == 0, 1, x)``, so that no branch, not even one
+    the select discards, is infinite (its derivative would be NaN). Exact first
+    derivatives; a second derivative through it misses the terms of exact zeros of x."""
+    dims = list(op.dimensions.get_values())
+    kept = _kept_dims(op)
+    zeros, ones = b.zeros_like(x), b.ones_like(x)
+    is_zero = b.compare(x, zeros, "EQ")
+    safe_x = b.select(is_zero, ones, x)
+    zero_count = b.reduce_sum(b.select(is_zero, ones, zeros), dims)
+    nonzero_product = b.reduce(safe_x, init, dims, hlo.MultiplyOp)
+
+    def spread(v: SSAValue) -> SSAValue:
+        return b.broadcast_in_dim(v, shape(x), kept)
+
+    count = spread(zero_count)
+    no_zero = b.compare(count, zeros, "EQ")
+    one_zero = b.compare(count, ones, "EQ")
+    exclusive = b.div(spread(ans), safe_x)
+    at_only_zero = b.select(is_zero, spread(nonzero_product), zeros)
+    return b.select(no_zero, exclusive, b.select(one_zero, at_only_zero, zeros))
+
+
+def _check_product_init(active: bool, op: hlo.ReduceOp) -> None:
+    if active:
+        raise DiffError(f"'stablehlo.reduce' at {describe_location(op)}: the init value of a product reduction cannot be active")
+
+
 @custom_forward(hlo.ReduceOp)
 def reduce_forward(fwd: ForwardSweep, op: hlo.ReduceOp) -> None:
     kind = reduce_kind(op)
     new = fwd.clone(op)
     b = fwd.builder
     dims = fwd.bdims(op.dimensions.get_values())
+    if kind == "product":
+        _check_product_init(fwd.tangent(op.init_values[0]) is not None, op)
+        t_x = fwd.tangent(op.inputs[0])
+        if t_x is None:
+            return
+        partials = _product_partials(b, fwd.primal(op.inputs[0]), fwd.primal(op.init_values[0]), new.results[0], op)
+        fwd.set_tangent(op.results[0], b.reduce_sum(b.mul(fwd.expand(partials), t_x), dims))
+        return
     if kind == "sum":
         t_x, t_init = fwd.tangent(op.inputs[0]), fwd.tangent(op.init_values[0])
         total = b.reduce_sum(t_x, dims) if t_x is not None else None
@@ -373,6 +536,13 @@ def reduce_forward(fwd: ForwardSweep, op: hlo.ReduceOp) -> None:
 def reduce_reverse(rev: ReverseSweep, op: hlo.ReduceOp) -> None:
     kind = reduce_kind(op)
     b = rev.builder
+    if kind == "product":
+        _check_product_init(rev.is_active(op.init_values[0]), op)
+        x = op.inputs[0]
+        partials = _product_partials(b, rev.primal(x), rev.primal(op.init_values[0]), rev.primal(op.results[0]), op)
+        ct = b.broadcast_in_dim(rev.adjoint(op.results[0]), shape(x), _kept_dims(op))
+        rev.add_adjoint(x, b.mul(partials, ct))
+        return
     if kind == "sum":
         ct = rev.adjoint(op.results[0])
         x = op.inputs[0]
