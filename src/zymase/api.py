@@ -66,7 +66,12 @@ class Jitted:
         return compiled(args, kwargs)
 
     def lower(self, *args: Any, **kwargs: Any) -> Program:
-        return lower(self.fun, *args, static_argnums=self.static, **kwargs)
+        """The program after zymase's primal pipeline, with every stage recorded."""
+        from .opt.pipelines import run_primal_pipeline
+
+        program = lower(self.fun, *args, static_argnums=self.static, **kwargs)
+        run_primal_pipeline(program.module, _stage_recorder(program))
+        return program
 
 
 def jit(f: Callable, static_argnums: int | Sequence[int] = ()) -> Jitted:
@@ -97,11 +102,38 @@ from .ir.enzyme import (  # noqa: E402
 ENTRY = "zymase_entry"
 
 
-def run_ad_pipeline(module: ModuleOp) -> None:
+def run_ad_pipeline(module: ModuleOp, on_stage: Callable | None = None) -> None:
     """The derivative pipeline (opt/pipelines.py): optimize, differentiate, optimize."""
     from .opt.pipelines import run_derivative_pipeline
 
-    run_derivative_pipeline(module)
+    run_derivative_pipeline(module, on_stage)
+
+
+def _stage_recorder(program: Program) -> Callable:
+    from .ir import print_module
+
+    def record(stage: str, module: ModuleOp) -> None:
+        program.stages[stage] = print_module(module)
+
+    return record
+
+
+class Transformed:
+    """A zymase transformation of ``f`` (grad, value_and_grad, ...): call it like the
+    function; ``.lower(*args)`` compiles it for those arguments and returns the Program,
+    whose ``as_text(stage=...)`` shows the IR after each stage of the pipeline
+    (imported, optimized-before-ad, after-ad, final)."""
+
+    def __init__(self, f: Callable, call: Callable, lower_fn: Callable):
+        functools.update_wrapper(self, f)
+        self._call = call
+        self._lower = lower_fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(*args, **kwargs)
+
+    def lower(self, *args: Any, **kwargs: Any) -> Program:
+        return self._lower(*args, **kwargs)
 
 
 def _is_float(dtype: Any) -> bool:
@@ -135,8 +167,8 @@ def _new_func(module: ModuleOp, name: str, ins: list) -> tuple[_func.FuncOp, Any
 class _Derivative:
     """A compiled derivative program: flat JAX values in, flat tuple out."""
 
-    def __init__(self, program: Program):
-        run_ad_pipeline(program.module)
+    def __init__(self, program: Program, record_stages: bool = False):
+        run_ad_pipeline(program.module, _stage_recorder(program) if record_stages else None)
         self.program = program
         self.fn = build_function(program.module, ENTRY)
         self.jitted = jax.jit(lambda *xs: self.fn(*xs))
@@ -219,10 +251,15 @@ def _grad_impl(f: Callable, argnums: int | Sequence[int], has_aux: bool, with_va
             return jax.tree_util.tree_unflatten(out_tree, primal), g
         return g
 
-    return wrapped
+    def lower_grad(*args: Any, **kwargs: Any) -> Program:
+        norm = tuple(a % len(args) for a in nums)
+        deriv, _ = _build_grad(f, args, kwargs, norm, has_aux, with_value, name, record_stages=True)
+        return deriv.program
+
+    return Transformed(f, wrapped, lower_grad)
 
 
-def _build_grad(f, args, kwargs, nums, has_aux, with_value, name):
+def _build_grad(f, args, kwargs, nums, has_aux, with_value, name, record_stages=False):
     program = lower(f, *args, **kwargs)
     outs = program.out_avals
     if has_aux:
@@ -248,7 +285,7 @@ def _build_grad(f, args, kwargs, nums, has_aux, with_value, name):
     if has_aux and not with_value:
         ret_kinds[0] = ACTIVENONEED
     _add_entry(program, AutoDiffOp, arg_kinds, ret_kinds)
-    return _Derivative(program), active
+    return _Derivative(program, record_stages), active
 
 
 def _float0_zeros(x: Any) -> Any:

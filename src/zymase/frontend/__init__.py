@@ -35,8 +35,15 @@ class Program:
     def main(self) -> FuncOp:
         return lookup_func(self.module, self.entry)
 
-    def as_text(self, generic: bool = True) -> str:
-        return print_module(self.module, generic=generic)
+    def as_text(self, stage: str | None = None, generic: bool = True) -> str:
+        """The module's MLIR text now, or as it was after a pipeline ``stage``
+        ('imported', 'optimized-before-ad', 'after-ad', 'final') when it was recorded."""
+        if stage is None:
+            return print_module(self.module, generic=generic)
+        if stage not in self.stages:
+            known = ", ".join(self.stages) or "none (lower the transformation, e.g. zymase.grad(f).lower(*args))"
+            raise KeyError(f"no recorded stage '{stage}'; recorded stages: {known}")
+        return self.stages[stage]
 
     def __str__(self) -> str:
         return self.as_text()
