@@ -81,8 +81,10 @@ def check(f: Callable, args: list, h: float = 1e-3, fd_tol: float = FD_TOL, seed
         out, pullback = zymase.vjp(f, *xs)
         return list(pullback(jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(out), ws)))
 
+    jitted = jax.jit(f)
+
     def primal(*xs: Any) -> list:
-        return jax.tree_util.tree_leaves(f(*[jnp.asarray(x) for x in xs]))
+        return jax.tree_util.tree_leaves(jitted(*[jnp.asarray(x) for x in xs]))
 
     check_modes(primal, jvp, vjp, args, h, fd_tol, seed)
 
@@ -207,6 +209,13 @@ def _counted_loop(x, y):
         return (a * jnp.sin(b) + 0.1 * i, b + a * 0.5)
 
     return lax.fori_loop(0, 4, body, (x, y))
+
+
+def _sort_scatter_loop(x, u):
+    def body(i, c):
+        return jnp.sort(c * 1.1, axis=0).at[jnp.array([0, 2])].add(u * c[1])
+
+    return lax.fori_loop(0, 3, body, x)
 
 
 def _cond(p, x, y):
@@ -366,6 +375,8 @@ ROWS: list[Row] = [
     Row("reduce_sum", lambda x: jnp.sum(x, axis=(0, 2)), args(normal(2, 3, 4))),
     Row("reduce_max", lambda x: jnp.max(x, axis=1), args(distinct(3, 5))),
     Row("reduce_min", lambda x: jnp.min(x, axis=0), args(distinct(3, 5))),
+    Row("reduce_product", lambda x: jnp.prod(x, axis=(0, 2)), args(normal(2, 3, 2))),
+    Row("reduce_product_with_zero", lambda x: jnp.prod(x, axis=1), args(lambda rng: rng.standard_normal((3, 4)) * np.array([[1, 0, 1, 1]] * 2 + [[0, 1, 0, 1]]))),
     Row("reduce_argmax", _argmax_value, args(distinct(3, 5), normal(3, 5))),
     Row("reduce_window_max", _max_pool, args(distinct(2, 5, 4, 3))),
     Row("reduce_window_min_same", _min_pool, args(distinct(5, 6))),
@@ -408,6 +419,7 @@ ROWS: list[Row] = [
     Row("top_k", _top_k, args(distinct(2, 6))),
     # ------------------------------------------------------------ control flow
     Row("while_counted", _counted_loop, args(normal(3), normal(3))),
+    Row("while_sort_scatter", _sort_scatter_loop, args(distinct(4, 2), normal(2, 2))),
     Row("if", _cond, args(1.0, normal(3), normal(3))),
     Row("if_false", _cond, args(-1.0, normal(3), normal(3))),
     Row("case", _case, args(np.int32(1), normal(3))),
@@ -593,3 +605,19 @@ def test_table_covers_every_rule() -> None:
         seen.update(op.name for op in parse_located(text, "<rule-table>").walk())
     ruled = {cls.name for table in (registry.ELEMENTWISE, registry.LINEAR, registry.CUSTOM) for cls in table}
     assert not ruled - seen, f"ops with a derivative rule but no row in the rule table: {sorted(ruled - seen)}"
+
+
+def _pool_net(x, w):
+    y = lax.conv_general_dilated(x, w, (1, 1), "SAME")
+    y = lax.reduce_window(y, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+    return jnp.sum(jnp.tanh(y) ** 2)
+
+
+def test_second_derivative_of_max_pooling_net() -> None:
+    """A Hessian-vector product, forward over reverse: the reverse sweep's
+    select_and_scatter is differentiated again in forward mode."""
+    rng = np.random.default_rng(SEED)
+    x, w, v = distinct(1, 2, 4, 4)(rng), rng.standard_normal((2, 2, 2, 2)), rng.standard_normal((2, 2, 2, 2))
+    _, got = zymase.jvp(zymase.grad(_pool_net, argnums=1), (x, w), (np.zeros_like(x), v))
+    _, want = jax.jvp(jax.grad(_pool_net, argnums=1), (x, w), (np.zeros_like(x), v))
+    _close(got, want, 1e-10, "hessian-vector product")

@@ -38,6 +38,14 @@ def unsupported(op, what: str) -> DiffError:
     return DiffError(f"no derivative rule for '{op.name}' at {describe_location(op)}: {what}")
 
 
+def single_direction(fwd: ForwardSweep, op) -> None:
+    """The custom forward rules here build width-1 tangents; batched forward mode (width
+    N, tangents with a leading direction dimension) raises instead of mis-shaping."""
+    width = getattr(fwd, "width", 1)
+    if width != 1:
+        raise DiffError(f"no batched (width {width}) forward rule for '{op.name}' at {describe_location(op)}; use width 1 (jvp) for this program")
+
+
 def _ints(attr, default: list[int]) -> list[int]:
     return list(attr.get_values()) if attr is not None else default
 
@@ -158,6 +166,7 @@ def _window_fits(b: Builder, op: hlo.ScatterOp, x: SSAValue, idx: SSAValue, upda
 @custom_forward(hlo.ScatterOp)
 def scatter_forward(fwd: ForwardSweep, op: hlo.ScatterOp) -> None:
     """scatter is jointly linear in (operand, updates): t_ans = scatter(t_x, idx, t_u)"""
+    single_direction(fwd, op)
     kind = _scatter_kind(op)
     fwd.clone(op)
     b = fwd.builder
@@ -260,6 +269,7 @@ def _sort_with_permutation(b: Builder, op: hlo.SortOp, xs: list[SSAValue]) -> tu
 @custom_forward(hlo.SortOp)
 def sort_forward(fwd: ForwardSweep, op: hlo.SortOp) -> None:
     """t_ans_k = take_along(t_x_k, perm)"""
+    single_direction(fwd, op)
     outs, perm = _sort_with_permutation(fwd.builder, op, [fwd.primal(v) for v in op.inputs])
     for old, new in zip(op.results, outs):
         fwd.primals[old] = new
@@ -296,6 +306,7 @@ def sort_reverse(rev: ReverseSweep, op: hlo.SortOp) -> None:
 @custom_forward(chlo.TopKOp)
 def top_k_forward(fwd: ForwardSweep, op: chlo.TopKOp) -> None:
     """t_values = take_along(t_x, indices) along the last dimension"""
+    single_direction(fwd, op)
     new = fwd.clone(op)
     b = fwd.builder
     dim = len(shape(op.operand)) - 1
@@ -359,6 +370,7 @@ def _check_init_inactive(active: bool, op) -> None:
 @custom_forward(hlo.ReduceWindowOp)
 def reduce_window_forward(fwd: ForwardSweep, op: hlo.ReduceWindowOp) -> None:
     """sum: the same window sum of t_x;  max/min: t_x at each window's arg-max/min"""
+    single_direction(fwd, op)
     kind = _window_kind(op)
     _check_init_inactive(fwd.tangent(op.init_values[0]) is not None, op)
     fwd.clone(op)
@@ -451,6 +463,7 @@ def _select_direction(op: hlo.SelectAndScatterOp) -> str:
 def select_and_scatter_forward(fwd: ForwardSweep, op: hlo.SelectAndScatterOp) -> None:
     """Jointly linear in (source, init); the selection is piecewise constant in operand:
     t_ans = select_and_scatter(x, t_source, t_init)"""
+    single_direction(fwd, op)
     direction = _select_direction(op)
     fwd.clone(op)
     b = fwd.builder
@@ -610,6 +623,7 @@ def _phi(b: Builder, m: SSAValue) -> SSAValue:
 def cholesky_forward(fwd: ForwardSweep, op: hlo.CholeskyOp) -> None:
     """A = L L^T reading A's lower triangle: with E the symmetric matrix of that triangle
     of dA, dL = L phi(L^-1 E L^-T)."""
+    single_direction(fwd, op)
     new = fwd.clone(op)
     b = fwd.builder
     lower = _is_lower(op)
@@ -654,6 +668,7 @@ def _read_triangle(b: Builder, op: hlo.TriangularSolveOp, v: SSAValue) -> SSAVal
 def triangular_solve_forward(fwd: ForwardSweep, op: hlo.TriangularSolveOp) -> None:
     """op(A) X = B:  dX = op(A)^-1 (dB - op(dA) X);  X op(A) = B:  dX = (dB - X op(dA)) op(A)^-1
     (dA restricted to the triangle the solve reads)"""
+    single_direction(fwd, op)
     new = fwd.clone(op)
     b = fwd.builder
     left, lower, unit, trans = _solve_props(op)
@@ -710,6 +725,7 @@ def _zeta(b: Builder, s: SSAValue, q: SSAValue) -> SSAValue:
 @custom_forward(chlo.PolygammaOp)
 def polygamma_forward(fwd: ForwardSweep, op: chlo.PolygammaOp) -> None:
     """d polygamma(n, x) / dx = polygamma(n + 1, x); n is an integer order"""
+    single_direction(fwd, op)
     if fwd.tangent(op.lhs) is not None:
         raise unsupported(op, "polygamma(n, x) is not differentiable with respect to its order n")
     fwd.clone(op)
@@ -730,6 +746,7 @@ def polygamma_reverse(rev: ReverseSweep, op: chlo.PolygammaOp) -> None:
 @custom_forward(chlo.ZetaOp)
 def zeta_forward(fwd: ForwardSweep, op: chlo.ZetaOp) -> None:
     """d zeta(s, q) / dq = -s zeta(s + 1, q); no closed form in s"""
+    single_direction(fwd, op)
     if fwd.tangent(op.lhs) is not None:
         raise unsupported(op, "the Hurwitz zeta(s, q) is not differentiable with respect to s (only q)")
     fwd.clone(op)

@@ -1,0 +1,178 @@
+"""Every op of the StableHLO and chlo dialects is in a tier of the derivative-rule registry
+(elementwise, linear, custom or inactive), except the ops listed in UNSUPPORTED, which
+must raise a DiffError naming the op and its location when their derivative is needed."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from xdsl.dialects.builtin import FunctionType
+from xdsl.dialects.func import FuncOp, ReturnOp
+from xdsl.ir import Block, Region
+
+import zymase
+from zymase.ad import registry
+from zymase.ad.engine import DiffError
+from zymase.api import run_ad_pipeline
+from zymase.backend import build_function
+from zymase.ir import chlo
+from zymase.ir import stablehlo as hlo
+from zymase.ir.enzyme import ACTIVE, ACTIVENONEED, DUP, AutoDiffOp, ForwardDiffOp, make_diff_op
+from zymase.loader import parse_located
+
+UNSUPPORTED: dict[type, str] = {
+    # a terminator: its operands are the region's results, handled by the region op's rule
+    hlo.ReturnOp: "terminator",
+    # complex numbers are not differentiated (zymase's tangents are real)
+    hlo.RealOp: "complex",
+    hlo.ImagOp: "complex",
+    hlo.ComplexOp: "complex",
+    hlo.FftOp: "complex",
+    chlo.ConjOp: "complex",
+    # tuples do not occur in the function bodies JAX emits
+    hlo.TupleOp: "tuple",
+    hlo.GetTupleElementOp: "tuple",
+    # an opaque kernel (LAPACK, cuSOLVER, a user FFI call): nothing to differentiate
+    hlo.CustomCallOp: "opaque",
+    # random numbers from a distribution with parameters (a, b): only an error when the
+    # parameters are active (lax.rng_uniform has no derivative in JAX either)
+    hlo.RngOp: "random",
+    # differentiating through the decomposition function is not implemented
+    hlo.CompositeOp: "composite",
+    # collectives: scale-out is JAX's and XLA's job; zymase differentiates one device's program
+    hlo.AllReduceOp: "collective",
+    hlo.AllGatherOp: "collective",
+    hlo.ReduceScatterOp: "collective",
+    hlo.AllToAllOp: "collective",
+    hlo.CollectivePermuteOp: "collective",
+    hlo.CollectiveBroadcastOp: "collective",
+}
+
+
+def test_every_op_has_a_tier() -> None:
+    registry.load_rules()
+    missing = [cls.name for cls in [*hlo.STABLEHLO_OPS, *chlo.CHLO_OPS] if registry.tier_of(cls) is None and cls not in UNSUPPORTED]
+    assert not missing, f"ops in no tier of the derivative-rule registry (add a rule, declare them inactive, or list them in UNSUPPORTED): {missing}"
+
+
+def test_unsupported_ops_are_in_no_tier() -> None:
+    """An op in UNSUPPORTED that gained a rule should leave the list (and get a row in
+    tests/test_ad_rules.py)."""
+    registry.load_rules()
+    ruled = [cls.name for cls in UNSUPPORTED if registry.tier_of(cls) is not None]
+    assert not ruled, f"ops listed as unsupported that have a rule now: {ruled}"
+
+
+# ============================================================================ the errors
+
+
+def _differentiate(text: str, mode: str) -> None:
+    """Build @entry differentiating @f (one tensor<3xf64> argument, one result) and run the
+    AD pipeline."""
+    module = parse_located(text, "unsupported.mlir")
+    callee = next(op for op in module.ops if isinstance(op, FuncOp) and op.sym_name.data == "f")
+    cls, args, rets = (ForwardDiffOp, [DUP], [DUP]) if mode == "forward" else (AutoDiffOp, [ACTIVE], [ACTIVENONEED])
+    ins, outs = make_diff_op(cls, "f", [], [], args, rets).expected_types(callee)
+    block = Block(arg_types=ins)
+    diff = make_diff_op(cls, "f", list(block.args), outs, args, rets)
+    block.add_ops([diff, ReturnOp(*diff.results)])
+    module.body.block.add_op(FuncOp("entry", FunctionType.from_lists(ins, outs), Region(block)))
+    run_ad_pipeline(module)
+    build_function(module, "entry")
+
+
+def _program(body: str) -> str:
+    """@f(%x) = %r * %x, with %r computed from %x by ``body``."""
+    return f"""
+func.func @f(%x: tensor<3xf64>) -> tensor<3xf64> {{
+  {body}
+  %out = "stablehlo.multiply"(%r, %x) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+  func.return %out : tensor<3xf64>
+}}
+"""
+
+
+REDUCER = """({
+  ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+    %s = "stablehlo.add"(%a, %b) : (tensor<f64>, tensor<f64>) -> tensor<f64>
+    "stablehlo.return"(%s) : (tensor<f64>) -> ()
+  })"""
+
+GROUPS = "replica_groups = dense<0> : tensor<1x1xi64>"
+
+ERROR_PROGRAMS: dict[str, str] = {
+    "stablehlo.custom_call": '%r = "stablehlo.custom_call"(%x) <{call_target_name = "my_kernel"}> : (tensor<3xf64>) -> tensor<3xf64>',
+    "stablehlo.rng": """%z = "stablehlo.constant"() <{value = dense<1.0> : tensor<f64>}> : () -> tensor<f64>
+  %a = "stablehlo.slice"(%x) <{start_indices = array<i64: 0>, limit_indices = array<i64: 1>, strides = array<i64: 1>}> : (tensor<3xf64>) -> tensor<1xf64>
+  %lo = "stablehlo.reshape"(%a) : (tensor<1xf64>) -> tensor<f64>
+  %shape = "stablehlo.constant"() <{value = dense<3> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %r = "stablehlo.rng"(%lo, %z, %shape) <{rng_distribution = #stablehlo<rng_distribution UNIFORM>}> : (tensor<f64>, tensor<f64>, tensor<1xi64>) -> tensor<3xf64>""",
+    "stablehlo.all_reduce": f'%r = "stablehlo.all_reduce"(%x) <{{{GROUPS}}}> {REDUCER} : (tensor<3xf64>) -> tensor<3xf64>',
+    "stablehlo.all_gather": f'%r = "stablehlo.all_gather"(%x) <{{all_gather_dim = 0 : i64, {GROUPS}}}> : (tensor<3xf64>) -> tensor<3xf64>',
+    "stablehlo.reduce_scatter": f'%r = "stablehlo.reduce_scatter"(%x) <{{scatter_dimension = 0 : i64, {GROUPS}}}> {REDUCER} : (tensor<3xf64>) -> tensor<3xf64>',
+    "stablehlo.all_to_all": f'%r = "stablehlo.all_to_all"(%x) <{{split_dimension = 0 : i64, concat_dimension = 0 : i64, split_count = 1 : i64, {GROUPS}}}> : (tensor<3xf64>) -> tensor<3xf64>',
+    "stablehlo.collective_permute": '%r = "stablehlo.collective_permute"(%x) <{source_target_pairs = dense<0> : tensor<1x2xi64>}> : (tensor<3xf64>) -> tensor<3xf64>',
+    "stablehlo.collective_broadcast": f'%r = "stablehlo.collective_broadcast"(%x) <{{{GROUPS}}}> : (tensor<3xf64>) -> tensor<3xf64>',
+}
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+@pytest.mark.parametrize("name", list(ERROR_PROGRAMS))
+def test_unsupported_op_raises(name: str, mode: str) -> None:
+    with pytest.raises(DiffError) as info:
+        _differentiate(_program(ERROR_PROGRAMS[name]), mode)
+    message = str(info.value)
+    assert f"'{name}'" in message, message
+    assert "unsupported.mlir:" in message, f"the message should give the op's location: {message}"
+
+
+def test_every_unsupported_op_has_an_error_test() -> None:
+    untested = {cls.name for cls, why in UNSUPPORTED.items() if why not in ("terminator", "complex", "tuple", "composite")} - set(ERROR_PROGRAMS)
+    assert not untested, f"unsupported ops without a test that they raise DiffError: {sorted(untested)}"
+
+
+# ---------------------------------------------------------------- values that leave the float world
+
+COMPLEX_ROUND_TRIP = """
+  %zero = "stablehlo.constant"() <{value = dense<0.0> : tensor<3xf64>}> : () -> tensor<3xf64>
+  %c = "stablehlo.complex"(%x, %zero) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xcomplex<f64>>
+  %r = "stablehlo.real"(%c) : (tensor<3xcomplex<f64>>) -> tensor<3xf64>"""
+
+TUPLE_ROUND_TRIP = """
+  %t = "stablehlo.tuple"(%x) : (tensor<3xf64>) -> tuple<tensor<3xf64>>
+  %r = "stablehlo.get_tuple_element"(%t) <{index = 0 : i32}> : (tuple<tensor<3xf64>>) -> tensor<3xf64>"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="activity analysis bug: is_differentiable_type() is False for complex and tuple values, so a float "
+    "that flows through them is treated as constant and its derivative is silently dropped instead of raising",
+)
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+@pytest.mark.parametrize("body", [COMPLEX_ROUND_TRIP, TUPLE_ROUND_TRIP], ids=["complex", "tuple"])
+def test_derivative_through_non_float_values_raises(body: str, mode: str) -> None:
+    with pytest.raises(DiffError):
+        _differentiate(_program(body), mode)
+
+
+def test_error_names_rule_for_unsupported_body() -> None:
+    """A structured op whose form has no rule (a multiplying scatter) raises, naming the op."""
+    def f(x):
+        return x.at[jnp.array([0, 1])].multiply(x[:2])
+
+    with pytest.raises(DiffError, match=r"'stablehlo.scatter' at .*test_ad_coverage.py:\d+:\d+: only add and replace"):
+        zymase.jvp(f, (np.ones(3, np.float32),), (np.ones(3, np.float32),))
+    with pytest.raises(DiffError, match=r"'stablehlo.scatter' at .*: only add and replace"):
+        zymase.grad(lambda x: f(x).sum())(np.ones(3, np.float32))
+
+
+def test_batch_grouped_convolution_raises() -> None:
+    from jax import lax
+
+    def f(x, w):
+        return lax.conv_general_dilated(x, w, (1,), "VALID", batch_group_count=2)
+
+    x, w = np.ones((4, 3, 5), np.float32), np.ones((4, 3, 2), np.float32)
+    with pytest.raises(DiffError, match=r"'stablehlo.convolution' at .*: batch_group_count > 1"):
+        zymase.grad(lambda x, w: f(x, w).sum(), argnums=1)(x, w)
