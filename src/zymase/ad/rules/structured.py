@@ -205,10 +205,17 @@ def scatter_reverse(rev: ReverseSweep, op: hlo.ScatterOp) -> None:
     if rev.is_active(x):
         rev.add_adjoint(x, b.scatter(ct, idx, b.zeros(pu.type), op.scatter_dimension_numbers, None))
     if rev.is_active(u):
-        n = int(np.prod(shape(pu)))
-        ids = b.add(b.reshape(b.iota([n], 0, I32), shape(pu)), b.constant(1, tensor(I32, shape(pu))))
-        owner = b.scatter(b.zeros(tensor(I32, shape(px))), idx, ids, op.scatter_dimension_numbers, None)
-        won = b.compare(_gather_updates(b, op, owner, idx, pu), ids, "EQ")
+        ivd = op.scatter_dimension_numbers.index_vector_dim
+        points = int(np.prod([d for k, d in enumerate(shape(idx)) if k != ivd]))
+        unique = op.unique_indices is not None and bool(op.unique_indices.value.data)
+        if points <= 1 or unique:
+            # no two updates compete for a place: an update wins where its window fits
+            won = _window_fits(b, op, px, idx, pu)
+        else:
+            n = int(np.prod(shape(pu)))
+            ids = b.add(b.reshape(b.iota([n], 0, I32), shape(pu)), b.constant(1, tensor(I32, shape(pu))))
+            owner = b.scatter(b.zeros(tensor(I32, shape(px))), idx, ids, op.scatter_dimension_numbers, None)
+            won = b.compare(_gather_updates(b, op, owner, idx, pu), ids, "EQ")
         picked = _gather_updates(b, op, ct, idx, pu)
         rev.add_adjoint(u, b.select(won, picked, b.zeros(pu.type)))
 
