@@ -1122,3 +1122,46 @@ def convert_convert_lossless(op: hlo.ConvertOp, b: Builder):
     if t1 is None or t2 is None or _dtype(op.result) is None or not _lossless(t1, t2):
         return None
     return b.convert(inner.operand, elem(op.result))
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %0 = "stablehlo.is_finite"(%x) : (tensor<4xf64>) -> tensor<4xi1>\n'
+            + _c("a", "[1.0, 0x7FF0000000000000, 0x7FF8000000000000, -2.0]", "tensor<4xf64>")
+            + '\n  %1 = "stablehlo.is_finite"(%a) : (tensor<4xf64>) -> tensor<4xi1>'
+            + '\n  %2 = "stablehlo.and"(%0, %1) : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>'
+            + '\n  %3 = "stablehlo.select"(%2, %x, %a) : (tensor<4xi1>, tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>'
+            + "\n  func.return %3 : tensor<4xf64>"
+        )
+    )
+)
+def is_finite_constant_fold(op: hlo.IsFiniteOp, b: Builder):
+    """is_finite(c) -> c'"""
+    return _fold(op, b, lambda x: np.isfinite(x) if _is_float(x) else None)
+
+
+@rule(example=Example(mlir=_binary_i32("add", "[12, -1, 5, 0]", "[0, 0, 0, 0]").replace('"stablehlo.add"(%a, %b)', '"stablehlo.popcnt"(%a)').replace("(tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>\n  %1", "(tensor<4xi32>) -> tensor<4xi32>\n  %1", 1)))
+def popcnt_constant_fold(op: hlo.PopcntOp, b: Builder):
+    """popcnt(c) -> number of set bits of c"""
+    # numpy counts the bits of |x| for signed integers: count those of the two's complement
+    return _fold(op, b, lambda x: np.bitwise_count(x.astype(f"uint{x.dtype.itemsize * 8}")).astype(x.dtype) if _is_int(x) else None)
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %0 = "stablehlo.get_dimension_size"(%x) <{dimension = 0 : i64}> : (tensor<4xf64>) -> tensor<i32>\n'
+            '  %1 = "stablehlo.convert"(%0) : (tensor<i32>) -> tensor<f64>\n'
+            '  %2 = "stablehlo.broadcast_in_dim"(%1) <{broadcast_dimensions = array<i64>}> : (tensor<f64>) -> tensor<4xf64>\n'
+            '  %3 = "stablehlo.add"(%x, %2) : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>\n'
+            "  func.return %3 : tensor<4xf64>"
+        )
+    )
+)
+def get_dimension_size_static(op: hlo.GetDimensionSizeOp, b: Builder):
+    """get_dimension_size(x, d) -> constant   (static shapes)"""
+    dt = _dtype(op.result)
+    if dt is None:
+        return None
+    return _emit_splat(b, np.asarray(shape(op.operand)[op.dimension.value.data]).astype(dt), op.result.type)

@@ -6,17 +6,18 @@ Canonical directions:
 
 - broadcasts move toward the results: ``f(broadcast(x)) -> broadcast(f(x))`` when the
   broadcast expands, so elementwise work happens on the smaller tensor;
-- reshapes move toward the arguments through unary ops (``reshape(f(x)) ->
-  f(reshape(x))``, the unary op having no other user), where they meet other reshapes and
-  broadcasts that absorb them, and two reshapes of one shape feeding a binary op become
-  one reshape of its result.
+- reshapes move toward the results too (``f(reshape(x)) -> reshape(f(x))``, the
+  reshape having no other user; two reshapes of one shape feeding a binary op become one
+  reshape of its result), like transposes in the transpose family, where they meet other
+  reshapes and broadcasts that absorb them.
 
-No rule here rewrites a broadcast into a reshape of a broadcast or moves a broadcast back
-into an elementwise op, so the rules cannot undo each other.
+No rule here moves a reshape or a broadcast back into an elementwise op, or rewrites a
+broadcast into a reshape of a broadcast, so the rules cannot undo each other.
 """
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from xdsl.dialects.builtin import TensorType
@@ -196,13 +197,13 @@ def reshape_broadcast_in_dim_single(op: hlo.ReshapeOp, b: Builder):
     return b.insert(hlo.BroadcastInDimOp(scalar, [], op.result.type)).results[0]
 
 
-@rule(example=Example(lambda x: jnp.exp(x).reshape(2, 2), [(4,)]))
-def reshape_unary(op: hlo.ReshapeOp, b: Builder):
-    """reshape(f(x)) -> f(reshape(x))   (f elementwise unary, including convert; the reshape is f's only user)"""
-    f = op.operand.owner
-    if not isinstance(f, (*UNARY, hlo.ConvertOp)) or not _only_used_by(f.result, op):
+@rule(example=Example(lambda x: jnp.exp(x.reshape(2, 2)), [(4,)]), roots=(*UNARY, hlo.ConvertOp))
+def unary_reshape(op, b: Builder):
+    """f(reshape(x)) -> reshape(f(x))   (f elementwise unary, including convert; f is the reshape's only user)"""
+    r = producer(op.operand, hlo.ReshapeOp)
+    if r is None or not _only_used_by(r.result, op):
         return None
-    return _rebuild(b, f, [b.reshape(f.operand, shape(op.result))], shape(op.result))
+    return b.reshape(_rebuild(b, op, [r.operand], shape(r.operand)), shape(op.result))
 
 
 @rule(example=Example(lambda x, y: x.reshape(2, 2) * y.reshape(2, 2), [(4,), (4,)]), roots=BINARY)
@@ -351,7 +352,7 @@ def _hoist(op, b: Builder, operands: list[SSAValue]) -> SSAValue | None:
     template = None
     for v in operands:
         bc = producer(v, hlo.BroadcastInDimOp)
-        if bc is not None and shape(bc.operand) != () and _expands(bc):
+        if bc is not None and _expands(bc):
             template = bc
             break
     if template is None:
@@ -372,7 +373,7 @@ def _hoist(op, b: Builder, operands: list[SSAValue]) -> SSAValue | None:
     return b.insert(hlo.BroadcastInDimOp(inner, dims, op.result.type)).results[0]
 
 
-@rule(example=Example(lambda x: jnp.exp(jnp.broadcast_to(x, (3, 4))), [(4,)]), roots=UNARY)
+@rule(example=Example(lambda x: jnp.exp(jnp.broadcast_to(x, (3, 4))) + jnp.sin(jnp.broadcast_to(x[0], (3, 4))), [(4,)]), roots=UNARY)
 def unary_broadcast_in_dim(op, b: Builder):
     """f(broadcast_in_dim(x)) -> broadcast_in_dim(f(x))   (f elementwise unary; the broadcast expands)"""
     return _hoist(op, b, [op.operand])
@@ -412,3 +413,109 @@ def select_broadcast_in_dim(op: hlo.SelectOp, b: Builder):
 def clamp_broadcast_in_dim(op: hlo.ClampOp, b: Builder):
     """clamp(lo, broadcast_in_dim(x, d), hi) -> broadcast_in_dim(clamp(lo, x, hi), d)   (scalar bounds or broadcasts like x's)"""
     return _hoist(op, b, [op.min, op.operand, op.max])
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf64>) -> tensor<3x4xf64>\n'
+            '  %1 = "stablehlo.reduce_precision"(%0) <{exponent_bits = 5 : i32, mantissa_bits = 10 : i32}> : (tensor<3x4xf64>) -> tensor<3x4xf64>\n'
+            "  func.return %1 : tensor<3x4xf64>",
+            "%x: tensor<4xf64>",
+            "tensor<3x4xf64>",
+        )
+    )
+)
+def reduce_precision_broadcast_in_dim(op: hlo.ReducePrecisionOp, b: Builder):
+    """reduce_precision(broadcast_in_dim(x)) -> broadcast_in_dim(reduce_precision(x))   (the broadcast expands)"""
+    bc = producer(op.operand, hlo.BroadcastInDimOp)
+    if bc is None or not _expands(bc):
+        return None
+    small = TensorType(elem(op.output), list(shape(bc.operand)))
+    new = hlo.ReducePrecisionOp.create(operands=[bc.operand], result_types=[small], properties=dict(op.properties), attributes=dict(op.attributes))
+    inner = b.insert(new).results[0]
+    return b.insert(hlo.BroadcastInDimOp(inner, _dims(bc), op.output.type)).results[0]
+
+
+@rule(example=Example(lambda x: jax.lax.bitcast_convert_type(jnp.broadcast_to(x, (3, 4)), jnp.int64).astype(jnp.float64), [(4,)]))
+def bitcast_convert_broadcast_in_dim(op: hlo.BitcastConvertOp, b: Builder):
+    """bitcast_convert(broadcast_in_dim(x)) -> broadcast_in_dim(bitcast_convert(x))   (same element width; the broadcast expands)"""
+    bc = producer(op.operand, hlo.BroadcastInDimOp)
+    if bc is None or not _expands(bc) or shape(op.operand) != shape(op.result):
+        return None
+    small = TensorType(elem(op.result), list(shape(bc.operand)))
+    inner = b.insert(hlo.BitcastConvertOp(bc.operand, small)).results[0]
+    return b.insert(hlo.BroadcastInDimOp(inner, _dims(bc), op.result.type)).results[0]
+
+
+@rule(example=Example(lambda x: jnp.flip(jnp.broadcast_to(x, (3, 4)), (0, 1)), [(4,)]))
+def reverse_broadcast_in_dim(op: hlo.ReverseOp, b: Builder):
+    """reverse(broadcast_in_dim(x, d), dims) -> broadcast_in_dim(reverse(x, dims of x), d)   (reversing a broadcast dim changes nothing)"""
+    bc = producer(op.operand, hlo.BroadcastInDimOp)
+    if bc is None:
+        return None
+    src = shape(bc.operand)
+    where = {d: i for i, d in enumerate(_dims(bc))}
+    rev = sorted(where[d] for d in op.dimensions.get_values() if d in where and src[where[d]] != 1)
+    return b.insert(hlo.BroadcastInDimOp(b.reverse(bc.operand, rev), _dims(bc), op.result.type)).results[0]
+
+
+@rule(example=Example(lambda x: jnp.broadcast_to(x.T[:, :, None], (3, 2, 5)), [(2, 3)]))
+def broadcast_in_dim_transpose(op: hlo.BroadcastInDimOp, b: Builder):
+    """broadcast_in_dim(transpose(x, p), d) -> broadcast_in_dim(x, d')   (d'[p[j]] = d[j])"""
+    t = producer(op.operand, hlo.TransposeOp)
+    if t is None:
+        return None
+    perm, dims = list(t.permutation.get_values()), _dims(op)
+    new_dims = [0] * len(dims)
+    for j, pj in enumerate(perm):
+        new_dims[pj] = dims[j]
+    return b.insert(hlo.BroadcastInDimOp(t.operand, new_dims, op.result.type)).results[0]
+
+
+@rule(
+    example=Example(
+        mlir=_mlir(
+            '  %i = "stablehlo.iota"() <{iota_dimension = 0 : i64}> : () -> tensor<4xf64>\n'
+            '  %0 = "stablehlo.reshape"(%i) : (tensor<4xf64>) -> tensor<1x4xf64>\n'
+            '  %1 = "stablehlo.add"(%0, %x) : (tensor<1x4xf64>, tensor<1x4xf64>) -> tensor<1x4xf64>\n'
+            "  func.return %1 : tensor<1x4xf64>",
+            "%x: tensor<1x4xf64>",
+            "tensor<1x4xf64>",
+        )
+    )
+)
+def reshape_iota(op: hlo.ReshapeOp, b: Builder):
+    """reshape(iota(d)) -> iota(d')   (dim d passes through the reshape unsplit and unmerged)"""
+    iota = producer(op.operand, hlo.IotaOp)
+    if iota is None:
+        return None
+    d = iota.iota_dimension.value.data
+    if shape(op.operand)[d] == 1:
+        return None  # all zeros: constant folding's business
+    groups = _groups(shape(op.operand), shape(op.result))
+    if groups is None:
+        return None
+    for gs, gd in groups:
+        if d in gs:
+            if len(gs) != 1 or len(gd) != 1:
+                return None
+            return b.iota(shape(op.result), gd[0], elem(op.result))
+    return None
+
+
+@rule(example=Example(lambda x, y: jax.lax.select(x[0] > y[0], x.reshape(2, 2), y.reshape(2, 2)), [(4,), (4,)]))
+def select_reshape(op: hlo.SelectOp, b: Builder):
+    """select(reshape(p), reshape(x), reshape(y)) -> reshape(select(p, x, y))   (p, x, y of one shape, or a scalar p; the reshapes have no other user)"""
+    rs = [producer(v, hlo.ReshapeOp) for v in (op.on_true, op.on_false)]
+    if any(r is None or not _only_used_by(r.result, op) for r in rs) or shape(rs[0].operand) != shape(rs[1].operand):
+        return None
+    small_shape = shape(rs[0].operand)
+    if shape(op.pred) == () and shape(op.result) != ():
+        pred = op.pred
+    else:
+        rp = producer(op.pred, hlo.ReshapeOp)
+        if rp is None or shape(rp.operand) != small_shape or not _only_used_by(rp.result, op):
+            return None
+        pred = rp.operand
+    return b.reshape(b.select(pred, rs[0].operand, rs[1].operand), shape(op.result))
