@@ -3,22 +3,47 @@ mode), with Enzyme-MLIR's operand and result conventions.
 
 fwddiff operands: each argument's primal, followed by its tangent when the argument is
 dup/dupnoneed. Results per return value: const -> primal, dup -> primal then tangent,
-dupnoneed -> tangent, constnoneed -> nothing.
+dupnoneed -> tangent, constnoneed -> nothing. With ``width = N`` each tangent carries N
+directions stacked along a new leading dimension (``f32`` -> ``tensor<Nxf32>``,
+``tensor<3xf32>`` -> ``tensor<Nx3xf32>``).
 
 autodiff operands: the primals (every argument), then one seed per active/activenoneed
 result. Results: the primal results that are not "noneed", then one gradient per
 active argument.
+
+Custom assembly (MLIR's, with a trailing function type)::
+
+    %o2, %dx = enzyme.autodiff @square(%x, %y, %do1) {activity = [#enzyme<activity enzyme_active>,
+        #enzyme<activity enzyme_const>], ret_activity = [...]} : (f32, f32, f32) -> (f32, f32)
+
+The activity lists also accept the bare keywords of the Enzyme-MLIR papers
+(``activity = [enzyme_active, enzyme_const]``); they print in the full form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar, NoReturn
 
-from xdsl.dialects.builtin import ArrayAttr, FlatSymbolRefAttr, IntegerAttr, ModuleOp, SymbolRefAttr, i64
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    FileLineColLoc,
+    FlatSymbolRefAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    SymbolRefAttr,
+    TensorType,
+    UnitAttr,
+    i64,
+)
 from xdsl.dialects.func import FuncOp
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Dialect, SpacedOpaqueSyntaxAttribute, SSAValue
 from xdsl.irdl import IRDLOperation, irdl_attr_definition, irdl_op_definition, opt_prop_def, prop_def, var_operand_def, var_result_def
+from xdsl.parser import Parser
+from xdsl.printer import Printer
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
@@ -47,6 +72,9 @@ ACTIVE = Activity.enzyme_active
 ACTIVENONEED = Activity.enzyme_activenoneed
 CONSTNONEED = Activity.enzyme_constnoneed
 
+DERIVATIVE_KINDS = (DUP, DUPNONEED, ACTIVE, ACTIVENONEED)
+"""Activities under which a value carries a derivative (tangent, seed or gradient)."""
+
 
 def activities(values: Sequence[Activity | str]) -> ArrayAttr[ActivityAttr]:
     return ArrayAttr([ActivityAttr(Activity(v)) for v in values])
@@ -56,22 +84,81 @@ def _kinds(arr: ArrayAttr) -> list[Activity]:
     return [a.data for a in arr.data]
 
 
+def _names(kinds: Sequence[Activity]) -> str:
+    return "[" + ", ".join(str(k) for k in kinds) + "]"
+
+
+def _fail(op: IRDLOperation, message: str) -> NoReturn:
+    """Raise the verifier error: ``'enzyme.autodiff' op at file:line:col: message``."""
+    loc = op.location
+    where = f" at {loc.filename.data}:{loc.line.data}:{loc.column.data}" if isinstance(loc, FileLineColLoc) else ""
+    raise VerifyException(f"'{op.name}' op{where}: {message}")
+
+
 def _lookup_callee(op: IRDLOperation, fn: SymbolRefAttr) -> FuncOp | None:
+    """The callee, or None when the op is not (yet) inside a module."""
     module = op.get_toplevel_object()
     if not isinstance(module, ModuleOp):
         return None
     callee = SymbolTable.lookup_symbol(module, fn)
-    return callee if isinstance(callee, FuncOp) else None
+    if not isinstance(callee, FuncOp):
+        _fail(op, f"differentiates @{fn.string_value()}, which is not a func.func of the module")
+    if not callee.body.blocks:
+        _fail(op, f"differentiates @{fn.string_value()}, a declaration without a body")
+    return callee
 
 
 def _batched(t: Attribute, width: int) -> Attribute:
     if width == 1:
         return t
-    from xdsl.dialects.builtin import TensorType
-
     if isinstance(t, TensorType):
         return TensorType(t.get_element_type(), [width, *t.get_shape()])
     return TensorType(t, [width])
+
+
+def _is_integer_like(t: Attribute) -> bool:
+    """Integer, index and bool values (and tensors of them) never carry a derivative."""
+    if isinstance(t, TensorType):
+        t = t.get_element_type()
+    return isinstance(t, (IntegerType, IndexType))
+
+
+Slot = tuple[str, Attribute]
+"""One operand or result of a diff op: what it is (``seed of result 0``) and its type."""
+
+
+# ============================================================================ syntax
+
+
+def _parse_activity_entry(parser: Parser) -> Attribute:
+    keyword = parser.parse_optional_keyword_in([k.value for k in Activity])
+    if keyword is not None:
+        return ActivityAttr(Activity(keyword))
+    return parser.parse_attribute()
+
+
+def _parse_attr_entry(parser: Parser) -> tuple[str, Attribute]:
+    """``name = value`` or ``name`` (a unit attribute); the activity lists may use the
+    bare keywords ``enzyme_active``, ``enzyme_const``, ..."""
+    name = parser.parse_identifier_or_str_literal("attribute name expected")
+    if parser.parse_optional_punctuation("=") is None:
+        return name, UnitAttr()
+    if name in ("activity", "ret_activity"):
+        entries = parser.parse_optional_comma_separated_list(parser.Delimiter.SQUARE, lambda: _parse_activity_entry(parser))
+        if entries is not None:
+            return name, ArrayAttr(entries)
+    return name, parser.parse_attribute()
+
+
+def _print_attr_entry(printer: Printer, name: str, value: Attribute) -> None:
+    printer.print_identifier_or_string_literal(name)
+    if isinstance(value, UnitAttr):
+        return
+    printer.print_string(" = ")
+    if name == "width" and isinstance(value, IntegerAttr) and value.type == i64:
+        printer.print_string(str(value.value.data))  # i64 is what a bare integer parses to
+        return
+    printer.print_attribute(value)
 
 
 class _DiffOp(IRDLOperation):
@@ -81,6 +168,10 @@ class _DiffOp(IRDLOperation):
     width = opt_prop_def(IntegerAttr)
     inputs = var_operand_def()
     outputs = var_result_def()
+
+    # Activities allowed for arguments and for results, set by each op.
+    ARG_KINDS: ClassVar[tuple[Activity, ...]] = ()
+    RET_KINDS: ClassVar[tuple[Activity, ...]] = ()
 
     @property
     def arg_kinds(self) -> list[Activity]:
@@ -94,101 +185,172 @@ class _DiffOp(IRDLOperation):
     def width_value(self) -> int:
         return 1 if self.width is None else self.width.value.data
 
-    def _check_kinds(self, allowed_args: set[Activity], allowed_rets: set[Activity]) -> None:
-        for a in self.activity.data:
-            if not isinstance(a, ActivityAttr):
-                raise VerifyException(f"'{self.name}' op activity entries must be #enzyme<activity ...>, got {a}")
-        for a in self.ret_activity.data:
-            if not isinstance(a, ActivityAttr):
-                raise VerifyException(f"'{self.name}' op ret_activity entries must be #enzyme<activity ...>, got {a}")
-        for k in self.arg_kinds:
-            if k not in allowed_args:
-                raise VerifyException(f"'{self.name}' op argument activity {k} is not valid here")
-        for k in self.ret_kinds:
-            if k not in allowed_rets:
-                raise VerifyException(f"'{self.name}' op result activity {k} is not valid here")
+    # ------------------------------------------------------------------ syntax
 
-    def _check_signature(self, want_in: list[Attribute], want_out: list[Attribute]) -> None:
-        got_in = [v.type for v in self.inputs]
-        got_out = [r.type for r in self.outputs]
-        if len(got_in) != len(want_in):
-            raise VerifyException(
-                f"'{self.name}' op expects {len(want_in)} operands for @{self.fn.string_value()} with activity "
-                f"{[str(k) for k in self.arg_kinds]} / {[str(k) for k in self.ret_kinds]}, got {len(got_in)}"
+    @classmethod
+    def parse(cls, parser: Parser) -> _DiffOp:
+        """``@fn(%a, %b) {activity = [...], ret_activity = [...], width = N} : (ts) -> (ts)``"""
+        fn = FlatSymbolRefAttr(parser.parse_symbol_name())
+        operands_pos = parser.pos
+        operands = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_unresolved_operand)
+        attrs_pos = parser.pos
+        entries = parser.parse_optional_comma_separated_list(parser.Delimiter.BRACES, lambda: _parse_attr_entry(parser)) or []
+        attrs: dict[str, Attribute] = {}
+        for name, value in entries:
+            if name in attrs:
+                parser.raise_error(f"duplicate attribute '{name}'", attrs_pos)
+            attrs[name] = value
+        for required in ("activity", "ret_activity"):
+            if required not in attrs:
+                parser.raise_error(f"'{cls.name}' expects an attribute dictionary with '{required}'", attrs_pos)
+        parser.parse_punctuation(":", f"'{cls.name}' expects ':' and a function type after its attributes")
+        ftype = parser.parse_function_type()
+        inputs = parser.resolve_operands(operands, ftype.inputs.data, operands_pos)
+        props = {name: attrs.pop(name) for name in ("activity", "ret_activity", "width") if name in attrs}
+        props["fn"] = fn
+        return cls.create(operands=list(inputs), result_types=list(ftype.outputs.data), properties=props, attributes=attrs)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_attribute(self.fn)
+        with printer.in_parens():
+            printer.print_list(self.inputs, printer.print_operand)
+        entries: dict[str, Attribute] = {"activity": self.activity, "ret_activity": self.ret_activity}
+        if self.width is not None:
+            entries["width"] = self.width
+        entries.update(self.attributes)
+        printer.print_string(" ")
+        with printer.in_braces():
+            printer.print_list(entries.items(), lambda entry: _print_attr_entry(printer, *entry))
+        printer.print_string(" : ")
+        printer.print_function_type(self.inputs.types, self.outputs.types)
+
+    # ------------------------------------------------------------------ verification
+
+    def _fail(self, message: str) -> NoReturn:
+        _fail(self, message)
+
+    def slots(self, callee: FuncOp) -> tuple[list[Slot], list[Slot]]:
+        """What each operand and result should be for ``callee`` and the activities."""
+        raise NotImplementedError
+
+    def expected_types(self, callee: FuncOp) -> tuple[list[Attribute], list[Attribute]]:
+        ins, outs = self.slots(callee)
+        return [t for _, t in ins], [t for _, t in outs]
+
+    def _describe_activity(self) -> str:
+        return f"activity {_names(self.arg_kinds)} and ret_activity {_names(self.ret_kinds)}"
+
+    def _check_kinds(self) -> None:
+        for field, arr in (("activity", self.activity), ("ret_activity", self.ret_activity)):
+            for i, a in enumerate(arr.data):
+                if not isinstance(a, ActivityAttr):
+                    self._fail(f"{field} entry {i} is {a}, expected #enzyme<activity ...>")
+        for field, kinds, allowed in (
+            ("activity", self.arg_kinds, self.ARG_KINDS),
+            ("ret_activity", self.ret_kinds, self.RET_KINDS),
+        ):
+            for i, k in enumerate(kinds):
+                if k not in allowed:
+                    self._fail(
+                        f"{field} entry {i} is {k}, which is not allowed here; "
+                        f"'{self.name}' takes {', '.join(str(a) for a in allowed)}"
+                    )
+        if self.width_value < 1:
+            self._fail(f"width must be at least 1, got {self.width_value}")
+
+    def _check_callee(self, callee: FuncOp) -> None:
+        fn = self.fn.string_value()
+        arg_types = callee.function_type.inputs.data
+        ret_types = callee.function_type.outputs.data
+        if len(self.arg_kinds) != len(arg_types):
+            self._fail(
+                f"@{fn} has {len(arg_types)} argument(s), but activity has {len(self.arg_kinds)} "
+                f"entr{'y' if len(self.arg_kinds) == 1 else 'ies'} {_names(self.arg_kinds)}: give one activity per argument"
             )
-        if len(got_out) != len(want_out):
-            raise VerifyException(
-                f"'{self.name}' op expects {len(want_out)} results for @{self.fn.string_value()} with activity "
-                f"{[str(k) for k in self.arg_kinds]} / {[str(k) for k in self.ret_kinds]}, got {len(got_out)}"
+        if len(self.ret_kinds) != len(ret_types):
+            self._fail(
+                f"@{fn} has {len(ret_types)} result(s), but ret_activity has {len(self.ret_kinds)} "
+                f"entr{'y' if len(self.ret_kinds) == 1 else 'ies'} {_names(self.ret_kinds)}: give one activity per result"
             )
-        for i, (g, w) in enumerate(zip(got_in, want_in)):
-            if g != w:
-                raise VerifyException(f"'{self.name}' op operand {i} has type {g}, expected {w}")
-        for i, (g, w) in enumerate(zip(got_out, want_out)):
-            if g != w:
-                raise VerifyException(f"'{self.name}' op result {i} has type {g}, expected {w}")
+        for what, types, kinds in (("argument", arg_types, self.arg_kinds), ("result", ret_types, self.ret_kinds)):
+            for i, (t, k) in enumerate(zip(types, kinds)):
+                if k in DERIVATIVE_KINDS and _is_integer_like(t):
+                    self._fail(
+                        f"{what} {i} of @{fn} has type {t} and cannot be {k}: "
+                        f"integer values have no derivative; mark it enzyme_const"
+                        + ("" if what == "argument" else " or enzyme_constnoneed")
+                    )
+
+    def _check_signature(self, callee: FuncOp) -> None:
+        want_in, want_out = self.slots(callee)
+        fn = self.fn.string_value()
+        for what, got, want in (("operand", [v.type for v in self.inputs], want_in), ("result", [r.type for r in self.outputs], want_out)):
+            if len(got) != len(want):
+                layout = ", ".join(f"{d}: {t}" for d, t in want) or "none"
+                self._fail(
+                    f"expects {len(want)} {what}s for @{fn} with {self._describe_activity()} "
+                    f"({layout}), got {len(got)}"
+                )
+            for i, (g, (desc, w)) in enumerate(zip(got, want)):
+                if g != w:
+                    self._fail(f"{what} {i} ({desc} of @{fn}) has type {g}, expected {w}")
+
+    def verify_(self) -> None:
+        self._check_kinds()
+        callee = _lookup_callee(self, self.fn)
+        if callee is None:
+            return
+        self._check_callee(callee)
+        self._check_signature(callee)
 
 
 @irdl_op_definition
 class ForwardDiffOp(_DiffOp):
     name = "enzyme.fwddiff"
 
-    def expected_types(self, callee: FuncOp) -> tuple[list[Attribute], list[Attribute]]:
-        w = self.width_value
-        ins: list[Attribute] = []
-        for t, k in zip(callee.function_type.inputs.data, self.arg_kinds):
-            ins.append(t)
-            if k in (DUP, DUPNONEED):
-                ins.append(_batched(t, w))
-        outs: list[Attribute] = []
-        for t, k in zip(callee.function_type.outputs.data, self.ret_kinds):
-            if k in (CONST, DUP):
-                outs.append(t)
-            if k in (DUP, DUPNONEED):
-                outs.append(_batched(t, w))
-        return ins, outs
+    ARG_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, DUP, DUPNONEED)
+    RET_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, DUP, DUPNONEED, CONSTNONEED)
 
-    def verify_(self) -> None:
-        self._check_kinds({CONST, DUP, DUPNONEED}, {CONST, DUP, DUPNONEED, CONSTNONEED})
-        callee = _lookup_callee(self, self.fn)
-        if callee is None:
-            return
-        ft = callee.function_type
-        if len(self.arg_kinds) != len(ft.inputs.data) or len(self.ret_kinds) != len(ft.outputs.data):
-            raise VerifyException(
-                f"'{self.name}' op @{self.fn.string_value()} has {len(ft.inputs.data)} arguments and "
-                f"{len(ft.outputs.data)} results, but activity has {len(self.arg_kinds)} and ret_activity {len(self.ret_kinds)} entries"
-            )
-        self._check_signature(*self.expected_types(callee))
+    def slots(self, callee: FuncOp) -> tuple[list[Slot], list[Slot]]:
+        w = self.width_value
+        ins: list[Slot] = []
+        for i, (t, k) in enumerate(zip(callee.function_type.inputs.data, self.arg_kinds)):
+            ins.append((f"primal of argument {i}", t))
+            if k in (DUP, DUPNONEED):
+                ins.append((f"tangent of argument {i}", _batched(t, w)))
+        outs: list[Slot] = []
+        for i, (t, k) in enumerate(zip(callee.function_type.outputs.data, self.ret_kinds)):
+            if k in (CONST, DUP):
+                outs.append((f"primal of result {i}", t))
+            if k in (DUP, DUPNONEED):
+                outs.append((f"tangent of result {i}", _batched(t, w)))
+        return ins, outs
 
 
 @irdl_op_definition
 class AutoDiffOp(_DiffOp):
     name = "enzyme.autodiff"
 
-    def expected_types(self, callee: FuncOp) -> tuple[list[Attribute], list[Attribute]]:
+    ARG_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, ACTIVE)
+    RET_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, ACTIVE, ACTIVENONEED, CONSTNONEED)
+
+    def slots(self, callee: FuncOp) -> tuple[list[Slot], list[Slot]]:
         arg_types = list(callee.function_type.inputs.data)
         ret_types = list(callee.function_type.outputs.data)
-        ins = list(arg_types)
-        for t, k in zip(ret_types, self.ret_kinds):
-            if k in (ACTIVE, ACTIVENONEED):
-                ins.append(t)
-        outs = [t for t, k in zip(ret_types, self.ret_kinds) if k in (ACTIVE, CONST)]
-        outs += [t for t, k in zip(arg_types, self.arg_kinds) if k == ACTIVE]
+        ins: list[Slot] = [(f"primal of argument {i}", t) for i, t in enumerate(arg_types)]
+        ins += [(f"seed of result {i}", t) for i, (t, k) in enumerate(zip(ret_types, self.ret_kinds)) if k in (ACTIVE, ACTIVENONEED)]
+        outs: list[Slot] = [(f"primal of result {i}", t) for i, (t, k) in enumerate(zip(ret_types, self.ret_kinds)) if k in (ACTIVE, CONST)]
+        outs += [(f"gradient of argument {i}", t) for i, (t, k) in enumerate(zip(arg_types, self.arg_kinds)) if k == ACTIVE]
         return ins, outs
 
     def verify_(self) -> None:
-        self._check_kinds({CONST, ACTIVE}, {CONST, ACTIVE, ACTIVENONEED, CONSTNONEED})
-        callee = _lookup_callee(self, self.fn)
-        if callee is None:
-            return
-        ft = callee.function_type
-        if len(self.arg_kinds) != len(ft.inputs.data) or len(self.ret_kinds) != len(ft.outputs.data):
-            raise VerifyException(
-                f"'{self.name}' op @{self.fn.string_value()} has {len(ft.inputs.data)} arguments and "
-                f"{len(ft.outputs.data)} results, but activity has {len(self.arg_kinds)} and ret_activity {len(self.ret_kinds)} entries"
+        if self.width_value != 1:
+            self._fail(
+                f"width {self.width_value}: batched reverse mode is not supported, use width 1 "
+                f"(or enzyme.fwddiff with width {self.width_value})"
             )
-        self._check_signature(*self.expected_types(callee))
+        super().verify_()
 
 
 def make_diff_op(
