@@ -202,4 +202,6 @@ def machine() -> str:
     except OSError:
         pass
     u = platform.uname()
-    return f"{u.system} {u.release} {u.machine}, {cpu}, nproc = {os.cpu_count()}; Python {platform.python_version()}, jax/jaxlib {jax.__version__}, backend {jax.default_backend()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (f"{u.system} {u.release} {u.machine}, {cpu}, nproc = {os.cpu_count()}; Python {platform.python_version()}, "
+            f"jax/jaxlib {jax.__version__}, backend {jax.default_backend()}; load average {load} (1, 5, 15 min)")
