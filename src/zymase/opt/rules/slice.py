@@ -105,7 +105,7 @@ def slice_full(op: hlo.SliceOp, b: Builder):
 def slice_slice(op: hlo.SliceOp, b: Builder):
     """slice(slice(x, s1, l1, t1), s2, l2, t2) -> slice(x, s1 + s2*t1, ..., t1*t2)"""
     inner = producer(op.operand, hlo.SliceOp)
-    if inner is None:
+    if inner is None or 0 in shape(op.result):
         return None
     s1, _, t1 = _params(inner)
     s2, _, t2 = _params(op)
@@ -115,7 +115,7 @@ def slice_slice(op: hlo.SliceOp, b: Builder):
         t = ta * tc
         start.append(s)
         strides.append(t)
-        limit.append(s + (k - 1) * t + 1 if k > 0 else s)
+        limit.append(s + (k - 1) * t + 1)
     return b.slice(inner.operand, start, limit, strides)
 
 
