@@ -1,10 +1,13 @@
 """``zymase-opt``: xDSL's opt driver with zymase's dialects and passes.
 
-    zymase-opt FILE -p cse,dce              # run passes, print the module (generic form)
+    zymase-opt FILE -p cse,dce              # run passes, print the module (custom form)
+    zymase-opt FILE --print-op-generic      # print the module in the generic form
     zymase-opt --list-passes                # one pass name per line
     zymase-opt FILE --run f --args 1.0 x.npy  # call @f (after the passes) and print results
 
-Reads stdin when FILE is omitted. A user error (malformed input, a verifier failure, an
+Reads stdin when FILE is omitted. Input may mix the generic form and StableHLO's custom
+assembly syntax (``jax.jit(f).lower(x).as_text()``); output is the custom form, or the
+generic form with ``--print-op-generic``, as mlir-opt does. A user error (malformed input, a verifier failure, an
 unknown pass, bad arguments) is one line on stderr, ``file:line:col: error: message``
 or ``zymase-opt: error: message``, and exit code 1. ``--run`` enables JAX's 64-bit
 mode, so ``f64`` and ``i64`` run in full width and ``index`` is int64.
@@ -27,7 +30,7 @@ from xdsl.utils.exceptions import ArgSpecParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from ..backend.std_ops import jax_dtype
-from ..ir import make_context
+from ..ir import make_context, print_module
 from ..loader import MlirError, MlirModule, parse_located, verify_located
 from ..passes import get_all_passes
 
@@ -78,9 +81,11 @@ class ZymaseOptMain(xDSLOptMain):
             raise MlirError(f"pass pipeline '{self.args.passes}' failed: {e}", self.get_input_name()) from None
 
     def output_resulting_program(self, prog: ModuleOp) -> str:
-        if self.args.run is None:
-            return super().output_resulting_program(prog)
-        return run_function(MlirModule(prog), self.args.run, self.args.args)
+        if self.args.run is not None:
+            return run_function(MlirModule(prog), self.args.run, self.args.args)
+        if self.args.target == "mlir" and not self.args.print_no_properties:
+            return print_module(prog, generic=self.args.print_op_generic, debuginfo=self.args.print_debuginfo)
+        return super().output_resulting_program(prog)
 
 
 def run_function(module: MlirModule, name: str, texts: Sequence[str]) -> str:
@@ -134,7 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if tool.args.frontend is None:
             tool.args.frontend = "mlir"  # any file name: MLIR text is all zymase-opt reads
-        tool.args.print_op_generic = True  # generic form for now (zymase's ops print generically)
         with jax.enable_x64(True) if tool.args.run is not None else contextlib.nullcontext():
             tool.run()
     except MlirError as e:
