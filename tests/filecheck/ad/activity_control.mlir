@@ -1,4 +1,4 @@
-// RUN: zymase-opt %s -p print-activity-analysis | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s -p print-activity-analysis | FileCheck %s
 
 // Activity through control flow: loop-carried values (a fixpoint over the iterations)
 // and values inside the branches of stablehlo.if. Block arguments inside regions are

@@ -1,4 +1,4 @@
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck %s
 
 // Batched forward mode (width = 2): each tangent carries two directions along a new
 // leading dimension, tensor<3xf32> -> tensor<2x3xf32>; primal factors are broadcast

@@ -1,5 +1,5 @@
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck %s
-// RUN: zymase-opt %s -p enzyme --run jvp2 --args 3.0 1.0 | FileCheck --check-prefix=NUM %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run jvp2 --args 3.0 1.0 | FileCheck --check-prefix=NUM %s
 
 // Batched forward mode on a scalar function (arith on f32): the tangent of an f32 with
 // width = 2 is a tensor<2xf32> (the verifier's and the engine's convention).

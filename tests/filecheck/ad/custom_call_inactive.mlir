@@ -1,4 +1,4 @@
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck %s
 
 // The same custom_call off the active path needs no rule: it is only cloned.
 

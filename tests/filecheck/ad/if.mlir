@@ -1,8 +1,8 @@
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
-// RUN: zymase-opt %s -p enzyme --run grad_relu3 --args 2.0 1.0 | FileCheck --check-prefix=POS %s
-// RUN: zymase-opt %s -p enzyme --run grad_relu3 --args -2.0 1.0 | FileCheck --check-prefix=NEG %s
-// RUN: zymase-opt %s -p enzyme --run jvp_relu3 --args 2.0 1.0 | FileCheck --check-prefix=JVP %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_relu3 --args 2.0 1.0 | FileCheck --check-prefix=POS %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_relu3 --args -2.0 1.0 | FileCheck --check-prefix=NEG %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run jvp_relu3 --args 2.0 1.0 | FileCheck --check-prefix=JVP %s
 
 // The talk's relu3: x > 0 ? x*x*x : 0, with stablehlo.if. Reverse mode: a second
 // stablehlo.if on the same predicate, whose branches recompute their primal values and

@@ -1,5 +1,5 @@
-// RUN: not zymase-opt %s -p enzyme 2>&1 | FileCheck %s
-// RUN: not zymase-opt %s -p enzyme 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
+// RUN: not zymase-opt --print-op-generic %s -p enzyme 2>&1 | FileCheck %s
+// RUN: not zymase-opt --print-op-generic %s -p enzyme 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
 
 // An op in no tier of the rule registry (an opaque stablehlo.custom_call on the active
 // path): one line naming the op, where it is and the missing rule; no traceback.

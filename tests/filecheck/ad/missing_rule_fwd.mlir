@@ -1,5 +1,5 @@
-// RUN: not zymase-opt %s -p enzyme 2>&1 | FileCheck %s
-// RUN: not zymase-opt %s -p enzyme 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
+// RUN: not zymase-opt --print-op-generic %s -p enzyme 2>&1 | FileCheck %s
+// RUN: not zymase-opt --print-op-generic %s -p enzyme 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
 
 // The same in forward mode.
 

@@ -1,7 +1,7 @@
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
-// RUN: zymase-opt %s -p enzyme --run grad_square --args 3.0 4.0 1.0 1.0 | FileCheck --check-prefix=RUN-REV %s
-// RUN: zymase-opt %s -p enzyme --run jvp_square --args 3.0 0.5 4.0 2.0 | FileCheck --check-prefix=RUN-FWD %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_square --args 3.0 4.0 1.0 1.0 | FileCheck --check-prefix=RUN-REV %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run jvp_square --args 3.0 0.5 4.0 2.0 | FileCheck --check-prefix=RUN-FWD %s
 
 // The seed's @square: enzyme.autodiff becomes a call to @diffesquare (primals first, then
 // the derivatives: d(x*x) = dx*x + x*dx); a const argument gets no derivative work; a

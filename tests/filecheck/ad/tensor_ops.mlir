@@ -1,7 +1,7 @@
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
-// RUN: zymase-opt %s -p enzyme --run grad_layer --args 0.1 0.2 0.3 1.0 | FileCheck --check-prefix=RUN-REV %s
-// RUN: zymase-opt %s -p enzyme --run jvp_layer --args 0.1 0.2 1.0 0.3 | FileCheck --check-prefix=RUN-FWD %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_layer --args 0.1 0.2 0.3 1.0 | FileCheck --check-prefix=RUN-REV %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run jvp_layer --args 0.1 0.2 1.0 0.3 | FileCheck --check-prefix=RUN-FWD %s
 
 // A dense layer and a squared-sum loss: dot_general, broadcast_in_dim, add, tanh,
 // multiply and a reduce (sum). Reverse mode transposes each linear op (reduce sum ->

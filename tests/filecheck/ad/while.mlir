@@ -1,7 +1,7 @@
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
-// RUN: zymase-opt %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
-// RUN: zymase-opt %s -p enzyme --run grad_power --args 0.5 1.0 | FileCheck --check-prefix=NUM %s
-// RUN: zymase-opt %s -p enzyme --run jvp_power --args 0.5 1.0 | FileCheck --check-prefix=NUM %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_power --args 0.5 1.0 | FileCheck --check-prefix=NUM %s
+// RUN: zymase-opt --print-op-generic %s -p enzyme --run jvp_power --args 0.5 1.0 | FileCheck --check-prefix=NUM %s
 
 // A counted stablehlo.while (3 iterations of acc = sin(acc) * x, x captured).
 // Reverse mode: the forward loop stores each iteration's acc into a tensor<3xf32> tape

@@ -1,4 +1,4 @@
-// RUN: not zymase-opt %s -p enzyme 2>&1 | FileCheck %s
+// RUN: not zymase-opt --print-op-generic %s -p enzyme 2>&1 | FileCheck %s
 
 // Reverse mode needs a counted loop to size the tape; the bound here is an argument.
 

@@ -1,6 +1,6 @@
 // enzyme-activity-opt: an active argument that reaches no active result has a zero
 // gradient: it becomes const and its uses read a zero constant.
-// RUN: zymase-opt -p enzyme-activity-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p enzyme-activity-opt %s | FileCheck %s
 
 func.func @h(%x: f32, %y: f32) -> (f32, f32) {
   %a = arith.mulf %x, %x : f32

@@ -1,5 +1,5 @@
 // Each transition of forward-mode (enzyme.fwddiff) activities.
-// RUN: zymase-opt -p enzyme-activity-canonicalize %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p enzyme-activity-canonicalize %s | FileCheck %s
 
 func.func @f(%x: f32, %y: f32) -> (f32, f32) {
   %a = arith.mulf %x, %y : f32

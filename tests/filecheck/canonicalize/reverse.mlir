@@ -1,5 +1,5 @@
 // Each transition of reverse-mode (enzyme.autodiff) activities, one function each.
-// RUN: zymase-opt -p enzyme-activity-canonicalize %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p enzyme-activity-canonicalize %s | FileCheck %s
 
 func.func @f(%x: f32, %y: f32) -> (f32, f32) {
   %a = arith.mulf %x, %y : f32

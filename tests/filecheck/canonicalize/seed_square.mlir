@@ -1,6 +1,6 @@
 // The seed's "Reverse Mode Activity Canonicalization" example: only %o2 and %dx are used.
-// RUN: zymase-opt -p enzyme-activity-canonicalize %s | FileCheck %s
-// RUN: zymase-opt -p enzyme-activity-canonicalize,enzyme,cse,dce %s | FileCheck %s --check-prefix GEN
+// RUN: zymase-opt --print-op-generic -p enzyme-activity-canonicalize %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p enzyme-activity-canonicalize,enzyme,cse,dce %s | FileCheck %s --check-prefix GEN
 
 func.func @square(%x: f32, %y: f32) -> (f32, f32) {
   %o1 = arith.mulf %x, %x : f32

@@ -1,4 +1,4 @@
-// RUN: zymase-opt --list-passes | FileCheck %s
+// RUN: zymase-opt --print-op-generic --list-passes | FileCheck %s
 
 // One pass per line, sorted.
 

@@ -1,4 +1,4 @@
-// RUN: zymase-opt --list-rules %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic --list-rules %s | FileCheck %s
 // One rule per line: name, family, identity.
 // CHECK-DAG: add_zero_rhs  (algebraic)  add(x, 0) -> x
 // CHECK-DAG: negate_negate  (algebraic)  negate(negate(x)) -> x

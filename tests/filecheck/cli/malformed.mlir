@@ -1,5 +1,5 @@
-// RUN: not zymase-opt %s 2>&1 | FileCheck %s
-// RUN: not zymase-opt %s 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
+// RUN: not zymase-opt --print-op-generic %s 2>&1 | FileCheck %s
+// RUN: not zymase-opt --print-op-generic %s 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
 
 // A value is used with the wrong type: one line with file:line:col, exit code 1.
 

@@ -1,5 +1,5 @@
-// RUN: zymase-opt %s -p cse,dce | FileCheck %s
-// RUN: zymase-opt %s -p dce | FileCheck --check-prefix=DCE %s
+// RUN: zymase-opt --print-op-generic %s -p cse,dce | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s -p dce | FileCheck --check-prefix=DCE %s
 
 // cse merges the two identical products (xDSL's cse also erases the dead exp);
 // dce alone drops only the unused exp.

@@ -1,6 +1,6 @@
-// RUN: zymase-opt %s --run sum_squares --args 5 | FileCheck %s
-// RUN: zymase-opt %s --run sum_squares --args 0 | FileCheck --check-prefix=EMPTY %s
-// RUN: zymase-opt %s -p licm,cse,dce --run sum_squares --args 5 | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s --run sum_squares --args 5 | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s --run sum_squares --args 0 | FileCheck --check-prefix=EMPTY %s
+// RUN: zymase-opt --print-op-generic %s -p licm,cse,dce --run sum_squares --args 5 | FileCheck %s
 
 // sum over i in [0, n) of i*i, with an scf.for carrying the sum in iter_args.
 

@@ -1,8 +1,8 @@
-// RUN: zymase-opt %s --run square --args 3 -2.5 | FileCheck %s
-// RUN: zymase-opt %s -p cse,dce --run square --args 3 -2.5 | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s --run square --args 3 -2.5 | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s -p cse,dce --run square --args 3 -2.5 | FileCheck %s
 // RUN: %python -c "import numpy as np; np.save('%t.npy', np.float32(1.5))"
-// RUN: zymase-opt %s --run square --args %t.npy 4 | FileCheck --check-prefix=NPY %s
-// RUN: not zymase-opt %s --run square --args 1 2>&1 | FileCheck --check-prefix=ARITY %s
+// RUN: zymase-opt --print-op-generic %s --run square --args %t.npy 4 | FileCheck --check-prefix=NPY %s
+// RUN: not zymase-opt --print-op-generic %s --run square --args 1 2>&1 | FileCheck --check-prefix=ARITY %s
 
 // The seed's example, in arith on f32.
 

@@ -1,5 +1,5 @@
-// RUN: not zymase-opt %s 2>&1 | FileCheck %s
-// RUN: not zymase-opt %s 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
+// RUN: not zymase-opt --print-op-generic %s 2>&1 | FileCheck %s
+// RUN: not zymase-opt --print-op-generic %s 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
 
 // The module parses but does not verify: the error names the op and its line:col.
 

@@ -1,5 +1,5 @@
-// RUN: zymase-opt %s | FileCheck %s
-// RUN: zymase-opt %s | zymase-opt | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | zymase-opt --print-op-generic | FileCheck %s
 
 // Constants of every element type: splat and non-splat, NaN and infinities as MLIR hex literals, large and empty tensors; iota.
 
@@ -25,10 +25,10 @@
 
 // CHECK:      "builtin.module"() ({
 // CHECK-NEXT:   "func.func"() <{function_type = () -> (), sym_name = "constants"}> ({
-// CHECK-NEXT:     %[[V0:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<0x7fc00000> : tensor<f32>}> : () -> tensor<f32>
-// CHECK-NEXT:     %[[V1:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[0x7ff8000000000000, 0x7ff0000000000000, 0xfff0000000000000, -0.000000e+00, 1.500000e+00]> : tensor<5xf64>}> : () -> tensor<5xf64>
-// CHECK-NEXT:     %[[V2:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[0x7e00, 0x7c00, 0xfc00, 1.000000e+00]> : tensor<4xf16>}> : () -> tensor<4xf16>
-// CHECK-NEXT:     %[[V3:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[0x7fc0, 0xff80, 2.500000e+00]> : tensor<3xbf16>}> : () -> tensor<3xbf16>
+// CHECK-NEXT:     %[[V0:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<0x7FC00000> : tensor<f32>}> : () -> tensor<f32>
+// CHECK-NEXT:     %[[V1:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[0x7FF8000000000000, 0x7FF0000000000000, 0xFFF0000000000000, -0.000000e+00, 1.500000e+00]> : tensor<5xf64>}> : () -> tensor<5xf64>
+// CHECK-NEXT:     %[[V2:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[0x7E00, 0x7C00, 0xFC00, 1.000000e+00]> : tensor<4xf16>}> : () -> tensor<4xf16>
+// CHECK-NEXT:     %[[V3:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[0x7FC0, 0xFF80, 2.500000e+00]> : tensor<3xbf16>}> : () -> tensor<3xbf16>
 // CHECK-NEXT:     %[[V4:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[true, false, true]> : tensor<3xi1>}> : () -> tensor<3xi1>
 // CHECK-NEXT:     %[[V5:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[-128, 0, 127]> : tensor<3xi8>}> : () -> tensor<3xi8>
 // CHECK-NEXT:     %[[V6:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<[255, 0]> : tensor<2xui8>}> : () -> tensor<2xui8>

@@ -1,5 +1,5 @@
-// RUN: zymase-opt %s | FileCheck %s
-// RUN: zymase-opt %s | zymase-opt | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | zymase-opt --print-op-generic | FileCheck %s
 
 // Gather and scatter, with and without batching dimensions.
 

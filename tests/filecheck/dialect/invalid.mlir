@@ -1,7 +1,7 @@
-// RUN: sed -n '/^\/\/ BEGIN TRANSPOSE/,/^\/\/ END/p' %s | not zymase-opt 2>&1 | FileCheck --check-prefix=TRANSPOSE %s
-// RUN: sed -n '/^\/\/ BEGIN PAD/,/^\/\/ END/p' %s | not zymase-opt 2>&1 | FileCheck --check-prefix=PAD %s
-// RUN: sed -n '/^\/\/ BEGIN DOT/,/^\/\/ END/p' %s | not zymase-opt 2>&1 | FileCheck --check-prefix=DOT %s
-// RUN: sed -n '/^\/\/ BEGIN CONV/,/^\/\/ END/p' %s | not zymase-opt 2>&1 | FileCheck --check-prefix=CONV %s
+// RUN: sed -n '/^\/\/ BEGIN TRANSPOSE/,/^\/\/ END/p' %s | not zymase-opt --print-op-generic 2>&1 | FileCheck --check-prefix=TRANSPOSE %s
+// RUN: sed -n '/^\/\/ BEGIN PAD/,/^\/\/ END/p' %s | not zymase-opt --print-op-generic 2>&1 | FileCheck --check-prefix=PAD %s
+// RUN: sed -n '/^\/\/ BEGIN DOT/,/^\/\/ END/p' %s | not zymase-opt --print-op-generic 2>&1 | FileCheck --check-prefix=DOT %s
+// RUN: sed -n '/^\/\/ BEGIN CONV/,/^\/\/ END/p' %s | not zymase-opt --print-op-generic 2>&1 | FileCheck --check-prefix=CONV %s
 
 // Invalid modules, one per RUN line: the diagnostic is one line that names the op, its
 // source location and the problem, and no Python traceback escapes.

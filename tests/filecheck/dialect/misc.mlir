@@ -1,5 +1,5 @@
-// RUN: zymase-opt %s | FileCheck %s
-// RUN: zymase-opt %s | zymase-opt | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | zymase-opt --print-op-generic | FileCheck %s
 
 // Random numbers, FFT, linear algebra, custom calls with backend_config dictionaries and discardable attributes (mhlo.*, sdy.* kept opaque), sdy.mesh.
 

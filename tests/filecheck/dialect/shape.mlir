@@ -1,5 +1,5 @@
-// RUN: zymase-opt %s | FileCheck %s
-// RUN: zymase-opt %s | zymase-opt | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | zymase-opt --print-op-generic | FileCheck %s
 
 // Shape ops: broadcast_in_dim, reshape, transpose, slice, dynamic slices, concatenate, pad, reverse, get_dimension_size.
 

@@ -1,5 +1,5 @@
-// RUN: not zymase-opt %s 2>&1 | FileCheck %s
-// RUN: not zymase-opt %s 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
+// RUN: not zymase-opt --print-op-generic %s 2>&1 | FileCheck %s
+// RUN: not zymase-opt --print-op-generic %s 2>&1 | wc -l | FileCheck --check-prefix=LINES %s
 
 // The seed needs no seed for a const result: three operands, not four. The error names
 // the op, where it is, and what each expected operand is.

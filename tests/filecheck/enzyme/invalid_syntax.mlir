@@ -1,4 +1,4 @@
-// RUN: not zymase-opt %s 2>&1 | FileCheck %s
+// RUN: not zymase-opt --print-op-generic %s 2>&1 | FileCheck %s
 
 // The custom form needs its activities.
 

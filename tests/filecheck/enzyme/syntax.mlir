@@ -1,5 +1,5 @@
-// RUN: zymase-opt %s | FileCheck %s
-// RUN: zymase-opt %s | zymase-opt | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic %s | zymase-opt --print-op-generic | FileCheck %s
 
 // enzyme.autodiff / enzyme.fwddiff in MLIR's custom form (a trailing function type),
 // with the activity lists in full (#enzyme<activity ...>) or as the bare keywords of the

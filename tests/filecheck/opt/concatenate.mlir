@@ -1,4 +1,4 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
 
 // Concatenates flatten, merge neighbouring pieces of one value, turn splat edges into
 // padding, and sink past elementwise ops whose operands split the same way.

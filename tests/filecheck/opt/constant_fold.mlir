@@ -1,4 +1,4 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
 
 // Elementwise ops on splat constants fold on the scalars; the result stays
 // broadcast_in_dim(constant scalar), never a materialised array.

@@ -1,5 +1,5 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
-// RUN: zymase-opt -p 'zymase-hlo-opt{assume_finite=true}' %s | FileCheck --check-prefix=FAST %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p 'zymase-hlo-opt{assume_finite=true}' %s | FileCheck --check-prefix=FAST %s
 
 // -x @ y -> -(x @ y)
 // CHECK-LABEL: sym_name = "negate"

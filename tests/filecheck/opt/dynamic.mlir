@@ -1,4 +1,4 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
 
 // Constant start indices are clamped into range at compile time: (1, 5) -> (1, 3).
 // CHECK-LABEL: sym_name = "slice_constant"

@@ -1,5 +1,5 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
-// RUN: zymase-opt -p 'zymase-hlo-opt{assume_finite=true}' %s | FileCheck --check-prefix=FINITE %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p 'zymase-hlo-opt{assume_finite=true}' %s | FileCheck --check-prefix=FINITE %s
 
 // Pads merge, negative edges become slices, and pads sink past the ops that use them.
 

@@ -1,5 +1,5 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
-// RUN: zymase-opt -p 'zymase-hlo-opt{assume_finite=true}' %s | FileCheck --check-prefix=FAST %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p 'zymase-hlo-opt{assume_finite=true}' %s | FileCheck --check-prefix=FAST %s
 
 // Sum over a size-1 dimension: a reshape (the init is the identity).
 // CHECK-LABEL: sym_name = "sum_unit_dim"

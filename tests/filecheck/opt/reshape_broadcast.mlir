@@ -1,4 +1,4 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
 
 // reshape(reshape(x)) -> reshape(x); a reshape back to the original shape disappears.
 func.func @reshape_chain(%x: tensor<4xf64>) -> (tensor<4x1xf64>, tensor<4xf64>) {

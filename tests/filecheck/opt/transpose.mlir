@@ -1,4 +1,4 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
 
 // Transposes compose, fold into dot_general dimension numbers and reductions, and sink
 // past elementwise ops toward the results.

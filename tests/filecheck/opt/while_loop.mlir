@@ -1,4 +1,4 @@
-// RUN: zymase-opt -p zymase-hlo-opt %s | FileCheck %s
+// RUN: zymase-opt --print-op-generic -p zymase-hlo-opt %s | FileCheck %s
 
 // out[i] = x[i] / norm(x) in a jax.lax.fori_loop over 16 elements (lowered by JAX, private
 // calls inlined). The norm is loop-invariant: it is computed once before the loop, which
