@@ -231,12 +231,16 @@ def _grad_impl(f: Callable, argnums: int | Sequence[int], has_aux: bool, with_va
         leaves = jax.tree_util.tree_leaves((args, kwargs))
         seed = np.ones((), dtype=deriv.program.out_avals[0].dtype)
         outs = deriv(*leaves, seed)
-        n_primal = len(outs) - len(active)
-        primal, grads = list(outs[:n_primal]), iter(outs[n_primal:])
+        # The derivative returns one gradient per active leaf, in leaf order, whatever
+        # the order (or repetitions) of argnums.
+        active_leaves = sorted(set(active))
+        n_primal = len(outs) - len(active_leaves)
+        primal = list(outs[:n_primal])
+        by_leaf = dict(zip(active_leaves, outs[n_primal:]))
         ranges = _leaf_ranges(args)
         tree_grads = []
         for a in norm:
-            sub = [next(grads) for _ in ranges[a]]
+            sub = [by_leaf[i] for i in ranges[a]]
             tree_grads.append(jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(args[a]), sub))
         g = tree_grads[0] if single else tuple(tree_grads)
         out_tree = deriv.program.out_tree
@@ -263,7 +267,7 @@ def _build_grad(f, args, kwargs, nums, has_aux, with_value, name, record_stages=
     program = lower(f, *args, **kwargs)
     outs = program.out_avals
     if has_aux:
-        if program.out_tree.num_children != 2:
+        if len(program.out_tree.children()) != 2:
             raise TypeError(f"{name} with has_aux=True requires the function to return a pair (output, aux)")
         n_out = program.out_tree.children()[0].num_leaves
     else:
@@ -304,11 +308,14 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
     for p, t in zip(p_leaves, t_leaves):
         if np.shape(p) != np.shape(t):
             raise ValueError(f"jvp: primal shape {np.shape(p)} and tangent shape {np.shape(t)} differ")
-    key = (_signature(primals, {}, ()), has_aux)
+    # A float0 tangent on a float primal (jacfwd passes them for the arguments it does
+    # not differentiate) makes that argument constant.
+    const = tuple(jax.dtypes.result_type(t) == jax.dtypes.float0 for t in t_leaves)
+    key = (_signature(primals, {}, ()), has_aux, const)
     deriv = _JVP_CACHE.get((f, key))
     if deriv is None:
         program = lower(f, *primals)
-        arg_kinds = [DUP if _is_float(a.dtype) else CONST for a in program.in_avals]
+        arg_kinds = [DUP if _is_float(a.dtype) and not c else CONST for a, c in zip(program.in_avals, const)]
         ret_kinds = [DUP if _is_float(o.dtype) else CONST for o in program.out_avals]
         if has_aux:
             n_out = program.out_tree.children()[0].num_leaves
@@ -348,14 +355,17 @@ _JVP_CACHE: dict[Any, Any] = {}
 _VJP_CACHE: dict[Any, Any] = {}
 
 
-def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> Any:
+def vjp(f: Callable, *primals: Any, has_aux: bool = False, _const_argnums: tuple[int, ...] = ()) -> Any:
     """Like ``jax.vjp``: ``(f(*primals), vjp_fn)``; ``vjp_fn(ct)`` runs zymase's reverse
-    mode (it recomputes the primal values it needs)."""
-    key = (_signature(primals, {}, ()), has_aux)
+    mode (it recomputes the primal values it needs). ``_const_argnums`` (for jacrev):
+    arguments not to differentiate; their cotangents are float0 zeros."""
+    ranges = _leaf_ranges(primals)
+    const_leaves = {i for a in _const_argnums for i in ranges[a]}
+    key = (_signature(primals, {}, ()), has_aux, tuple(sorted(const_leaves)))
     entry = _VJP_CACHE.get((f, key))
     if entry is None:
         program = lower(f, *primals)
-        arg_kinds = [ACTIVE if _is_float(a.dtype) else CONST for a in program.in_avals]
+        arg_kinds = [ACTIVE if _is_float(a.dtype) and i not in const_leaves else CONST for i, a in enumerate(program.in_avals)]
         n_out = program.out_tree.children()[0].num_leaves if has_aux else len(program.out_avals)
         ret_kinds = [ACTIVENONEED if _is_float(o.dtype) and i < n_out else CONSTNONEED for i, o in enumerate(program.out_avals)]
         _add_entry(program, AutoDiffOp, arg_kinds, ret_kinds)
@@ -393,16 +403,16 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     nums = _argnums_tuple(argnums)
     single = isinstance(argnums, int)
 
-    def jac(*args: Any) -> Any:
-        dyn = [args[i] for i in nums]
-        for i in nums:
-            _check_float_inputs("jacfwd", jax.tree_util.tree_leaves(args[i]), f" for argument {i}")
+    primal_fn = jit(f)  # one cache of primal programs per transformation
 
-        def g(*d: Any) -> Any:
-            full = list(args)
-            for i, v in zip(nums, d):
-                full[i] = v
-            return f(*full)
+    def jac(*args: Any) -> Any:
+        # f is called with all of args (no closure over them: under jax.jit they are
+        # tracers, and a closure would defeat the cache); the other arguments get
+        # float0 tangents, which make them constant.
+        norm = [i % len(args) for i in nums]
+        dyn = [args[i] for i in norm]
+        for i in norm:
+            _check_float_inputs("jacfwd", jax.tree_util.tree_leaves(args[i]), f" for argument {i}")
 
         leaves, tree = jax.tree_util.tree_flatten(tuple(dyn))
         sizes = [int(np.size(l)) for l in leaves]
@@ -419,12 +429,15 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         del basis_rows
 
         def push(*ts: Any) -> Any:
-            tangents = jax.tree_util.tree_unflatten(tree, list(ts))
-            res = jvp(g, tuple(dyn), tangents, has_aux=has_aux)
+            per_num = jax.tree_util.tree_unflatten(tree, list(ts))
+            tangents = [jax.tree_util.tree_map(_float0_zeros, a) for a in args]
+            for i, t in zip(norm, per_num):
+                tangents[i] = t
+            res = jvp(f, args, tuple(tangents), has_aux=has_aux)
             return res[1]
 
         cols = jax.vmap(push)(*eye_blocks)  # leading axis: input directions
-        primal_out = jit(g)(*dyn)
+        primal_out = primal_fn(*args)
         if has_aux:
             primal_out, aux = primal_out
 
@@ -452,17 +465,12 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     def jac(*args: Any) -> Any:
         import jax.numpy as jnp
 
-        for i in nums:
+        norm = [i % len(args) for i in nums]
+        for i in norm:
             _check_float_inputs("jacrev", jax.tree_util.tree_leaves(args[i]), f" for argument {i}")
-        dyn = [args[i] for i in nums]
-
-        def g(*d: Any) -> Any:
-            full = list(args)
-            for i, v in zip(nums, d):
-                full[i] = v
-            return f(*full)
-
-        res = vjp(g, *dyn, has_aux=has_aux)
+        dyn = [args[i] for i in norm]
+        others = tuple(i for i in range(len(args)) if i not in norm)
+        res = vjp(f, *args, has_aux=has_aux, _const_argnums=others)
         out, pullback = res[0], res[1]
         out_leaves, out_tree = jax.tree_util.tree_flatten(out)
         sizes = [int(np.size(o)) for o in out_leaves]
@@ -473,7 +481,8 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             block = jnp.zeros((total, n), dtype=dt).at[offset : offset + n].set(jnp.eye(n, dtype=dt))
             seeds.append(block.reshape((total, *np.shape(o))))
             offset += n
-        rows = jax.vmap(lambda *cts: pullback(jax.tree_util.tree_unflatten(out_tree, list(cts))))(*seeds)
+        all_rows = jax.vmap(lambda *cts: pullback(jax.tree_util.tree_unflatten(out_tree, list(cts))))(*seeds)
+        rows = [all_rows[i] for i in norm]
 
         def arrange_out(k: int, o: Any) -> Any:
             start = sum(sizes[:k])

@@ -31,9 +31,17 @@ class DiffError(Exception):
     its source location and the missing rule."""
 
 
+def describe_op(op: Operation) -> str:
+    """``'stablehlo.tanh'``; a custom call also names its target: ``'stablehlo.custom_call' @lapack_spotrf_ffi``."""
+    target = getattr(op, "call_target_name", None)
+    if target is not None and hasattr(target, "data"):
+        return f"'{op.name}' @{target.data}"
+    return f"'{op.name}'"
+
+
 def missing_rule(op: Operation, mode: str) -> DiffError:
     return DiffError(
-        f"no {mode}-mode derivative rule for '{op.name}' at {describe_location(op)}: the op is in no tier of the "
+        f"no {mode}-mode derivative rule for {describe_op(op)} at {describe_location(op)}: the op is in no tier of the "
         f"rule registry (elementwise, linear, custom or inactive)"
     )
 
