@@ -79,7 +79,10 @@ def verify_located(module: ModuleOp) -> None:
         try:
             op.verify(verify_nested_ops=False)
         except Exception as e:  # xDSL verifiers raise VerifyException, and some plain Exception
-            raise MlirError(f"'{op.name}' op {e}", _location(op)) from None
+            message = str(e)
+            if not message.startswith(f"'{op.name}' op"):
+                message = f"'{op.name}' op {message}"
+            raise MlirError(message, _location(op)) from None
     try:  # what is left: the structure of regions and blocks
         module.verify()
     except Exception as e:

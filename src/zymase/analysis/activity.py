@@ -21,8 +21,24 @@ from ..ir import stablehlo as hlo
 from ..ir.dense import is_float_type
 
 
+def _holds_floats(t) -> bool:
+    from xdsl.dialects.builtin import ComplexType, TensorType, TupleType
+
+    if is_float_type(t):
+        return True
+    if isinstance(t, TensorType):
+        t = t.get_element_type()
+    if isinstance(t, ComplexType):
+        return True
+    if isinstance(t, TupleType):
+        return any(_holds_floats(e) for e in t.types.data)
+    return False
+
+
 def is_differentiable_type(v: SSAValue) -> bool:
-    return is_float_type(v.type)
+    """Float values, and values that carry floats (complex numbers, tuples): a derivative
+    flowing through the latter must meet a rule or raise, never vanish."""
+    return _holds_floats(v.type)
 
 
 def free_values(op: Operation) -> list[SSAValue]:

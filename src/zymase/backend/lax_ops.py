@@ -217,12 +217,12 @@ def _slice(b: FunctionBuilder, op: hlo.SliceOp) -> OpFn:
 @emits(hlo.DynamicSliceOp)
 def _dynamic_slice(b: FunctionBuilder, op: hlo.DynamicSliceOp) -> OpFn:
     sizes = ints(op.slice_sizes)
-    return lambda x, *idx: lax.dynamic_slice(x, idx, sizes)
+    return lambda x, *idx: lax.dynamic_slice(x, idx, sizes, allow_negative_indices=False)
 
 
 @emits(hlo.DynamicUpdateSliceOp)
 def _dynamic_update_slice(b: FunctionBuilder, op: hlo.DynamicUpdateSliceOp) -> OpFn:
-    return lambda x, upd, *idx: lax.dynamic_update_slice(x, upd, idx)
+    return lambda x, upd, *idx: lax.dynamic_update_slice(x, upd, idx, allow_negative_indices=False)
 
 
 @emits(hlo.ConcatenateOp)

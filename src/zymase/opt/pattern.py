@@ -186,10 +186,28 @@ class _Dispatch(RewritePattern):
             for old, new in zip(op.results, values):
                 if old.type != new.type:
                     raise RuntimeError(f"rule {r.name} changed a type: {old.type} -> {new.type}")
+            producers = [v.owner for v in op.operands if isinstance(v.owner, Operation)]
             rewriter.replace(op, [], values)
+            _erase_dead_producers(producers, rewriter)
             STATS[r.name] += 1
             self.budget[0] -= 1
             return
+
+
+def _erase_dead_producers(ops: list[Operation], rewriter: PatternRewriter) -> None:
+    """Erase pure ops left without users by a rewrite, and their producers in turn, so
+    that use counts (``single_use``) seen by later rules are exact."""
+    from xdsl.traits import is_side_effect_free
+
+    work = list(ops)
+    while work:
+        o = work.pop()
+        if o.parent is None or any(True for r in o.results for _ in r.uses):
+            continue
+        if not is_side_effect_free(o):
+            continue
+        work.extend(v.owner for v in o.operands if isinstance(v.owner, Operation))
+        rewriter.erase(o)
 
 
 def enabled_rules(assume_finite: bool = False, only: Sequence[str] | None = None, disable: Sequence[str] = ()) -> dict[str, bool]:
