@@ -53,9 +53,11 @@ def tensor(element: Attribute, dims: Sequence[int]) -> TensorType:
 class Builder:
     """Inserts ops at an insertion point; every method returns the new SSA value."""
 
-    def __init__(self, where: InsertPoint | Block, location: Attribute | None = None):
+    def __init__(self, where: InsertPoint | Block, location: Attribute | None = None, rewriter: Any = None):
         self.where = InsertPoint.at_end(where) if isinstance(where, Block) else where
         self.location = location
+        self.rewriter = rewriter
+        """An xDSL PatternRewriter to insert through (so its worklist sees new ops)."""
 
     @staticmethod
     def before(op: Operation) -> Builder:
@@ -64,7 +66,10 @@ class Builder:
     def insert(self, op: Operation) -> Operation:
         if self.location is not None:
             op.location = self.location
-        Rewriter.insert_op(op, self.where)
+        if self.rewriter is not None:
+            self.rewriter.insert(op, self.where)
+        else:
+            Rewriter.insert_op(op, self.where)
         return op
 
     def _one(self, op: Operation) -> SSAValue:
@@ -76,7 +81,9 @@ class Builder:
         """A constant of ``type`` (tensor or scalar) filled with ``value`` (scalar or array)."""
         if isinstance(type, TensorType):
             arr = np.broadcast_to(np.asarray(value, dtype=element_dtype(type.get_element_type())), shape(type))
-            if arr.ndim > 0 and arr.size > 0 and bool(np.all(arr == arr.flat[0])):
+            flat = np.ascontiguousarray(arr).reshape(-1)
+            bits = flat.view(np.uint8).reshape(flat.size, -1) if flat.size else flat
+            if arr.ndim > 0 and arr.size > 0 and bool(np.all(bits == bits[0])):  # bitwise: -0.0 != 0.0, NaN == NaN
                 # splat: a scalar constant broadcast, the form jax emits
                 scalar = self.constant(arr.flat[0], tensor(type.get_element_type(), []))
                 return self.broadcast_in_dim(scalar, shape(type), [])
@@ -570,6 +577,10 @@ def constant_value(v: SSAValue) -> np.ndarray | None:
 
 
 def is_zero(v: SSAValue) -> bool:
+    owner = v.owner
+    while isinstance(owner, (hlo.BroadcastInDimOp, hlo.ReshapeOp)):
+        v = owner.operand
+        owner = v.owner
     value = constant_value(v)
     return value is not None and value.size > 0 and bool(np.all(value == 0))
 
