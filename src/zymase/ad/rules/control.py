@@ -75,12 +75,13 @@ def _trip_count(op: hlo.WhileOp):
     return tc
 
 
-def _varying(op: hlo.WhileOp) -> set[SSAValue]:
-    """Body values that change from iteration to iteration (depend on a carried value the
-    body does not return unchanged)."""
+def _varying(op: hlo.WhileOp, recomputable: set[int]) -> set[SSAValue]:
+    """Body values that change from iteration to iteration in a way the reverse loop
+    cannot recompute (they depend on a carried value that is neither loop-invariant nor
+    the induction variable, which the reverse loop recomputes from its counter)."""
     body = op.body.block
     invariant = loop_invariant_carried(op)
-    varying: set[SSAValue] = {a for i, a in enumerate(body.args) if i not in invariant}
+    varying: set[SSAValue] = {a for i, a in enumerate(body.args) if i not in invariant and i not in recomputable}
     for o in body_ops(body):
         inputs = list(o.operands) + free_values(o)
         if any(v in varying for v in inputs):
@@ -155,6 +156,12 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
             inner.primals[a] = rev.primal(op.operand[i])
         else:
             placeholder[i] = inner.primals[a] = next(state_args)
+    # the induction variable of iteration k is start + k * step: recomputed, never taped
+    ind = body.args[tc.induction]
+    kk = rb.convert(k, ind.type.get_element_type())
+    start = rb.constant(tc.start, ind.type)
+    step = rb.constant(tc.step, ind.type)
+    inner.primals[ind] = placeholder[tc.induction] = rb.add(start, rb.mul(kk, step))
     inner.forward_block(body)
     recompute = set(rblock.ops)
     yields = terminator(body).operands
@@ -170,7 +177,7 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     rblock.add_op(hlo.ReturnOp([k_next] + new_adj + new_acc))
 
     # ---- residuals: varying body values whose recomputed copies reverse ops read
-    varying = _varying(op)
+    varying = _varying(op, {tc.induction})
     candidates = [a for i, a in enumerate(body.args) if i not in invariant] + [r for o in body_ops(body) for r in o.results]
     stored: list[SSAValue] = []
     for v in candidates:
@@ -183,7 +190,7 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
             stored.append(v)
     reads = _store_reads(rb, rblock, inner, stored, k, tc.count, counter_t)
     _erase_dead(rblock, recompute)
-    leftover = [i for i, p in placeholder.items() if any(True for _ in p.uses)]
+    leftover = [i for i, p in placeholder.items() if i != tc.induction and any(True for _ in p.uses)]
     if leftover:
         more = [body.args[i] for i in leftover]
         reads += _store_reads(rb, rblock, inner, more, k, tc.count, counter_t, replace=lambda v: placeholder[v.index])
