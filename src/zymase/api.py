@@ -361,32 +361,54 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, _const_argnums: tuple
     arguments not to differentiate; their cotangents are float0 zeros."""
     ranges = _leaf_ranges(primals)
     const_leaves = {i for a in _const_argnums for i in ranges[a]}
-    key = (_signature(primals, {}, ()), has_aux, tuple(sorted(const_leaves)))
-    entry = _VJP_CACHE.get((f, key))
-    if entry is None:
-        program = lower(f, *primals)
-        arg_kinds = [ACTIVE if _is_float(a.dtype) and i not in const_leaves else CONST for i, a in enumerate(program.in_avals)]
-        n_out = program.out_tree.children()[0].num_leaves if has_aux else len(program.out_avals)
-        ret_kinds = [ACTIVENONEED if _is_float(o.dtype) and i < n_out else CONSTNONEED for i, o in enumerate(program.out_avals)]
-        _add_entry(program, AutoDiffOp, arg_kinds, ret_kinds)
-        entry = _VJP_CACHE[(f, key)] = (_Derivative(program), arg_kinds, ret_kinds, jit(f))
-    deriv, arg_kinds, ret_kinds, primal_fn = entry
+    sig = _signature(primals, {}, ())
+
+    def derivative(zero_outputs: frozenset[int]) -> tuple:
+        """The reverse-mode program; outputs whose cotangent is known to be zero are
+        const (activity canonicalization then drops their derivative work)."""
+        key = (sig, has_aux, tuple(sorted(const_leaves)), zero_outputs)
+        entry = _VJP_CACHE.get((f, key))
+        if entry is None:
+            program = lower(f, *primals)
+            arg_kinds = [ACTIVE if _is_float(a.dtype) and i not in const_leaves else CONST for i, a in enumerate(program.in_avals)]
+            n_out = program.out_tree.children()[0].num_leaves if has_aux else len(program.out_avals)
+            ret_kinds = [
+                ACTIVENONEED if _is_float(o.dtype) and i < n_out and i not in zero_outputs else CONSTNONEED
+                for i, o in enumerate(program.out_avals)
+            ]
+            _add_entry(program, AutoDiffOp, arg_kinds, ret_kinds)
+            entry = _VJP_CACHE[(f, key)] = (_Derivative(program), arg_kinds, ret_kinds)
+        return entry
+
+    primal_fn = _VJP_CACHE.get((f, "primal"))
+    if primal_fn is None:
+        primal_fn = _VJP_CACHE[(f, "primal")] = jit(f)
     out = primal_fn(*primals)
     p_leaves, p_tree = jax.tree_util.tree_flatten(primals)
     if has_aux:
         out, aux = out
-    out_tree = jax.tree_util.tree_structure(out)
+    out_leaves, out_tree = jax.tree_util.tree_flatten(out)
 
     def vjp_fn(ct: Any) -> tuple:
         ct_leaves, ct_tree = jax.tree_util.tree_flatten(ct)
         if ct_tree != out_tree:
             raise TypeError(f"vjp: cotangent structure {ct_tree} does not match the output structure {out_tree}")
-        seeds = [jnp_asarray(c, o) for c, o, k in zip(ct_leaves, jax.tree_util.tree_leaves(out), ret_kinds) if k == ACTIVENONEED]
+        zero = frozenset(i for i, c in enumerate(ct_leaves) if _known_zero(c))
+        deriv, arg_kinds, ret_kinds = derivative(zero)
+        seeds = [jnp_asarray(c, o) for c, o, k in zip(ct_leaves, out_leaves, ret_kinds) if k == ACTIVENONEED]
         grads = iter(deriv(*p_leaves, *seeds))
         res = [next(grads) if k == ACTIVE else _float0_zeros(p) for p, k in zip(p_leaves, arg_kinds)]
         return tuple(jax.tree_util.tree_unflatten(p_tree, res))
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _known_zero(c: Any) -> bool:
+    """A cotangent whose value is known now (not traced) and is all zeros."""
+    if isinstance(c, jax.core.Tracer):
+        return False
+    arr = np.asarray(c)
+    return arr.dtype != jax.dtypes.float0 and arr.size > 0 and not np.any(arr)
 
 
 def _std_basis(x: Any) -> Any:
