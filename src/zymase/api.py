@@ -21,6 +21,40 @@ def _signature(args: tuple, kwargs: dict, static: tuple[int, ...]) -> Any:
     return tree, avals, statics
 
 
+def hoist_closure(f: Callable, args: tuple, kwargs: dict | None = None) -> tuple[Callable, tuple]:
+    """Under a JAX trace, ``f`` may close over that trace's values (``jax.jit(lambda x, a:
+    zymase.grad(lambda x: f(x, a))(x))``); lowering ``f`` alone would lose them. Returns
+    ``(g, consts)`` with ``g(*args, *consts, **kwargs) == f(*args, **kwargs)`` and
+    ``consts`` the closed-over tracers, passed explicitly; ``(f, ())`` when there are none."""
+    from jax._src import core as jax_core
+
+    if jax_core.trace_state_clean():
+        return f, ()
+    kwargs = kwargs or {}
+    leaves, tree = jax.tree_util.tree_flatten((tuple(args), kwargs))
+
+    def flat(*ls: Any) -> Any:
+        a, k = jax.tree_util.tree_unflatten(tree, list(ls))
+        return f(*a, **k)
+
+    closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(*leaves)
+    traced = [i for i, c in enumerate(closed.consts) if isinstance(c, jax.core.Tracer)]
+    if not traced:
+        return f, ()
+    out_tree = jax.tree_util.tree_structure(out_shape)
+    n = len(args)
+
+    def g(*args_and_consts: Any, **kw: Any) -> Any:
+        consts = list(closed.consts)
+        for i, c in zip(traced, args_and_consts[n:]):
+            consts[i] = c
+        ls = jax.tree_util.tree_leaves((tuple(args_and_consts[:n]), kw))
+        return jax.tree_util.tree_unflatten(out_tree, jax.core.eval_jaxpr(closed.jaxpr, consts, *ls))
+
+    functools.update_wrapper(g, f)
+    return g, tuple(closed.consts[i] for i in traced)
+
+
 class Compiled:
     """A program emitted as a JAX function, plus its pytree metadata."""
 
@@ -58,10 +92,12 @@ class Jitted:
         functools.update_wrapper(self, f)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fun, consts = (self.fun, ()) if self.static else hoist_closure(self.fun, args, kwargs)
+        args = args + consts
         key = _signature(args, kwargs, self.static)
         compiled = self._cache.get(key)
         if compiled is None:
-            program = lower(self.fun, *args, static_argnums=self.static, **kwargs)
+            program = lower(fun, *args, static_argnums=self.static, **kwargs)
             compiled = self._cache[key] = Compiled(program, self.static)
         return compiled(args, kwargs)
 
@@ -219,16 +255,18 @@ def _grad_impl(f: Callable, argnums: int | Sequence[int], has_aux: bool, with_va
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         nargs = len(args)
+        fun, consts = hoist_closure(f, args, kwargs)
         for a in nums:
             if not -nargs <= a < nargs:
                 raise ValueError(f"{name}: argnums {a} is out of range for a function called with {nargs} positional arguments")
         norm = tuple(a % nargs for a in nums)
-        key = (_signature(args, kwargs, ()), norm)
+        full = args + consts  # closed-over tracers ride along as constant arguments
+        key = (_signature(full, kwargs, ()), norm)
         got = cache.get(key)
         if got is None:
-            got = cache[key] = _build_grad(f, args, kwargs, norm, has_aux, with_value, name)
+            got = cache[key] = _build_grad(fun, full, kwargs, norm, has_aux, with_value, name)
         deriv, active = got
-        leaves = jax.tree_util.tree_leaves((args, kwargs))
+        leaves = jax.tree_util.tree_leaves((full, kwargs))
         seed = np.ones((), dtype=deriv.program.out_avals[0].dtype)
         outs = deriv(*leaves, seed)
         # The derivative returns one gradient per active leaf, in leaf order, whatever
@@ -301,6 +339,10 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise TypeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    f, consts = hoist_closure(f, primals)
+    if consts:  # closed-over tracers: constant arguments (float0 tangents)
+        primals = primals + consts
+        tangents = tangents + tuple(_float0_zeros(c) for c in consts)
     p_leaves, p_tree = jax.tree_util.tree_flatten(primals)
     t_leaves, t_tree = jax.tree_util.tree_flatten(tangents)
     if p_tree != t_tree:
@@ -359,6 +401,10 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, _const_argnums: tuple
     """Like ``jax.vjp``: ``(f(*primals), vjp_fn)``; ``vjp_fn(ct)`` runs zymase's reverse
     mode (it recomputes the primal values it needs). ``_const_argnums`` (for jacrev):
     arguments not to differentiate; their cotangents are float0 zeros."""
+    n_user = len(primals)
+    f, consts = hoist_closure(f, primals)
+    primals = primals + consts  # closed-over tracers: constant arguments
+    _const_argnums = tuple(_const_argnums) + tuple(range(n_user, len(primals)))
     ranges = _leaf_ranges(primals)
     const_leaves = {i for a in _const_argnums for i in ranges[a]}
     sig = _signature(primals, {}, ())
@@ -398,7 +444,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, _const_argnums: tuple
         seeds = [jnp_asarray(c, o) for c, o, k in zip(ct_leaves, out_leaves, ret_kinds) if k == ACTIVENONEED]
         grads = iter(deriv(*p_leaves, *seeds))
         res = [next(grads) if k == ACTIVE else _float0_zeros(p) for p, k in zip(p_leaves, arg_kinds)]
-        return tuple(jax.tree_util.tree_unflatten(p_tree, res))
+        return tuple(jax.tree_util.tree_unflatten(p_tree, res))[:n_user]
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
