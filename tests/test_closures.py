@@ -39,7 +39,7 @@ def test_jvp_vjp_and_jit_of_closures():
 
     got = jax.jit(run)(X, A)
     y, t = jax.jvp(lambda x: f(x, A, 1), (X,), (jnp.ones_like(X),))
-    ct = jax.vjp(lambda x: jnp.sin(x * A), X)[1](jnp.ones(3))[0]
+    ct = jax.vjp(lambda x: jnp.sin(x * A), X)[1](jnp.ones(3, jnp.float32))[0]
     for g, w in zip(got, (y, t, ct, X * A)):
         np.testing.assert_allclose(g, w, rtol=1e-6)
 

@@ -37,7 +37,12 @@ from zymase.frontend.importer import import_module
 from zymase.ir import chlo, parse_module, print_module, stablehlo
 from zymase.ir.attributes import SdyOpShardingRuleAttr, SdyShardingPerValueAttr
 
-jax.config.update("jax_enable_x64", True)
+@pytest.fixture(autouse=True, scope="module")
+def _x64():
+    """float64 for this module only (a global switch would leak into other test modules)."""
+    with jax.enable_x64(True):
+        yield
+
 
 
 @dataclass

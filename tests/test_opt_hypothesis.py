@@ -2,6 +2,7 @@
 to a fixpoint) must preserve their values."""
 
 import jax
+import pytest
 import jax.numpy as jnp
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,12 @@ from zymase.frontend import lower
 from zymase.opt.inline import inline_calls
 from zymase.opt.pattern import optimize
 
-jax.config.update("jax_enable_x64", True)
+@pytest.fixture(autouse=True, scope="module")
+def _x64():
+    """float64 for this module only (a global switch would leak into other test modules)."""
+    with jax.enable_x64(True):
+        yield
+
 
 SHAPE = (4, 6)
 

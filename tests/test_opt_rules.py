@@ -12,7 +12,12 @@ from zymase.opt.inline import inline_calls
 from zymase.opt.pattern import RULES, STATS, load_rules, optimize
 
 load_rules()
-jax.config.update("jax_enable_x64", True)
+@pytest.fixture(autouse=True, scope="module")
+def _x64():
+    """float64 for this module only (a global switch would leak into other test modules)."""
+    with jax.enable_x64(True):
+        yield
+
 
 
 def _module(rule):

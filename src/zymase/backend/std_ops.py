@@ -554,3 +554,21 @@ def _index_switch(b: FunctionBuilder, op: scf.IndexSwitchOp) -> OpFn:
 
 
 __all__ = ["jax_dtype", "CMPF_PREDICATES", "CMPI_PREDICATES"]
+
+
+# ----------------------------------------------------------------- tensor (scalar <-> tensor)
+
+from xdsl.dialects import tensor as _tensor  # noqa: E402
+
+
+@emits(_tensor.SplatOp)
+def _tensor_splat(b, op):
+    if op.dynamicSizes:
+        raise emit_error(op, "dynamic sizes are not supported")
+    shape = tuple(op.result.type.get_shape())
+    return lambda x: jnp.broadcast_to(x, shape)
+
+
+@emits(_tensor.ExtractOp)
+def _tensor_extract(b, op):
+    return lambda t, *idx: t[tuple(idx)]

@@ -25,6 +25,7 @@ from xdsl.dialects.builtin import AnyFloat, ArrayAttr, Builtin, FileLineColLoc, 
 from xdsl.dialects.func import Func, FuncOp
 from xdsl.dialects.math import Math
 from xdsl.dialects.scf import Scf
+from xdsl.dialects.tensor import Tensor
 from xdsl.parser import AttrParser, Parser
 from xdsl.utils.mlir_lexer import MLIRTokenKind
 from xdsl.ir import Attribute, Operation
@@ -86,7 +87,7 @@ def make_context(allow_unregistered: bool = False) -> Context:
     from .enzyme import Enzyme
 
     ctx = Context(allow_unregistered=allow_unregistered)
-    for dialect in (Builtin, Func, Arith, Math, Scf, StableHLO, CHLO, Enzyme):
+    for dialect in (Builtin, Func, Arith, Math, Scf, Tensor, StableHLO, CHLO, Enzyme):
         ctx.load_dialect(dialect)
     return ctx
 

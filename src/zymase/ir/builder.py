@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from xdsl.dialects import arith, math
+from xdsl.dialects import tensor as xtensor
 from xdsl.dialects.builtin import (
     BoolAttr,
     DenseIntOrFPElementsAttr,
@@ -244,7 +245,8 @@ class Builder:
 
     def broadcast_in_dim(self, x: SSAValue, dims_out: Sequence[int], dims: Sequence[int]) -> SSAValue:
         if not is_tensor(x):
-            x = self.from_scalar(x)
+            assert not dims, "a scalar broadcasts along no dimensions"
+            return self._one(xtensor.SplatOp(x, [], tensor(x.type, dims_out)))
         if tuple(dims_out) == shape(x) and list(dims) == list(range(len(dims_out))):
             return x
         return self._one(hlo.BroadcastInDimOp(x, dims, tensor(elem(x), dims_out)))
@@ -258,8 +260,12 @@ class Builder:
         return self.broadcast_in_dim(x, out, [])
 
     def from_scalar(self, x: SSAValue) -> SSAValue:
-        """A builtin scalar (f32) as tensor<f32> (``tensor.from_elements`` without tensor)."""
-        raise TypeError(f"cannot mix scalar {x.type} into tensor code")
+        """A builtin scalar (f32) as tensor<f32>."""
+        return self._one(xtensor.SplatOp(x, [], tensor(x.type, [])))
+
+    def to_scalar(self, x: SSAValue) -> SSAValue:
+        """A tensor<f32> as the builtin scalar f32."""
+        return self._one(xtensor.ExtractOp(x, [], elem(x)))
 
     def reshape(self, x: SSAValue, dims: Sequence[int]) -> SSAValue:
         if shape(x) == tuple(dims):

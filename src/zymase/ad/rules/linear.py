@@ -307,3 +307,19 @@ def batched_dot_general(fwd, op: hlo.DotGeneralOp, operands, flags):
     rank = len(shape(out))
     perm = [pos] + [d for d in range(rank) if d != pos]
     return b.transpose(out, perm)
+
+
+from xdsl.dialects import tensor as _tensor  # noqa: E402
+
+
+@linear(_tensor.SplatOp, operands=(0,))
+def tensor_splat(b: Builder, op, ct, i, xs):
+    """splat(x)^T ct = sum(ct) as a scalar"""
+    total = b.reduce_sum(ct, list(range(len(shape(ct)))))
+    return b.to_scalar(total)
+
+
+@batched(_tensor.SplatOp)
+def batched_tensor_splat(fwd, op, operands, flags):
+    """a batched scalar tangent (tensor<N>) broadcast along the splat's dimensions"""
+    return fwd.builder.broadcast_in_dim(operands[0], [fwd.width, *shape(op.result)], [0])
