@@ -535,6 +535,15 @@ def _u(lo: float, hi: float, n: int = 1) -> Callable[[np.random.Generator], list
     return lambda rng: [np.float64(v) for v in rng.uniform(lo, hi, n)]
 
 
+_SPLAT = """
+func.func @f(%x: f64) -> tensor<3xf64> {
+  %s = tensor.splat %x : tensor<3xf64>
+  %c = "stablehlo.constant"() <{value = dense<[1.0, 2.0, 3.0]> : tensor<3xf64>}> : () -> tensor<3xf64>
+  %r = "stablehlo.multiply"(%s, %c) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+  func.return %r : tensor<3xf64>
+}
+"""
+
 MLIR_ROWS: list[tuple[str, str, Callable[[np.random.Generator], list], float]] = [
     ("arith.addf", _scalar_binary("arith.addf"), _u(-2, 2, 2), FD_TOL),
     ("arith.subf", _scalar_binary("arith.subf"), _u(-2, 2, 2), FD_TOL),
@@ -545,6 +554,7 @@ MLIR_ROWS: list[tuple[str, str, Callable[[np.random.Generator], list], float]] =
     ("arith.maxnumf", _scalar_binary("arith.maxnumf"), _u(-2, 2, 2), FD_TOL),
     ("arith.minnumf", _scalar_binary("arith.minnumf"), _u(-2, 2, 2), FD_TOL),
     ("arith.negf", _scalar_unary("arith.negf"), _u(-2, 2), FD_TOL),
+    ("tensor.splat", _SPLAT, _u(-2, 2), FD_TOL),
     ("arith.select", _SELECT, _u(-2, 2, 2), FD_TOL),
     ("arith.truncf_extf", _EXT_TRUNC, _u(-2, 2), 1e-3),
     ("math.exp", _scalar_unary("math.exp"), _u(-2, 2), FD_TOL),

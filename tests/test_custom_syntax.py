@@ -25,6 +25,9 @@ from corpus import CASES as CORPUS
 from zymase.ir import chlo, parse_module, print_module, stablehlo
 from zymase.tools.opt import main as opt_main
 
+# the round-trip cases are written for float64 (test_dialect_roundtrip enables it for its own module)
+_x64 = roundtrip._x64
+
 # ----------------------------------------------------------------- normalisation
 
 _TOKEN = re.compile(r"%([\w.$-]+)(?::(\d+)(?= =|, %)|#(\d+))?")

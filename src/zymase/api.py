@@ -90,8 +90,12 @@ class Jitted:
         self.static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
         self._cache: dict[Any, Compiled] = {}
         functools.update_wrapper(self, f)
+        self._dispatch = jax.jit(self._trace, static_argnums=self.static)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._dispatch(*args, **kwargs)
+
+    def _trace(self, *args: Any, **kwargs: Any) -> Any:
         fun, consts = (self.fun, ()) if self.static else hoist_closure(self.fun, args, kwargs)
         args = args + consts
         key = _signature(args, kwargs, self.static)
@@ -164,9 +168,12 @@ class Transformed:
         functools.update_wrapper(self, f)
         self._call = call
         self._lower = lower_fn
+        # Calls go through jax.jit: its C++ dispatch finds the compiled program for the
+        # arguments' signature; zymase's compiler runs when jax traces a new signature.
+        self._dispatch = jax.jit(call)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call(*args, **kwargs)
+        return self._dispatch(*args, **kwargs)
 
     def lower(self, *args: Any, **kwargs: Any) -> Program:
         return self._lower(*args, **kwargs)
