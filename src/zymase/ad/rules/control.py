@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerType
 from xdsl.ir import Block, Operation, Region, SSAValue
@@ -231,6 +233,25 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     for read, tape in zip(reads, new.results[n + 1 :]):
         read.operands = [tape, *read.operands[1:]]
     rev.tapes[op] = _LoopTape(rblock, tc.count, act, frees)
+    state = [a for i, a in enumerate(body.args) if i not in invariant and any(True for _ in a.uses)]
+    TAPE_LOG.append(
+        {
+            "trips": tc.count,
+            "residual_bytes": sum(tc.count * _nbytes(v.type) for v in stored),
+            "state_bytes": sum(tc.count * _nbytes(v.type) for v in state),
+        }
+    )
+
+
+TAPE_LOG: list[dict] = []
+"""One entry per reversed loop: bytes taped (residuals) and what taping the carried state
+each iteration (this rule's first design) would have taken; read by benchmarks/tapes.py."""
+
+
+def _nbytes(t) -> int:
+    from ...ir.dense import element_dtype
+
+    return int(np.prod(t.get_shape())) * element_dtype(t.get_element_type()).itemsize
 
 
 def _store_reads(rb: Builder, rblock: Block, inner: ReverseSweep, values, k, count: int, counter_t, replace=None) -> list[Operation]:
