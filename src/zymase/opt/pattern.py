@@ -146,6 +146,39 @@ def is_splat(v: SSAValue, x: float) -> bool:
     return s is not None and s == x
 
 
+def _stablehlo_subclasses(base: type) -> tuple[type, ...]:
+    out: list[type] = []
+    for cls in base.__subclasses__():
+        if getattr(cls, "name", "").startswith("stablehlo."):
+            out.append(cls)
+        out.extend(_stablehlo_subclasses(cls))
+    return tuple(out)
+
+
+def _elementwise_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    from ..ir import stablehlo as hlo
+
+    unary = _stablehlo_subclasses(hlo.UnaryElementwiseOp)
+    binary = (*_stablehlo_subclasses(hlo.BinaryElementwiseOp), hlo.CompareOp)
+    return unary, binary
+
+
+UNARY_ELEMENTWISE, BINARY_ELEMENTWISE = _elementwise_classes()
+"""The StableHLO elementwise op classes with one operand, and with two (compare included)."""
+
+
+def is_dead(op: Operation, depth: int = 4) -> bool:
+    """``op`` has results and none is used by a live op (looking ``depth`` users deep)."""
+    if not op.results or depth == 0:
+        return False
+    return all(is_dead(use.operation, depth - 1) for r in op.results for use in r.uses)
+
+
+def only_used_by(v: SSAValue, op: Operation) -> bool:
+    """Every live user of ``v`` is ``op`` (so rewriting ``op`` may consume ``v``)."""
+    return all(use.operation is op or is_dead(use.operation) for use in v.uses)
+
+
 def single_use(v: SSAValue) -> bool:
     return v.has_one_use() if hasattr(v, "has_one_use") else len(list(v.uses)) == 1
 

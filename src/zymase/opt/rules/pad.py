@@ -16,20 +16,9 @@ from xdsl.dialects.builtin import TensorType
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
 from ...ir.dense import is_float_type
-from ..pattern import Example, is_splat, producer, rule, shape, splat_value, value_of
+from ..pattern import Example, is_splat, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
 
-
-def _concrete(base: type) -> tuple[type, ...]:
-    out: list[type] = []
-    for cls in base.__subclasses__():
-        if getattr(cls, "name", "").startswith("stablehlo."):
-            out.append(cls)
-        out.extend(_concrete(cls))
-    return tuple(out)
-
-
-UNARY = _concrete(hlo.UnaryElementwiseOp)
-BINARY = (*_concrete(hlo.BinaryElementwiseOp), hlo.CompareOp)
+UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
 
 
 def _config(op: hlo.PadOp) -> tuple[list[int], list[int], list[int]]:
@@ -38,19 +27,6 @@ def _config(op: hlo.PadOp) -> tuple[list[int], list[int], list[int]]:
         list(op.edge_padding_high.get_values()),
         list(op.interior_padding.get_values()),
     )
-
-
-def _is_dead(user, depth: int = 4) -> bool:
-    """``user`` has results and none is used by a live op (the driver leaves replaced ops
-    in place until its final dead-code elimination)."""
-    if not user.results or depth == 0:
-        return False
-    return all(_is_dead(use.operation, depth - 1) for r in user.results for use in r.uses)
-
-
-def _only_used_by(v, op) -> bool:
-    """Every live user of ``v`` is ``op``."""
-    return all(use.operation is op or _is_dead(use.operation) for use in v.uses)
 
 
 def _sole_pad(v, op) -> hlo.PadOp | None:

@@ -25,21 +25,10 @@ from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
-from ..pattern import Example, producer, rule, shape
+from ..pattern import Example, producer, rule, shape, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
 
-
-def _concrete(base: type) -> tuple[type, ...]:
-    """The StableHLO op classes deriving from ``base``."""
-    out: list[type] = []
-    for cls in base.__subclasses__():
-        if getattr(cls, "name", "").startswith("stablehlo."):
-            out.append(cls)
-        out.extend(_concrete(cls))
-    return tuple(out)
-
-
-UNARY = tuple(c for c in _concrete(hlo.UnaryElementwiseOp) if c is not hlo.ConvertOp)
-BINARY = (*_concrete(hlo.BinaryElementwiseOp), hlo.CompareOp)
+UNARY = tuple(c for c in UNARY_ELEMENTWISE if c is not hlo.ConvertOp)
+BINARY = BINARY_ELEMENTWISE
 
 
 def _dims(op: hlo.BroadcastInDimOp) -> list[int]:
@@ -48,19 +37,6 @@ def _dims(op: hlo.BroadcastInDimOp) -> list[int]:
 
 def _size(v: SSAValue) -> int:
     return int(np.prod(shape(v), dtype=np.int64))
-
-
-def _is_dead(user, depth: int = 4) -> bool:
-    """``user`` has results and none is used by a live op (the driver leaves ops that
-    became unused in place until its final dead-code elimination)."""
-    if not user.results or depth == 0:
-        return False
-    return all(_is_dead(use.operation, depth - 1) for r in user.results for use in r.uses)
-
-
-def _only_used_by(v: SSAValue, op) -> bool:
-    """Every live user of ``v`` is ``op``."""
-    return all(use.operation is op or _is_dead(use.operation) for use in v.uses)
 
 
 def _rebuild(b: Builder, op, operands: list[SSAValue], dims: tuple[int, ...]) -> SSAValue:

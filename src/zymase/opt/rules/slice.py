@@ -17,39 +17,15 @@ from xdsl.dialects.builtin import TensorType
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
 from ...ir.dense import element_dtype
-from ..pattern import Example, producer, rule, shape, splat_value, value_of
+from ..pattern import Example, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
+
+UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
 
 MAX_FOLD_ELEMENTS = 65536
 
 
-def _concrete(base: type) -> tuple[type, ...]:
-    out: list[type] = []
-    for cls in base.__subclasses__():
-        if getattr(cls, "name", "").startswith("stablehlo."):
-            out.append(cls)
-        out.extend(_concrete(cls))
-    return tuple(out)
-
-
-UNARY = _concrete(hlo.UnaryElementwiseOp)
-BINARY = (*_concrete(hlo.BinaryElementwiseOp), hlo.CompareOp)
-
-
 def _params(op: hlo.SliceOp) -> tuple[list[int], list[int], list[int]]:
     return list(op.start_indices.get_values()), list(op.limit_indices.get_values()), list(op.strides.get_values())
-
-
-def _is_dead(user, depth: int = 4) -> bool:
-    """``user`` has results and none is used by a live op (the driver leaves replaced ops
-    in place until its final dead-code elimination)."""
-    if not user.results or depth == 0:
-        return False
-    return all(_is_dead(use.operation, depth - 1) for r in user.results for use in r.uses)
-
-
-def _only_used_by(v, op) -> bool:
-    """Every live user of ``v`` is ``op``."""
-    return all(use.operation is op or _is_dead(use.operation) for use in v.uses)
 
 
 def _rebuild(b: Builder, op, operands, dims):

@@ -15,20 +15,9 @@ from xdsl.dialects.builtin import TensorType
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
-from ..pattern import Example, producer, rule, shape, splat_value
+from ..pattern import Example, producer, rule, shape, splat_value, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
 
-
-def _concrete(base: type) -> tuple[type, ...]:
-    out: list[type] = []
-    for cls in base.__subclasses__():
-        if getattr(cls, "name", "").startswith("stablehlo."):
-            out.append(cls)
-        out.extend(_concrete(cls))
-    return tuple(out)
-
-
-UNARY = _concrete(hlo.UnaryElementwiseOp)
-BINARY = (*_concrete(hlo.BinaryElementwiseOp), hlo.CompareOp)
+UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
 
 
 def _perm(op: hlo.TransposeOp) -> list[int]:
@@ -40,19 +29,6 @@ def _inverse(perm: list[int]) -> list[int]:
     for i, d in enumerate(perm):
         inv[d] = i
     return inv
-
-
-def _is_dead(user, depth: int = 4) -> bool:
-    """``user`` has results and none is used by a live op (the driver leaves replaced ops
-    in place until its final dead-code elimination)."""
-    if not user.results or depth == 0:
-        return False
-    return all(_is_dead(use.operation, depth - 1) for r in user.results for use in r.uses)
-
-
-def _only_used_by(v, op) -> bool:
-    """Every live user of ``v`` is ``op``."""
-    return all(use.operation is op or _is_dead(use.operation) for use in v.uses)
 
 
 def _sole_transpose(v, op) -> hlo.TransposeOp | None:
