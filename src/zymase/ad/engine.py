@@ -139,6 +139,11 @@ class DiffContext:
         if key in self.generated:
             return self.generated[key]
         primal = self.func(name)
+        from .rules.scf import unroll_counted_loops
+
+        if any(op.name == "scf.for" for op in primal.walk()):
+            primal = primal.clone()  # reverse mode of scf.for runs on the loop unrolled, in a copy
+            unroll_counted_loops(primal)
         new_name = self.unique_name(f"diffe{name}")
         self.generated[key] = new_name
         ft = primal.function_type
