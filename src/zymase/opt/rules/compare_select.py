@@ -1,0 +1,501 @@
+"""Identities of comparisons, selections, logic and max/min.
+
+Float comparisons are IEEE comparisons: a NaN operand makes every direction false except
+NE, so a direction is read as a set of outcomes among {lt, eq, gt, unordered} (integers
+have no unordered outcome) and rules that combine or negate comparisons are exact exactly
+when the resulting set is again a direction. Comparisons with ``compare_type`` TOTALORDER
+are left alone. StableHLO maximum/minimum propagate NaN and order -0.0 below +0.0; rules
+exact only up to NaN are marked unsafe.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from xdsl.ir import SSAValue
+
+from ...ir import stablehlo as hlo
+from ...ir.attributes import ComparisonDirection, ComparisonDirectionAttr, ComparisonType
+from ...ir.builder import Builder
+from ...ir.dense import element_dtype, is_float_type
+from ..pattern import UNARY_ELEMENTWISE, Example, producer, rule, shape
+
+I32 = ["int32", "int32"]
+
+
+def _kind(v: SSAValue) -> str | None:
+    """'f' for floats, 'i'/'u' for signed/unsigned integers, 'b' for i1, else None."""
+    if is_float_type(v.type):
+        return "f"
+    try:
+        dt = element_dtype(v.type.get_element_type())
+    except (TypeError, AttributeError):
+        return None
+    return dt.kind if dt.kind in "iub" else None
+
+
+def _is_int(v: SSAValue) -> bool:
+    return _kind(v) in ("i", "u", "b")
+
+
+def _direction(op: hlo.CompareOp) -> str:
+    return op.comparison_direction.data.value
+
+
+def _plain(op: hlo.CompareOp) -> bool:
+    """Not a TOTALORDER comparison (whose NaN and -0.0 ordering differs)."""
+    return op.compare_type is None or op.compare_type.data != ComparisonType.TOTALORDER
+
+
+def _compare_like(b: Builder, op: hlo.CompareOp, lhs: SSAValue, rhs: SSAValue, direction: str) -> SSAValue:
+    """A compare of ``lhs``, ``rhs`` with ``op``'s compare_type and the given direction."""
+    new = hlo.CompareOp.create(
+        operands=[lhs, rhs],
+        result_types=[op.result.type],
+        properties={
+            "comparison_direction": ComparisonDirectionAttr(ComparisonDirection(direction)),
+            **({"compare_type": op.compare_type} if op.compare_type is not None else {}),
+        },
+    )
+    return b.insert(new).results[0]
+
+
+_SWAPPED = {"EQ": "EQ", "NE": "NE", "LT": "GT", "GT": "LT", "LE": "GE", "GE": "LE"}
+_OUTCOMES = {
+    "EQ": frozenset({"eq"}),
+    "NE": frozenset({"lt", "gt", "un"}),
+    "LT": frozenset({"lt"}),
+    "LE": frozenset({"lt", "eq"}),
+    "GT": frozenset({"gt"}),
+    "GE": frozenset({"gt", "eq"}),
+}
+
+
+def _outcomes(direction: str, is_float: bool) -> frozenset[str]:
+    s = _OUTCOMES[direction]
+    return s if is_float else s - {"un"}
+
+
+def _direction_of(outcomes: frozenset[str], is_float: bool) -> str | None:
+    for d in _OUTCOMES:
+        if _outcomes(d, is_float) == outcomes:
+            return d
+    return None
+
+
+def _true_false(b: Builder, like: SSAValue, value: bool) -> SSAValue:
+    dt = element_dtype(like.type.get_element_type())
+    fill = -1 if value and dt.kind == "i" else (np.iinfo(dt).max if value and dt.kind == "u" else int(value))
+    return b.full_like(like, fill)
+
+
+def _mlir(body: str, args: str, result: str) -> str:
+    return f"func.func @main({args}) -> {result} {{\n{body}\n}}"
+
+
+# ============================================================================ nested selects
+
+
+@rule(example=Example(lambda p, a, b, c: (lambda q: jnp.where(q, jnp.where(q, a, b), c))(p > 0), [(4,)] * 4))
+def select_select_same_pred_true(op: hlo.SelectOp, b: Builder):
+    """select(p, select(p, a, b), c) -> select(p, a, c)"""
+    inner = producer(op.on_true, hlo.SelectOp)
+    if inner is None or inner.pred is not op.pred:
+        return None
+    return b.select(op.pred, inner.on_true, op.on_false)
+
+
+@rule(example=Example(lambda p, a, b, c: (lambda q: jnp.where(q, a, jnp.where(q, b, c)))(p > 0), [(4,)] * 4))
+def select_select_same_pred_false(op: hlo.SelectOp, b: Builder):
+    """select(p, a, select(p, b, c)) -> select(p, a, c)"""
+    inner = producer(op.on_false, hlo.SelectOp)
+    if inner is None or inner.pred is not op.pred:
+        return None
+    return b.select(op.pred, op.on_true, inner.on_false)
+
+
+@rule(example=Example(lambda p, q, a, b: jnp.where(p > 0, jnp.where(q > 0, a, b), b), [(4,)] * 4))
+def select_select_shared_false(op: hlo.SelectOp, b: Builder):
+    """select(p, select(q, a, c), c) -> select(and(p, q), a, c)   (p, q of one shape)"""
+    inner = producer(op.on_true, hlo.SelectOp)
+    if inner is None or inner.on_false is not op.on_false or inner.pred is op.pred:
+        return None
+    if inner.pred.type != op.pred.type:
+        return None
+    return b.select(b.insert(hlo.AndOp(op.pred, inner.pred)).results[0], inner.on_true, op.on_false)
+
+
+@rule(example=Example(lambda p, q, a, b: jnp.where(p > 0, a, jnp.where(q > 0, a, b)), [(4,)] * 4))
+def select_select_shared_true(op: hlo.SelectOp, b: Builder):
+    """select(p, a, select(q, a, c)) -> select(or(p, q), a, c)   (p, q of one shape)"""
+    inner = producer(op.on_false, hlo.SelectOp)
+    if inner is None or inner.on_true is not op.on_true or inner.pred is op.pred:
+        return None
+    if inner.pred.type != op.pred.type:
+        return None
+    return b.select(b.insert(hlo.OrOp(op.pred, inner.pred)).results[0], op.on_true, inner.on_false)
+
+
+@rule(example=Example(lambda p, a, b: jnp.where(p > 0, -a, -b), [(4,)] * 3))
+def select_unary_branches(op: hlo.SelectOp, b: Builder):
+    """select(p, f(a), f(b)) -> f(select(p, a, b))   (f one unary elementwise op without attributes)"""
+    ta, tb = op.on_true.owner, op.on_false.owner
+    if not isinstance(ta, UNARY_ELEMENTWISE) or type(ta) is not type(tb) or ta is tb:
+        return None
+    if ta.properties or tb.properties or ta.attributes or tb.attributes:
+        return None
+    if ta.operand.type != tb.operand.type or ta.result.type != tb.result.type:
+        return None
+    inner = b.select(op.pred, ta.operand, tb.operand)
+    return b.insert(type(ta)(inner, ta.result.type)).results[0]
+
+
+@rule(example=Example(lambda x, y: jnp.where(x == y, x, y), [(4,), (4,)], dtypes=I32))
+def select_compare_equal_branches(op: hlo.SelectOp, b: Builder):
+    """select(x == y, x, y) -> y ;  select(x != y, x, y) -> x   (integers, either operand order)"""
+    cmp = producer(op.pred, hlo.CompareOp)
+    if cmp is None or not _is_int(cmp.lhs) or _direction(cmp) not in ("EQ", "NE"):
+        return None
+    if {cmp.lhs, cmp.rhs} != {op.on_true, op.on_false} or cmp.lhs is cmp.rhs:
+        return None
+    return op.on_false if _direction(cmp) == "EQ" else op.on_true
+
+
+def _select_max_min(op: hlo.SelectOp, b: Builder, floats: bool):
+    cmp = producer(op.pred, hlo.CompareOp)
+    if cmp is None or not _plain(cmp) or cmp.lhs is cmp.rhs or op.pred.type != cmp.result.type:
+        return None
+    kind = _kind(op.on_true)
+    if floats != (kind == "f") or kind == "b" or kind is None:
+        return None
+    if not floats:
+        ct = cmp.compare_type.data if cmp.compare_type is not None else None
+        if ct is not None and ct != (ComparisonType.UNSIGNED if kind == "u" else ComparisonType.SIGNED):
+            return None
+    d = _direction(cmp)
+    if d in ("EQ", "NE"):
+        return None
+    if op.on_true is cmp.lhs and op.on_false is cmp.rhs:
+        pick_greater = d in ("GT", "GE")
+    elif op.on_true is cmp.rhs and op.on_false is cmp.lhs:
+        pick_greater = d in ("LT", "LE")
+    else:
+        return None
+    return b.max(cmp.lhs, cmp.rhs) if pick_greater else b.min(cmp.lhs, cmp.rhs)
+
+
+@rule(example=Example(lambda x, y: jnp.where(x > y, x, y) + jnp.where(x < y, x, y), [(4,), (4,)], dtypes=I32))
+def select_compare_max_min_integer(op: hlo.SelectOp, b: Builder):
+    """select(x > y, x, y) -> maximum(x, y) ;  select(x < y, x, y) -> minimum(x, y)   (integers; GE/LE and swapped branches alike)"""
+    return _select_max_min(op, b, floats=False)
+
+
+@rule(example=Example(lambda x, y: jnp.where(x > y, x, y) + jnp.where(x <= y, x, y), [(4,), (4,)]), unsafe=True)
+def select_compare_max_min(op: hlo.SelectOp, b: Builder):
+    """select(x > y, x, y) -> maximum(x, y) ;  select(x < y, x, y) -> minimum(x, y)   (floats: no NaN, up to the sign of zero)"""
+    return _select_max_min(op, b, floats=True)
+
+
+# ============================================================================ logic
+
+
+def _not_of(v: SSAValue, w: SSAValue) -> bool:
+    """``v`` is not(w) or ``w`` is not(v)."""
+    nv, nw = producer(v, hlo.NotOp), producer(w, hlo.NotOp)
+    return (nv is not None and nv.operand is w) or (nw is not None and nw.operand is v)
+
+
+@rule(example=Example(lambda x, y: jnp.where((lambda p: p & ~p)(x > y), x, y), [(4,), (4,)]))
+def and_not_self(op: hlo.AndOp, b: Builder):
+    """and(p, not(p)) -> 0   (false for i1; either order)"""
+    if _is_int(op.lhs) and _not_of(op.lhs, op.rhs):
+        return _true_false(b, op.result, False)
+    return None
+
+
+@rule(example=Example(lambda x, y: jnp.where((lambda p: p | ~p)(x > y), x, y), [(4,), (4,)]))
+def or_not_self(op: hlo.OrOp, b: Builder):
+    """or(p, not(p)) -> all ones   (true for i1; either order)"""
+    if _is_int(op.lhs) and _not_of(op.lhs, op.rhs):
+        return _true_false(b, op.result, True)
+    return None
+
+
+@rule(example=Example(lambda x, y: (lambda p: p ^ ~p)(x) + y, [(4,), (4,)], dtypes=I32))
+def xor_not_self(op: hlo.XorOp, b: Builder):
+    """xor(p, not(p)) -> all ones   (true for i1; either order)"""
+    if _is_int(op.lhs) and _not_of(op.lhs, op.rhs):
+        return _true_false(b, op.result, True)
+    return None
+
+
+@rule(example=Example(lambda x, y: jnp.where(~(x > 0) & ~(y > 0), x, y), [(4,), (4,)]))
+def and_nots(op: hlo.AndOp, b: Builder):
+    """and(not(a), not(b)) -> not(or(a, b))"""
+    na, nb = producer(op.lhs, hlo.NotOp), producer(op.rhs, hlo.NotOp)
+    if na is None or nb is None:
+        return None
+    return b.insert(hlo.NotOp(b.insert(hlo.OrOp(na.operand, nb.operand)).results[0])).results[0]
+
+
+@rule(example=Example(lambda x, y: jnp.where(~(x > 0) | ~(y > 0), x, y), [(4,), (4,)]))
+def or_nots(op: hlo.OrOp, b: Builder):
+    """or(not(a), not(b)) -> not(and(a, b))"""
+    na, nb = producer(op.lhs, hlo.NotOp), producer(op.rhs, hlo.NotOp)
+    if na is None or nb is None:
+        return None
+    return b.insert(hlo.NotOp(b.insert(hlo.AndOp(na.operand, nb.operand)).results[0])).results[0]
+
+
+@rule(example=Example(lambda x, y: (~x) ^ (~y), [(4,), (4,)], dtypes=I32))
+def xor_nots(op: hlo.XorOp, b: Builder):
+    """xor(not(a), not(b)) -> xor(a, b)"""
+    na, nb = producer(op.lhs, hlo.NotOp), producer(op.rhs, hlo.NotOp)
+    if na is None or nb is None:
+        return None
+    return b.insert(hlo.XorOp(na.operand, nb.operand)).results[0]
+
+
+# ============================================================================ comparisons
+
+
+@rule(example=Example(lambda x, y: jnp.where(~(x < y), x, y) + jnp.where(~(x == y), x, y), [(4,), (4,)], dtypes=I32))
+def not_compare(op: hlo.NotOp, b: Builder):
+    """not(compare(x, y, dir)) -> compare(x, y, not dir)   (integers; floats only EQ <-> NE)"""
+    cmp = producer(op.operand, hlo.CompareOp)
+    if cmp is None or not _plain(cmp):
+        return None
+    is_float = _kind(cmp.lhs) == "f"
+    if _kind(cmp.lhs) is None:
+        return None
+    universe = _outcomes("NE", is_float) | {"eq"}
+    d = _direction_of(universe - _outcomes(_direction(cmp), is_float), is_float)
+    if d is None:
+        return None
+    return _compare_like(b, cmp, cmp.lhs, cmp.rhs, d)
+
+
+def _same_operands(c1: hlo.CompareOp, c2: hlo.CompareOp) -> tuple[str, str] | None:
+    """The two directions as comparisons of c1.lhs with c1.rhs (c2 may have them swapped)."""
+    if c1.compare_type != c2.compare_type or not _plain(c1):
+        return None
+    if c2.lhs is c1.lhs and c2.rhs is c1.rhs:
+        return _direction(c1), _direction(c2)
+    if c2.lhs is c1.rhs and c2.rhs is c1.lhs:
+        return _direction(c1), _SWAPPED[_direction(c2)]
+    return None
+
+
+def _combine_compares(op, b: Builder, combine):
+    c1, c2 = producer(op.lhs, hlo.CompareOp), producer(op.rhs, hlo.CompareOp)
+    if c1 is None or c2 is None or c1 is c2 or _kind(c1.lhs) is None:
+        return None
+    dirs = _same_operands(c1, c2)
+    if dirs is None:
+        return None
+    is_float = _kind(c1.lhs) == "f"
+    universe = _outcomes("NE", is_float) | {"eq"}
+    s = combine(_outcomes(dirs[0], is_float), _outcomes(dirs[1], is_float))
+    if not s:
+        return _true_false(b, op.result, False)
+    if s == universe:
+        return _true_false(b, op.result, True)
+    d = _direction_of(frozenset(s), is_float)
+    if d is None:
+        return None
+    return _compare_like(b, c1, c1.lhs, c1.rhs, d)
+
+
+@rule(example=Example(lambda x, y: jnp.where((x <= y) & (y <= x), x, 2 * y), [(4,), (4,)]))
+def and_compares(op: hlo.AndOp, b: Builder):
+    """and(compare(x, y, d1), compare(x, y, d2)) -> compare(x, y, d1 & d2)   (when that is a direction, or false)"""
+    return _combine_compares(op, b, lambda s, t: s & t)
+
+
+@rule(example=Example(lambda x, y: jnp.where((x < y) | (x == y), x, 2 * y), [(4,), (4,)]))
+def or_compares(op: hlo.OrOp, b: Builder):
+    """or(compare(x, y, d1), compare(x, y, d2)) -> compare(x, y, d1 | d2)   (when that is a direction, or true)"""
+    return _combine_compares(op, b, lambda s, t: s | t)
+
+
+@rule(example=Example(lambda x, y: jnp.where((x <= y) ^ (x == y), x, 2 * y), [(4,), (4,)]))
+def xor_compares(op: hlo.XorOp, b: Builder):
+    """xor(compare(x, y, d1), compare(x, y, d2)) -> compare(x, y, d1 ^ d2)   (when that is a direction, or false/true)"""
+    return _combine_compares(op, b, lambda s, t: s ^ t)
+
+
+@rule(example=Example(lambda x, y: jnp.where(-x < -y, x, y), [(4,), (4,)]))
+def compare_negates(op: hlo.CompareOp, b: Builder):
+    """compare(negate(x), negate(y), dir) -> compare(y, x, dir)   (floats; integers EQ/NE only: negation wraps)"""
+    nx, ny = producer(op.lhs, hlo.NegateOp), producer(op.rhs, hlo.NegateOp)
+    if nx is None or ny is None or not _plain(op) or _kind(op.lhs) is None:
+        return None
+    if _kind(op.lhs) != "f" and _direction(op) not in ("EQ", "NE"):
+        return None
+    return _compare_like(b, op, ny.operand, nx.operand, _direction(op))
+
+
+def _shared_term(op: hlo.CompareOp, cls: type, commutative: bool):
+    """(x, y) when op compares cls(x, z) with cls(y, z) by EQ/NE on integers."""
+    if not _is_int(op.lhs) or _direction(op) not in ("EQ", "NE"):
+        return None
+    l, r = producer(op.lhs, cls), producer(op.rhs, cls)
+    if l is None or r is None or l is r:
+        return None
+    if l.rhs is r.rhs:
+        return l.lhs, r.lhs
+    if commutative:
+        if l.lhs is r.lhs:
+            return l.rhs, r.rhs
+        if l.lhs is r.rhs:
+            return l.rhs, r.lhs
+        if l.rhs is r.lhs:
+            return l.lhs, r.rhs
+    elif l.lhs is r.lhs:
+        return l.rhs, r.rhs
+    return None
+
+
+@rule(example=Example(lambda x, y, z: jnp.where(x + z == y + z, x, y), [(4,)] * 3, dtypes=["int32"] * 3))
+def compare_add_shared(op: hlo.CompareOp, b: Builder):
+    """compare(x + z, y + z, EQ|NE) -> compare(x, y, EQ|NE)   (integers: adding z is a bijection)"""
+    xy = _shared_term(op, hlo.AddOp, commutative=True)
+    return None if xy is None else _compare_like(b, op, xy[0], xy[1], _direction(op))
+
+
+@rule(example=Example(lambda x, y, z: jnp.where(x - z != y - z, x, y), [(4,)] * 3, dtypes=["int32"] * 3))
+def compare_subtract_shared(op: hlo.CompareOp, b: Builder):
+    """compare(x - z, y - z, EQ|NE) -> compare(x, y, EQ|NE) ;  compare(z - x, z - y) likewise   (integers)"""
+    xy = _shared_term(op, hlo.SubtractOp, commutative=False)
+    return None if xy is None else _compare_like(b, op, xy[0], xy[1], _direction(op))
+
+
+@rule(example=Example(lambda x, y, z: jnp.where((x ^ z) == (y ^ z), x, y), [(4,)] * 3, dtypes=["int32"] * 3))
+def compare_xor_shared(op: hlo.CompareOp, b: Builder):
+    """compare(x ^ z, y ^ z, EQ|NE) -> compare(x, y, EQ|NE)   (integers)"""
+    xy = _shared_term(op, hlo.XorOp, commutative=True)
+    return None if xy is None else _compare_like(b, op, xy[0], xy[1], _direction(op))
+
+
+def _widening(src: np.dtype, dst: np.dtype) -> bool:
+    """Converting src to dst is exact and order-preserving for every value (NaN stays NaN)."""
+    if src.kind == "b":
+        return dst.kind in "iuf"
+    if src.kind in "iu" and dst.kind in "iu":
+        if src.kind == "i" and dst.kind == "u":
+            return False
+        return dst.itemsize > src.itemsize or (src.kind == dst.kind and dst.itemsize == src.itemsize)
+    if src.kind in "iu" and dst.kind == "f":
+        return np.finfo(dst).nmant + 1 >= 8 * src.itemsize - (1 if src.kind == "i" else 0)
+    if src.kind == "f" and dst.kind == "f":
+        fs, fd = np.finfo(src), np.finfo(dst)
+        return fd.nmant >= fs.nmant and fd.maxexp >= fs.maxexp and fd.minexp <= fs.minexp
+    return False
+
+
+@rule(example=Example(lambda x, y: jnp.where(x.astype(jnp.float64) < y.astype(jnp.float64), 1.0, 2.0), [(4,), (4,)], dtypes=I32))
+def compare_converts(op: hlo.CompareOp, b: Builder):
+    """compare(convert(x), convert(y)) -> compare(x, y)   (x, y of one type, converted exactly and monotonically)"""
+    cx, cy = producer(op.lhs, hlo.ConvertOp), producer(op.rhs, hlo.ConvertOp)
+    if cx is None or cy is None or not _plain(op) or cx.operand.type != cy.operand.type:
+        return None
+    try:
+        src = element_dtype(cx.operand.type.get_element_type())
+        dst = element_dtype(op.lhs.type.get_element_type())
+    except TypeError:
+        return None
+    if src.kind not in "biuf" or dst.kind not in "biuf" or not _widening(np.dtype(src), np.dtype(dst)):
+        return None
+    return b.compare(cx.operand, cy.operand, _direction(op))
+
+
+# ============================================================================ maximum / minimum
+
+
+def _absorbed(op, inner_cls) -> SSAValue | None:
+    """x when op is outer(x, inner(x, y)) in any operand order."""
+    for x, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
+        inner = producer(other, inner_cls)
+        if inner is not None and x in (inner.lhs, inner.rhs):
+            return x
+    return None
+
+
+@rule(example=Example(lambda x, y: jnp.maximum(x, jnp.minimum(x, y)), [(4,), (4,)], dtypes=I32))
+def maximum_minimum_absorb_integer(op: hlo.MaximumOp, b: Builder):
+    """maximum(x, minimum(x, y)) -> x   (integers; any operand order)"""
+    return _absorbed(op, hlo.MinimumOp) if _is_int(op.lhs) else None
+
+
+@rule(example=Example(lambda x, y: jnp.minimum(jnp.maximum(y, x), x), [(4,), (4,)], dtypes=I32))
+def minimum_maximum_absorb_integer(op: hlo.MinimumOp, b: Builder):
+    """minimum(x, maximum(x, y)) -> x   (integers; any operand order)"""
+    return _absorbed(op, hlo.MaximumOp) if _is_int(op.lhs) else None
+
+
+@rule(example=Example(lambda x, y: jnp.maximum(x, jnp.minimum(x, y)), [(4,), (4,)]), unsafe=True)
+def maximum_minimum_absorb(op: hlo.MaximumOp, b: Builder):
+    """maximum(x, minimum(x, y)) -> x   (floats: y not NaN, which max/min propagate)"""
+    return _absorbed(op, hlo.MinimumOp) if _kind(op.lhs) == "f" else None
+
+
+@rule(example=Example(lambda x, y: jnp.minimum(x, jnp.maximum(x, y)), [(4,), (4,)]), unsafe=True)
+def minimum_maximum_absorb(op: hlo.MinimumOp, b: Builder):
+    """minimum(x, maximum(x, y)) -> x   (floats: y not NaN, which max/min propagate)"""
+    return _absorbed(op, hlo.MaximumOp) if _kind(op.lhs) == "f" else None
+
+
+@rule(example=Example(lambda x, y: jnp.maximum(jnp.maximum(x, y), y), [(4,), (4,)]))
+def maximum_maximum_repeat(op: hlo.MaximumOp, b: Builder):
+    """maximum(maximum(x, y), y) -> maximum(x, y)   (any operand order; NaN and -0.0 alike)"""
+    for inner_v, y in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
+        inner = producer(inner_v, hlo.MaximumOp)
+        if inner is not None and y in (inner.lhs, inner.rhs):
+            return inner_v
+    return None
+
+
+@rule(example=Example(lambda x, y: jnp.minimum(y, jnp.minimum(x, y)), [(4,), (4,)]))
+def minimum_minimum_repeat(op: hlo.MinimumOp, b: Builder):
+    """minimum(minimum(x, y), y) -> minimum(x, y)   (any operand order; NaN and -0.0 alike)"""
+    for inner_v, y in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
+        inner = producer(inner_v, hlo.MinimumOp)
+        if inner is not None and y in (inner.lhs, inner.rhs):
+            return inner_v
+    return None
+
+
+@rule(example=Example(lambda x, y: jnp.maximum(-x, -y), [(4,), (4,)]))
+def maximum_negates(op: hlo.MaximumOp, b: Builder):
+    """maximum(negate(x), negate(y)) -> negate(minimum(x, y))   (floats: negation does not wrap)"""
+    nx, ny = producer(op.lhs, hlo.NegateOp), producer(op.rhs, hlo.NegateOp)
+    if nx is None or ny is None or _kind(op.lhs) != "f":
+        return None
+    return b.neg(b.min(nx.operand, ny.operand))
+
+
+@rule(example=Example(lambda x, y: jnp.minimum(-x, -y), [(4,), (4,)]))
+def minimum_negates(op: hlo.MinimumOp, b: Builder):
+    """minimum(negate(x), negate(y)) -> negate(maximum(x, y))   (floats: negation does not wrap)"""
+    nx, ny = producer(op.lhs, hlo.NegateOp), producer(op.rhs, hlo.NegateOp)
+    if nx is None or ny is None or _kind(op.lhs) != "f":
+        return None
+    return b.neg(b.max(nx.operand, ny.operand))
+
+
+@rule(example=Example(lambda x: jnp.sign(jnp.sign(x)), [(4,)]))
+def sign_sign(op: hlo.SignOp, b: Builder):
+    """sign(sign(x)) -> sign(x)"""
+    if producer(op.operand, hlo.SignOp) is not None:
+        return op.operand
+    return None
+
+
+@rule(example=Example(lambda x: jnp.abs(jnp.sign(x)) * jnp.sign(jnp.abs(x)), [(4,)]))
+def sign_abs(op: hlo.SignOp, b: Builder):
+    """sign(abs(x)) -> abs(sign(x))   (floats: both are +0, 1 or NaN; integers differ at INT_MIN; canonical: sign innermost)"""
+    inner = producer(op.operand, hlo.AbsOp)
+    if inner is None or _kind(op.operand) != "f":
+        return None
+    return b.abs(b.sign(inner.operand))
