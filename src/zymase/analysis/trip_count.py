@@ -90,3 +90,26 @@ def find_trip_count(op: hlo.WhileOp) -> TripCount | None:
         return None
     count = max(0, -(-(n - start) // step))
     return TripCount(count, k, start, step)
+
+
+def affine_carried(op: hlo.WhileOp) -> dict[int, tuple[int, int]]:
+    """Carried integer values that start at a constant and grow by a constant each
+    iteration (``yield_j = arg_j + c``): ``{j: (start, step)}``. Their value at
+    iteration k is ``start + k * step``."""
+    body = op.body.block
+    found: dict[int, tuple[int, int]] = {}
+    for j, (arg, y) in enumerate(zip(body.args, body.last_op.operands)):
+        nxt = y.owner
+        if not isinstance(nxt, hlo.AddOp):
+            continue
+        if nxt.lhs is arg:
+            step = _static_value(op, nxt.rhs, False)
+        elif nxt.rhs is arg:
+            step = _static_value(op, nxt.lhs, False)
+        else:
+            continue
+        start = _const_int(op.operand[j])
+        if step is None or start is None:
+            continue
+        found[j] = (start, step)
+    return found

@@ -21,10 +21,10 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from ...analysis.activity import free_values, is_differentiable_type
-from ...analysis.trip_count import find_trip_count, loop_invariant_carried
+from ...analysis.trip_count import affine_carried, find_trip_count, loop_invariant_carried
 from ...frontend.importer import describe_location
 from ...ir import stablehlo as hlo
-from ...ir.builder import Builder, shape, tensor
+from ...ir.builder import Builder, is_zero, shape, tensor
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP
 from ..engine import DiffError, ForwardSweep, ReverseSweep, body_ops, terminator
 from ..registry import custom_augment, custom_forward, custom_reverse
@@ -158,12 +158,15 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
             inner.primals[a] = rev.primal(op.operand[i])
         else:
             placeholder[i] = inner.primals[a] = next(state_args)
-    # the induction variable of iteration k is start + k * step: recomputed, never taped
-    ind = body.args[tc.induction]
-    kk = rb.convert(k, ind.type.get_element_type())
-    start = rb.constant(tc.start, ind.type)
-    step = rb.constant(tc.step, ind.type)
-    inner.primals[ind] = placeholder[tc.induction] = rb.add(start, rb.mul(kk, step))
+    # induction variables (the loop's counter and any other carried value that grows by a
+    # constant) at iteration k are start + k * step: recomputed, never taped
+    affine = {j: st for j, st in affine_carried(op).items() if j not in invariant}
+    affine.setdefault(tc.induction, (tc.start, tc.step))
+    for j, (start_j, step_j) in affine.items():
+        arg = body.args[j]
+        kk = rb.convert(k, arg.type.get_element_type())
+        value = rb.add(rb.constant(start_j, arg.type), rb.mul(kk, rb.constant(step_j, arg.type)))
+        inner.primals[arg] = placeholder[j] = value
     inner.forward_block(body)
     recompute = set(rblock.ops)
     yields = terminator(body).operands
@@ -179,7 +182,7 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     rblock.add_op(hlo.ReturnOp([k_next] + new_adj + new_acc))
 
     # ---- residuals: varying body values whose recomputed copies reverse ops read
-    varying = _varying(op, {tc.induction})
+    varying = _varying(op, set(affine))
     candidates = [a for i, a in enumerate(body.args) if i not in invariant] + [r for o in body_ops(body) for r in o.results]
     stored: list[SSAValue] = []
     for v in candidates:
@@ -190,9 +193,14 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
             continue
         if any(_top_level(u.operation, rblock) not in recompute for u in r.uses):
             stored.append(v)
+    # a value the loop itself writes, row by row, into a carried output buffer (a scan's
+    # ys) is read back from the loop's final buffer instead of being taped twice
+    rows = _output_rows(op, stored, affine)
+    stored = [v for v in stored if v not in rows]
+    buffer_reads = _buffer_reads(op, inner, rows, placeholder)
     reads = _store_reads(rb, rblock, inner, stored, k, tc.count, counter_t)
     _erase_dead(rblock, recompute)
-    leftover = [i for i, p in placeholder.items() if i != tc.induction and any(True for _ in p.uses)]
+    leftover = [i for i, p in placeholder.items() if i not in affine and any(True for _ in p.uses)]
     if leftover:
         more = [body.args[i] for i in leftover]
         reads += _store_reads(rb, rblock, inner, more, k, tc.count, counter_t, replace=lambda v: placeholder[v.index])
@@ -232,6 +240,8 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
         rev.primals[old] = res
     for read, tape in zip(reads, new.results[n + 1 :]):
         read.operands = [tape, *read.operands[1:]]
+    for read, j in buffer_reads:
+        read.operands = [new.results[j], *read.operands[1:]]
     rev.tapes[op] = _LoopTape(rblock, tc.count, act, frees)
     state = [a for i, a in enumerate(body.args) if i not in invariant and any(True for _ in a.uses)]
     TAPE_LOG.append(
@@ -252,6 +262,52 @@ def _nbytes(t) -> int:
     from ...ir.dense import element_dtype
 
     return int(np.prod(t.get_shape())) * element_dtype(t.get_element_type()).itemsize
+
+
+def _output_rows(op: hlo.WhileOp, values: list[SSAValue], affine: dict[int, tuple[int, int]]) -> dict[SSAValue, tuple[int, int]]:
+    """Values ``v`` the body writes as row ``i`` of a carried buffer ``j`` --
+    ``yield_j = dynamic_update_slice(arg_j, reshape(v), [i, 0, ...])`` with ``i`` an
+    induction variable (so each iteration writes its own row) -- so that the loop's final
+    buffer holds every iteration's ``v``: ``{v: (j, index of i)}``."""
+    body = op.body.block
+    counters = {body.args[a]: a for a, (_, step) in affine.items() if step != 0}
+    yields = terminator(body).operands
+    found: dict[SSAValue, tuple[int, int]] = {}
+    for j, y in enumerate(yields):
+        dus = y.owner
+        if not isinstance(dus, hlo.DynamicUpdateSliceOp) or dus.operand is not body.args[j]:
+            continue
+        idx = list(dus.start_indices)
+        if not idx or idx[0] not in counters or any(not is_zero(v) for v in idx[1:]):
+            continue
+        upd = dus.update.owner
+        if not isinstance(upd, (hlo.ReshapeOp, hlo.BroadcastInDimOp)):
+            continue
+        v = upd.operand
+        if shape(dus.update) != (1, *shape(v)) or shape(dus.operand)[1:] != shape(v):
+            continue
+        if isinstance(upd, hlo.BroadcastInDimOp) and list(upd.broadcast_dimensions.get_values()) != list(range(1, len(shape(v)) + 1)):
+            continue
+        if v in values and v not in found:
+            found[v] = (j, counters[idx[0]])
+    return found
+
+
+def _buffer_reads(op: hlo.WhileOp, inner: ReverseSweep, rows: dict[SSAValue, tuple[int, int]], placeholder: dict[int, SSAValue]) -> list[tuple[Operation, int]]:
+    """Read the row of iteration k of each output buffer (a placeholder until the forward
+    loop exists) in place of the recomputed copies of ``rows``' values."""
+    out = []
+    for v, (j, counter) in rows.items():
+        i_k = placeholder[counter]
+        top = Builder(InsertPoint.after(i_k.owner))
+        buffer = top.zeros(op.operand[j].type)
+        zero = top.zeros(i_k.type)
+        row = top.dynamic_slice(buffer, [i_k] + [zero] * len(shape(v)), [1, *shape(v)])
+        value = top.reshape(row, shape(v))
+        inner.primals[v].replace_all_uses_with(value)
+        inner.primals[v] = value
+        out.append((row.owner, j))
+    return out
 
 
 def _store_reads(rb: Builder, rblock: Block, inner: ReverseSweep, values, k, count: int, counter_t, replace=None) -> list[Operation]:
