@@ -16,10 +16,9 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import CASES  # noqa: E402
 
-# Variants that fail for a known, reported reason (zymase cannot yet differentiate a
-# function closing over values traced by an enclosing jax.jit); the benchmark shows them
-# as FAILED rows on purpose.
-KNOWN_FAILURES = {"zymase.hessian, a traced", "trace(zymase.hessian), params traced"}
+# Every variant must run, including those that differentiate functions closing over values
+# traced by an enclosing jax.jit ("..., a traced", "..., params traced").
+KNOWN_FAILURES: set[str] = set()
 
 
 @pytest.mark.parametrize("name", CASES)
