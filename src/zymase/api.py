@@ -623,3 +623,30 @@ def fwddiff(f: Callable, activity: Sequence[Activity | str], ret_activity: Seque
     results per return value: const -> primal, dup -> primal, tangent, dupnoneed ->
     tangent, constnoneed -> nothing."""
     return _raw(ForwardDiffOp, f, activity, ret_activity, width)
+
+
+def laplacian(f: Callable, argnums: int = 0) -> Callable:
+    """The Laplacian sum_i d^2 f / dx_i^2 of a scalar function with respect to one array
+    argument: zymase's forward mode over its reverse mode, one direction per element of
+    the argument, batched with jax.vmap (the trace of ``hessian`` without building it)."""
+    import jax.numpy as jnp
+
+    g = grad(f, argnums)
+
+    def lap(*args: Any) -> Any:
+        i = argnums % len(args)
+        x = args[i]
+        _check_float_inputs("laplacian", [x], f" for argument {i}")
+        n = int(np.size(x))
+        dt = jax.dtypes.result_type(x)
+        basis = jnp.eye(n, dtype=dt).reshape((n, *np.shape(x)))
+        others = [jax.tree_util.tree_map(_float0_zeros, a) if k != i else None for k, a in enumerate(args)]
+
+        def curvature(v: Any) -> Any:
+            tangents = tuple(v if k == i else others[k] for k in range(len(args)))
+            _, t = jvp(g, args, tangents)
+            return jnp.vdot(t, v)
+
+        return jnp.sum(jax.vmap(curvature)(basis))
+
+    return lap
