@@ -179,6 +179,15 @@ def only_used_by(v: SSAValue, op: Operation) -> bool:
     return all(use.operation is op or is_dead(use.operation) for use in v.uses)
 
 
+def sole_producer(v: SSAValue, cls: type[Operation], op: Operation) -> Any:
+    """The ``cls`` op defining ``v`` when ``op`` is its only live user, else None (a rule
+    rooted at ``op`` may then rewrite the producer away)."""
+    owner = producer(v, cls)
+    if owner is None or not only_used_by(owner.results[0], op):
+        return None
+    return owner
+
+
 def single_use(v: SSAValue) -> bool:
     return v.has_one_use() if hasattr(v, "has_one_use") else len(list(v.uses)) == 1
 

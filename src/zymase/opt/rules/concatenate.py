@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import TensorType
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
-from ..pattern import Example, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
+from ..pattern import Example, sole_producer, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
 
 UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
 
@@ -25,14 +25,6 @@ MAX_FOLD_ELEMENTS = 65536
 
 def _dim(op: hlo.ConcatenateOp) -> int:
     return op.dimension.value.data
-
-
-def _sole_concatenate(v, op) -> hlo.ConcatenateOp | None:
-    """The concatenate defining ``v`` when ``op`` is its only user."""
-    cat = producer(v, hlo.ConcatenateOp)
-    if cat is None or not _only_used_by(cat.result, op):
-        return None
-    return cat
 
 
 def _sizes(cat: hlo.ConcatenateOp) -> list[int]:
@@ -312,7 +304,7 @@ def concatenate_splat_edges(op: hlo.ConcatenateOp, b: Builder):
 @rule(roots=UNARY, example=Example(lambda x, y: jnp.exp(jnp.concatenate([x, y])), [(3,), (4,)]))
 def unary_concatenate(op, b: Builder):
     """f(concatenate(x, y)) -> concatenate(f(x), f(y))   (f elementwise; the concatenate has no other user)"""
-    cat = _sole_concatenate(op.operand, op)
+    cat = sole_producer(op.operand, hlo.ConcatenateOp, op)
     if cat is None:
         return None
     return b.concatenate([_rebuild(b, op, [v], shape(v)) for v in cat.inputs], _dim(cat))
@@ -321,7 +313,7 @@ def unary_concatenate(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda a, b, c, d: jnp.concatenate([a, b]) * jnp.concatenate([c, d]), [(3,), (4,), (3,), (4,)]))
 def binary_concatenates(op, b: Builder):
     """f(concatenate(x, y), concatenate(z, w)) -> concatenate(f(x, z), f(y, w))   (f elementwise; the same split; no other users)"""
-    cx, cy = _sole_concatenate(op.lhs, op), _sole_concatenate(op.rhs, op)
+    cx, cy = sole_producer(op.lhs, hlo.ConcatenateOp, op), sole_producer(op.rhs, hlo.ConcatenateOp, op)
     if cx is None or cy is None or _dim(cx) != _dim(cy) or _sizes(cx) != _sizes(cy):
         return None
     parts = [_rebuild(b, op, [u, v], shape(u)) for u, v in zip(cx.inputs, cy.inputs)]
@@ -331,7 +323,7 @@ def binary_concatenates(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda x, y: jnp.concatenate([x, y], axis=1) - 1.5, [(2, 3), (2, 4)]))
 def binary_concatenate_splat_rhs(op, b: Builder):
     """f(concatenate(x, y), splat c) -> concatenate(f(x, splat c), f(y, splat c))   (f elementwise; no other user)"""
-    cat = _sole_concatenate(op.lhs, op)
+    cat = sole_producer(op.lhs, hlo.ConcatenateOp, op)
     c = _splat_scalar(op.rhs)
     if cat is None or c is None:
         return None
@@ -343,7 +335,7 @@ def binary_concatenate_splat_rhs(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda x, y: 1.5 / jnp.concatenate([x, y], axis=1), [(2, 3), (2, 4)]))
 def binary_concatenate_splat_lhs(op, b: Builder):
     """f(splat c, concatenate(x, y)) -> concatenate(f(splat c, x), f(splat c, y))   (f elementwise; no other user)"""
-    cat = _sole_concatenate(op.rhs, op)
+    cat = sole_producer(op.rhs, hlo.ConcatenateOp, op)
     c = _splat_scalar(op.lhs)
     if cat is None or c is None:
         return None
@@ -355,13 +347,13 @@ def binary_concatenate_splat_lhs(op, b: Builder):
 @rule(example=Example(lambda p, x, y: jnp.where(p, jnp.concatenate([x, y]), jnp.concatenate([y, x])), [(), (3,), (3,)], dtypes=["bool", "float64", "float64"]))
 def select_concatenates(op: hlo.SelectOp, b: Builder):
     """select(p, concatenate(x, y), concatenate(z, w)) -> concatenate(select(p, x, z), select(p, y, w))   (scalar p or p split the same way)"""
-    cx, cy = _sole_concatenate(op.on_true, op), _sole_concatenate(op.on_false, op)
+    cx, cy = sole_producer(op.on_true, hlo.ConcatenateOp, op), sole_producer(op.on_false, hlo.ConcatenateOp, op)
     if cx is None or cy is None or _dim(cx) != _dim(cy) or _sizes(cx) != _sizes(cy):
         return None
     if shape(op.pred) == ():
         preds = [op.pred] * len(cx.inputs)
     else:
-        cp = _sole_concatenate(op.pred, op)
+        cp = sole_producer(op.pred, hlo.ConcatenateOp, op)
         if cp is None or _dim(cp) != _dim(cx) or _sizes(cp) != _sizes(cx):
             return None
         preds = list(cp.inputs)

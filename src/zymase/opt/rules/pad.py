@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import TensorType
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
 from ...ir.dense import is_float_type
-from ..pattern import Example, is_splat, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
+from ..pattern import Example, sole_producer, is_splat, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
 
 UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
 
@@ -27,14 +27,6 @@ def _config(op: hlo.PadOp) -> tuple[list[int], list[int], list[int]]:
         list(op.edge_padding_high.get_values()),
         list(op.interior_padding.get_values()),
     )
-
-
-def _sole_pad(v, op) -> hlo.PadOp | None:
-    """The pad defining ``v`` when ``op`` is its only user."""
-    pad = producer(v, hlo.PadOp)
-    if pad is None or not _only_used_by(pad.result, op):
-        return None
-    return pad
 
 
 def _rebuild(b: Builder, op, operands, dims):
@@ -190,7 +182,7 @@ def pad_splat(op: hlo.PadOp, b: Builder):
 @rule(roots=UNARY, example=Example(lambda x: jnp.exp(jnp.pad(x, ((1, 2),), constant_values=0.5)), [(4,)]))
 def unary_pad(op, b: Builder):
     """f(pad(x, v)) -> pad(f(x), f(v))   (f elementwise, including convert; the pad has no other user)"""
-    pad = _sole_pad(op.operand, op)
+    pad = sole_producer(op.operand, hlo.PadOp, op)
     if pad is None:
         return None
     lows, highs, interiors = _config(pad)
@@ -202,7 +194,7 @@ def unary_pad(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda x, y: lax.pad(x, 1.0, ((1, 2, 1),)) * lax.pad(y, 3.0, ((1, 2, 1),)), [(4,), (4,)]))
 def binary_pads(op, b: Builder):
     """f(pad(x, v, cfg), pad(y, w, cfg)) -> pad(f(x, y), f(v, w), cfg)   (f elementwise; the pads have no other user)"""
-    px, py = _sole_pad(op.lhs, op), _sole_pad(op.rhs, op)
+    px, py = sole_producer(op.lhs, hlo.PadOp, op), sole_producer(op.rhs, hlo.PadOp, op)
     if px is None or py is None or _config(px) != _config(py) or shape(px.operand) != shape(py.operand):
         return None
     lows, highs, interiors = _config(px)
@@ -214,7 +206,7 @@ def binary_pads(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda x: jnp.pad(x, ((1, 2), (0, 1))) + 2.0, [(3, 4)]))
 def binary_pad_splat_rhs(op, b: Builder):
     """f(pad(x, v), splat c) -> pad(f(x, splat c), f(v, c))   (f elementwise; the pad has no other user)"""
-    pad = _sole_pad(op.lhs, op)
+    pad = sole_producer(op.lhs, hlo.PadOp, op)
     c = _splat_scalar(op.rhs)
     if pad is None or c is None:
         return None
@@ -228,7 +220,7 @@ def binary_pad_splat_rhs(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda x: 2.0 / lax.pad(x, 1.0, ((1, 2, 0), (0, 1, 1))), [(3, 4)]))
 def binary_pad_splat_lhs(op, b: Builder):
     """f(splat c, pad(x, v)) -> pad(f(splat c, x), f(c, v))   (f elementwise; the pad has no other user)"""
-    pad = _sole_pad(op.rhs, op)
+    pad = sole_producer(op.rhs, hlo.PadOp, op)
     c = _splat_scalar(op.lhs)
     if pad is None or c is None:
         return None
@@ -242,13 +234,13 @@ def binary_pad_splat_lhs(op, b: Builder):
 @rule(example=Example(lambda p, x, y: jnp.where(jnp.pad(p, 1), jnp.pad(x, 1), jnp.pad(y, 1, constant_values=2.0)), [(4,), (4,), (4,)], dtypes=["bool", "float64", "float64"]))
 def select_pads(op: hlo.SelectOp, b: Builder):
     """select(pad(p, pv), pad(x, v), pad(y, w)) -> pad(select(p, x, y), select(pv, v, w))   (same configs, or a scalar p; no other users)"""
-    px, py = _sole_pad(op.on_true, op), _sole_pad(op.on_false, op)
+    px, py = sole_producer(op.on_true, hlo.PadOp, op), sole_producer(op.on_false, hlo.PadOp, op)
     if px is None or py is None or _config(px) != _config(py) or shape(px.operand) != shape(py.operand):
         return None
     if shape(op.pred) == ():
         pred, pred_value = op.pred, op.pred
     else:
-        pp = _sole_pad(op.pred, op)
+        pp = sole_producer(op.pred, hlo.PadOp, op)
         if pp is None or _config(pp) != _config(px) or shape(pp.operand) != shape(px.operand):
             return None
         pred, pred_value = pp.operand, pp.padding_value
@@ -261,7 +253,7 @@ def select_pads(op: hlo.SelectOp, b: Builder):
 @rule(example=Example(lambda x: jnp.flip(lax.pad(x, 0.5, ((1, 3, 1), (2, 0, 0))), axis=0), [(3, 4)]))
 def reverse_pad(op: hlo.ReverseOp, b: Builder):
     """reverse(pad(x, v, lo, hi), dims) -> pad(reverse(x, dims), v, hi, lo)   (lo and hi swapped along dims; no other user)"""
-    pad = _sole_pad(op.operand, op)
+    pad = sole_producer(op.operand, hlo.PadOp, op)
     if pad is None:
         return None
     lows, highs, interiors = _config(pad)
@@ -274,7 +266,7 @@ def reverse_pad(op: hlo.ReverseOp, b: Builder):
 @rule(example=Example(lambda x: lax.pad(x, 0.5, ((1, 3, 1), (2, 0, 0))).T, [(3, 4)]))
 def transpose_pad(op: hlo.TransposeOp, b: Builder):
     """transpose(pad(x, v, cfg), p) -> pad(transpose(x, p), v, p(cfg))   (no other user)"""
-    pad = _sole_pad(op.operand, op)
+    pad = sole_producer(op.operand, hlo.PadOp, op)
     if pad is None:
         return None
     p = list(op.permutation.get_values())
@@ -289,7 +281,7 @@ def transpose_pad(op: hlo.TransposeOp, b: Builder):
 @rule(example=Example(lambda x, y: lax.pad(x, 0.0, ((1, 2, 0), (0, 1, 0))) * y, [(3, 4), (6, 5)]), unsafe=True)
 def multiply_pad_zero_lhs(op: hlo.MultiplyOp, b: Builder):
     """multiply(pad(x, 0), y) -> pad(multiply(x, slice(y)), 0)   (y finite: 0 * inf is nan; up to the sign of zero)"""
-    pad = _sole_pad(op.lhs, op)
+    pad = sole_producer(op.lhs, hlo.PadOp, op)
     if pad is None or not is_splat(pad.padding_value, 0):
         return None
     window = _operand_window(pad)
@@ -303,7 +295,7 @@ def multiply_pad_zero_lhs(op: hlo.MultiplyOp, b: Builder):
 @rule(example=Example(lambda x, y: y * lax.pad(x, 0.0, ((1, 2, 1), (0, 1, 0))), [(3, 4), (8, 5)]), unsafe=True)
 def multiply_pad_zero_rhs(op: hlo.MultiplyOp, b: Builder):
     """multiply(y, pad(x, 0)) -> pad(multiply(slice(y), x), 0)   (y finite: 0 * inf is nan; up to the sign of zero)"""
-    pad = _sole_pad(op.rhs, op)
+    pad = sole_producer(op.rhs, hlo.PadOp, op)
     if pad is None or not is_splat(pad.padding_value, 0):
         return None
     window = _operand_window(pad)
@@ -320,7 +312,7 @@ def multiply_pad_zero_integer(op: hlo.MultiplyOp, b: Builder):
     if is_float_type(elem(op.result)):
         return None
     for padded, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        pad = _sole_pad(padded, op)
+        pad = sole_producer(padded, hlo.PadOp, op)
         if pad is None or not is_splat(pad.padding_value, 0):
             continue
         window = _operand_window(pad)
@@ -338,7 +330,7 @@ def and_pad_false(op: hlo.AndOp, b: Builder):
     if is_float_type(elem(op.result)):
         return None
     for padded, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        pad = _sole_pad(padded, op)
+        pad = sole_producer(padded, hlo.PadOp, op)
         if pad is None or not is_splat(pad.padding_value, 0):
             continue
         window = _operand_window(pad)

@@ -15,7 +15,7 @@ from xdsl.dialects.builtin import TensorType
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
-from ..pattern import Example, producer, rule, shape, splat_value, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
+from ..pattern import Example, sole_producer, producer, rule, shape, splat_value, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
 
 UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
 
@@ -29,14 +29,6 @@ def _inverse(perm: list[int]) -> list[int]:
     for i, d in enumerate(perm):
         inv[d] = i
     return inv
-
-
-def _sole_transpose(v, op) -> hlo.TransposeOp | None:
-    """The transpose defining ``v`` when ``op`` is its only user."""
-    t = producer(v, hlo.TransposeOp)
-    if t is None or not _only_used_by(t.result, op):
-        return None
-    return t
 
 
 def _rebuild(b: Builder, op, operands, dims) -> object:
@@ -151,7 +143,7 @@ def transpose_broadcast_in_dim(op: hlo.TransposeOp, b: Builder):
 @rule(roots=UNARY, example=Example(lambda x: jnp.exp(x.T), [(3, 4)]))
 def unary_transpose(op, b: Builder):
     """f(transpose(x, p)) -> transpose(f(x), p)   (f elementwise; the transpose has no other user)"""
-    t = _sole_transpose(op.operand, op)
+    t = sole_producer(op.operand, hlo.TransposeOp, op)
     if t is None:
         return None
     return b.transpose(_rebuild(b, op, [t.operand], shape(t.operand)), _perm(t))
@@ -160,7 +152,7 @@ def unary_transpose(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda x, y: x.T * y.T, [(3, 4), (3, 4)]))
 def binary_transposes(op, b: Builder):
     """f(transpose(x, p), transpose(y, p)) -> transpose(f(x, y), p)   (f elementwise; no other users)"""
-    tx, ty = _sole_transpose(op.lhs, op), _sole_transpose(op.rhs, op)
+    tx, ty = sole_producer(op.lhs, hlo.TransposeOp, op), sole_producer(op.rhs, hlo.TransposeOp, op)
     if tx is None or ty is None or _perm(tx) != _perm(ty):
         return None
     return b.transpose(_rebuild(b, op, [tx.operand, ty.operand], shape(tx.operand)), _perm(tx))
@@ -169,7 +161,7 @@ def binary_transposes(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda x: x.T - 2.0, [(3, 4)]))
 def binary_transpose_splat_rhs(op, b: Builder):
     """f(transpose(x, p), splat c) -> transpose(f(x, splat c), p)   (f elementwise; no other user)"""
-    t = _sole_transpose(op.lhs, op)
+    t = sole_producer(op.lhs, hlo.TransposeOp, op)
     if t is None or not _is_scalar_broadcast(op.rhs):
         return None
     c = _rebroadcast(b, op.rhs, shape(t.operand))
@@ -179,7 +171,7 @@ def binary_transpose_splat_rhs(op, b: Builder):
 @rule(roots=BINARY, example=Example(lambda x: 2.0 - x.T, [(3, 4)]))
 def binary_transpose_splat_lhs(op, b: Builder):
     """f(splat c, transpose(x, p)) -> transpose(f(splat c, x), p)   (f elementwise; no other user)"""
-    t = _sole_transpose(op.rhs, op)
+    t = sole_producer(op.rhs, hlo.TransposeOp, op)
     if t is None or not _is_scalar_broadcast(op.lhs):
         return None
     c = _rebroadcast(b, op.lhs, shape(t.operand))
@@ -189,13 +181,13 @@ def binary_transpose_splat_lhs(op, b: Builder):
 @rule(example=Example(lambda z, x, y: jnp.where(z.T, x.T, y.T), [(3, 4), (3, 4), (3, 4)], dtypes=["bool", "float64", "float64"]))
 def select_transposes(op: hlo.SelectOp, b: Builder):
     """select(transpose(p, q), transpose(x, q), transpose(y, q)) -> transpose(select(p, x, y), q)   (also a scalar p)"""
-    tx, ty = _sole_transpose(op.on_true, op), _sole_transpose(op.on_false, op)
+    tx, ty = sole_producer(op.on_true, hlo.TransposeOp, op), sole_producer(op.on_false, hlo.TransposeOp, op)
     if tx is None or ty is None or _perm(tx) != _perm(ty):
         return None
     if shape(op.pred) == ():
         pred = op.pred
     else:
-        tp = _sole_transpose(op.pred, op)
+        tp = sole_producer(op.pred, hlo.TransposeOp, op)
         if tp is None or _perm(tp) != _perm(tx):
             return None
         pred = tp.operand
@@ -214,7 +206,7 @@ func.func @main(%x: tensor<3x4xf64>, %lo: tensor<f64>, %hi: tensor<f64>) -> tens
 )
 def clamp_transpose(op: hlo.ClampOp, b: Builder):
     """clamp(lo, transpose(x, p), hi) -> transpose(clamp(lo, x, hi), p)   (scalar lo and hi)"""
-    t = _sole_transpose(op.operand, op)
+    t = sole_producer(op.operand, hlo.TransposeOp, op)
     if t is None or shape(op.min) != () or shape(op.max) != ():
         return None
     return b.transpose(b.clamp(op.min, t.operand, op.max), _perm(t))
@@ -223,7 +215,7 @@ def clamp_transpose(op: hlo.ClampOp, b: Builder):
 @rule(example=Example(lambda x: jnp.flip(x.T, axis=0), [(3, 4)]))
 def reverse_transpose(op: hlo.ReverseOp, b: Builder):
     """reverse(transpose(x, p), dims) -> transpose(reverse(x, p[dims]), p)   (no other user)"""
-    t = _sole_transpose(op.operand, op)
+    t = sole_producer(op.operand, hlo.TransposeOp, op)
     if t is None:
         return None
     p = _perm(t)
