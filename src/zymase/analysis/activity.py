@@ -19,6 +19,7 @@ from xdsl.traits import IsTerminator as _IsTerminator
 
 from ..ir import stablehlo as hlo
 from ..ir.dense import is_float_type
+from ..ir.enzyme import IgnoreDerivativesOp
 
 
 def _holds_floats(t) -> bool:
@@ -114,6 +115,8 @@ class ActivityAnalysis:
             self._forward_op(op)
 
     def _forward_op(self, op: Operation) -> None:
+        if isinstance(op, IgnoreDerivativesOp):
+            return  # its result carries no derivative
         if isinstance(op, (hlo.WhileOp, scf.WhileOp, scf.ForOp)):
             self._forward_loop(op)
             return

@@ -115,6 +115,24 @@ class FunctionBuilder:
 
         return run
 
+    def with_custom_rule(self, name: str) -> Callable[..., tuple] | None:
+        """``@name`` wrapped in ``jax.custom_jvp`` / ``jax.custom_vjp`` when it carries a
+        custom derivative rule, so jax's transformations of the emitted code (and zymase
+        lowering it again) keep the rule; None for a plain function."""
+        from .custom_rules import wrap_custom_rule
+
+        got = self._wrapped.get(name, False)
+        if got is False:
+            got = self._wrapped[name] = wrap_custom_rule(self, self.funcs[name])
+        return got
+
+    @property
+    def _wrapped(self) -> dict[str, Any]:
+        got = getattr(self, "_wrapped_cache", None)
+        if got is None:
+            got = self._wrapped_cache = {}
+        return got
+
     @property
     def _env_stack(self) -> list[dict[SSAValue, Any]]:
         stack = getattr(self, "_stack", None)
@@ -127,9 +145,10 @@ class FunctionBuilder:
 def _call(b: FunctionBuilder, op: CallOp) -> OpFn:
     name = op.callee.root_reference.data
     b.function(name)  # compile now so errors surface at build time
+    target = b.with_custom_rule(name)
 
     def call(*args: Any) -> Any:
-        out = b.compiled[name](*args)
+        out = target(*args) if target is not None else b.compiled[name](*args)
         return out[0] if len(op.results) == 1 else out
 
     return call
@@ -138,7 +157,7 @@ def _call(b: FunctionBuilder, op: CallOp) -> OpFn:
 def build_function(module: ModuleOp, name: str = "main") -> Callable[..., tuple]:
     """Emit ``func.func @name`` of ``module`` as a Python function of JAX values
     returning a tuple with one entry per function result."""
-    from . import lax_ops, std_ops  # noqa: F401  (register the emitters)
+    from . import custom_rules, lax_ops, std_ops  # noqa: F401  (register the emitters)
 
     return FunctionBuilder(module).function(name)
 

@@ -13,6 +13,7 @@ from xdsl.dialects.func import FuncOp
 
 from ..ir import print_module
 from .importer import UnsupportedOpError, describe_location, import_module
+from .lowering import lowering_parameters
 
 
 @dataclass
@@ -64,7 +65,8 @@ def _normalize_argnums(argnums: int | Sequence[int], n: int) -> tuple[int, ...]:
 def lower(f: Callable, *args: Any, static_argnums: int | Sequence[int] = (), **kwargs: Any) -> Program:
     """Trace ``f`` with JAX, lower it to StableHLO and import it into zymase's IR."""
     static = _normalize_argnums(static_argnums, len(args))
-    lowered = jax.jit(f, static_argnums=static, keep_unused=True).lower(*args, **kwargs)
+    traced = jax.jit(f, static_argnums=static, keep_unused=True).trace(*args, **kwargs)
+    lowered = traced.lower(_private_parameters=lowering_parameters())
     module = import_module(lowered.compiler_ir("stablehlo"))
     in_leaves, in_tree = jax.tree_util.tree_flatten(lowered.in_avals)
     in_avals = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in in_leaves]

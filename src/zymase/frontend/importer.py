@@ -21,6 +21,7 @@ from xdsl.parser import Parser
 
 from ..ir import make_context
 from ..ir.dense import dense_from_numpy, element_dtype
+from .lowering import MARKER_ATTRS, MARKER_PREFIX
 
 
 class UnsupportedOpError(Exception):
@@ -104,6 +105,10 @@ class Importer:
 
     def op(self, src: mlir.Operation) -> Operation:
         name = src.name
+        if name == "stablehlo.custom_call":
+            target = mlir.StringAttr(src.attributes["call_target_name"]).value
+            if target.startswith(MARKER_PREFIX):
+                return self.marker(src, target[len(MARKER_PREFIX):])
         cls = self.ctx.get_optional_op(name)
         if cls is None:
             where = _describe(self.location(src.location))
@@ -134,6 +139,28 @@ class Importer:
                 self.block(b, blk)
             regions.append(region)
         new = cls.create(operands=operands, result_types=result_types, properties=props, attributes=attrs, regions=regions)
+        new.location = self.location(src.location)
+        for old, res in zip(src.results, new.results):
+            self.values[old] = res
+        return new
+
+    def marker(self, src: mlir.Operation, name: str) -> Operation:
+        """``custom_call @zymase.<name>`` (see lowering.py) becomes the op ``<name>``; the
+        entries of its ``zymase.attrs`` dictionary become the op's properties (or
+        attributes, for names the op does not declare)."""
+        cls = self.ctx.get_optional_op(name)
+        if cls is None:
+            raise UnsupportedOpError(f"zymase does not know the op '{name}' named by a zymase custom call", name)
+        operands = [self.values[v] for v in src.operands]
+        result_types = [self.type(r.type) for r in src.results]
+        props: dict[str, Attribute] = {}
+        attrs: dict[str, Attribute] = {}
+        prop_names = _property_names(cls)
+        if MARKER_ATTRS in src.attributes:
+            for entry in mlir.DictAttr(src.attributes[MARKER_ATTRS]):
+                converted = self.attr(entry.attr)
+                (props if entry.name in prop_names else attrs)[entry.name] = converted
+        new = cls.create(operands=operands, result_types=result_types, properties=props, attributes=attrs)
         new.location = self.location(src.location)
         for old, res in zip(src.results, new.results):
             self.values[old] = res

@@ -41,10 +41,10 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.func import FuncOp
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Dialect, SpacedOpaqueSyntaxAttribute, SSAValue
-from xdsl.irdl import IRDLOperation, irdl_attr_definition, irdl_op_definition, opt_prop_def, prop_def, var_operand_def, var_result_def
+from xdsl.irdl import IRDLOperation, irdl_attr_definition, irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def, traits_def, var_operand_def, var_result_def
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.traits import SymbolTable
+from xdsl.traits import Pure, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
@@ -372,4 +372,25 @@ def make_diff_op(
     return cls.create(operands=list(inputs), result_types=list(result_types), properties=props)
 
 
-Enzyme = Dialect("enzyme", [ForwardDiffOp, AutoDiffOp], [ActivityAttr])
+@irdl_op_definition
+class IgnoreDerivativesOp(IRDLOperation):
+    """``enzyme.ignore_derivatives``: the identity, whose result carries no derivative in
+    either mode (jax's ``lax.stop_gradient``). It stays through differentiation, so a
+    derivative program differentiated again still stops there, and is emitted as
+    ``lax.stop_gradient``."""
+
+    name = "enzyme.ignore_derivatives"
+    input = operand_def()
+    result = result_def()
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+    traits = traits_def(Pure())
+
+    def __init__(self, x: SSAValue):
+        super().__init__(operands=[x], result_types=[x.type])
+
+    def verify_(self) -> None:
+        if self.input.type != self.result.type:
+            _fail(self, f"result type {self.result.type} differs from the operand type {self.input.type}")
+
+
+Enzyme = Dialect("enzyme", [ForwardDiffOp, AutoDiffOp, IgnoreDerivativesOp], [ActivityAttr])

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, SymbolRefAttr
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
+
+from ..frontend.lowering import CUSTOM_RULE_ATTRS
 
 
 def _calls_itself(fn: func.FuncOp, funcs: dict[str, func.FuncOp], seen: set[str] | None = None) -> bool:
@@ -32,6 +34,16 @@ def _calls_itself(fn: func.FuncOp, funcs: dict[str, func.FuncOp], seen: set[str]
     return False
 
 
+def keeps_call(fn: func.FuncOp) -> bool:
+    """A function with a custom derivative rule stays a call: inlined, its rule would be lost."""
+    return any(k in fn.attributes for k in CUSTOM_RULE_ATTRS)
+
+
+def rule_functions(fn: func.FuncOp) -> set[str]:
+    """The functions ``fn``'s custom rule attributes name."""
+    return {a.root_reference.data for k, a in fn.attributes.items() if k in CUSTOM_RULE_ATTRS and isinstance(a, SymbolRefAttr)}
+
+
 def inline_calls(module: ModuleOp, only_private: bool = True) -> int:
     funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
     recursive = {name for name, fn in funcs.items() if _calls_itself(fn, funcs)}
@@ -43,7 +55,7 @@ def inline_calls(module: ModuleOp, only_private: bool = True) -> int:
         for call in calls:
             name = call.callee.root_reference.data
             callee = funcs.get(name)
-            if callee is None or name in recursive or not callee.body.blocks:
+            if callee is None or name in recursive or not callee.body.blocks or keeps_call(callee):
                 continue
             if only_private and (callee.sym_visibility is None or callee.sym_visibility.data != "private"):
                 continue
@@ -52,6 +64,9 @@ def inline_calls(module: ModuleOp, only_private: bool = True) -> int:
             changed = True
     used = {op.callee.root_reference.data for op in module.walk() if isinstance(op, func.CallOp)}
     used |= {op.fn.root_reference.data for op in module.walk() if hasattr(op, "fn") and op.name.startswith("enzyme.")}
+    for name, fn in funcs.items():
+        if name in used:
+            used |= rule_functions(fn)
     for name, fn in funcs.items():
         private = fn.sym_visibility is not None and fn.sym_visibility.data == "private"
         if private and name not in used:

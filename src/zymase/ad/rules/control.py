@@ -28,6 +28,7 @@ from ...ir.builder import Builder, is_zero, shape, tensor
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP
 from ..engine import DiffError, ForwardSweep, ReverseSweep, body_ops, terminator
 from ..registry import custom_augment, custom_forward, custom_reverse
+from . import custom
 
 # ============================================================================ while
 
@@ -419,6 +420,10 @@ def branch_reverse(rev: ReverseSweep, op) -> None:
 @custom_forward(func.CallOp)
 def call_forward(fwd: ForwardSweep, op: func.CallOp) -> None:
     callee = op.callee.root_reference.data
+    fn = fwd.ctx.func(callee)
+    if custom.has_custom_rule(fn):
+        custom.call_forward(fwd, op, fn)
+        return
     arg_kinds = [DUP if fwd.tangent(v) is not None else CONST for v in op.operands]
     ret_kinds = [DUP if fwd.analysis.is_active(r) else CONST for r in op.results]
     name = fwd.ctx.forward_function(callee, arg_kinds, ret_kinds, fwd.width)
@@ -444,6 +449,10 @@ def call_forward(fwd: ForwardSweep, op: func.CallOp) -> None:
 def call_reverse(rev: ReverseSweep, op: func.CallOp) -> None:
     """Call ``diffe<callee>``, which recomputes the callee's primal values."""
     callee = op.callee.root_reference.data
+    fn = rev.ctx.func(callee)
+    if custom.has_custom_rule(fn):
+        custom.call_reverse(rev, op, fn)
+        return
     arg_kinds = [ACTIVE if rev.is_active(v) else CONST for v in op.operands]
     ret_kinds = [ACTIVENONEED if rev.adjoint(r) is not None else CONSTNONEED for r in op.results]
     name = rev.ctx.reverse_function(callee, arg_kinds, ret_kinds)

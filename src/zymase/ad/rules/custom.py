@@ -1,0 +1,199 @@
+"""User-defined derivatives: ``enzyme.ignore_derivatives`` and calls of functions that
+carry a custom rule (jax's ``custom_jvp`` / ``custom_vjp``, see frontend/lowering.py for
+how the rules arrive as functions of the module).
+
+- ``enzyme.ignore_derivatives``: inactive; activity analysis never marks its result varied.
+- ``custom_jvp`` (``enzyme.custom_jvp = @rule``, ``@rule(primals..., tangents...) ->
+  (outs..., tangent outs...)``, tangents of float values only):
+  forward mode calls the rule; reverse mode differentiates the rule in reverse mode with
+  respect to its tangent arguments (the rule is linear in them, so this is its
+  transpose, which is how jax differentiates a custom_jvp function in reverse mode).
+- ``custom_vjp`` (``enzyme.custom_vjp_fwd = @fwd``: ``args -> (outs..., residuals...)``;
+  ``enzyme.custom_vjp_bwd = @bwd``: ``(residuals..., output cotangents...) -> argument
+  cotangents``): the forward sweep calls ``@fwd`` and keeps the residuals, the reverse
+  sweep calls ``@bwd``. Forward mode raises, as jax does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ComplexType, IntegerAttr, SymbolRefAttr, TensorType
+from xdsl.ir import Attribute, SSAValue
+
+from ...frontend.importer import describe_location
+from ...frontend.lowering import CUSTOM_JVP, CUSTOM_RULE_MISSING, CUSTOM_VJP_BWD, CUSTOM_VJP_CONSTS, CUSTOM_VJP_FWD
+from ...ir.dense import is_float_type
+from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, IgnoreDerivativesOp
+from ..engine import DiffError, ForwardSweep, ReverseSweep
+from ..registry import custom_augment, inactive
+
+inactive(IgnoreDerivativesOp)
+
+
+def is_inexact(t: Attribute) -> bool:
+    """Float or complex (jax's inexact dtypes): the values a custom rule has tangents for."""
+    if isinstance(t, TensorType):
+        t = t.get_element_type()
+    return is_float_type(t) or isinstance(t, ComplexType)
+
+
+def _symbol(fn: func.FuncOp, key: str) -> str | None:
+    attr = fn.attributes.get(key)
+    if isinstance(attr, SymbolRefAttr):
+        return attr.root_reference.data
+    return None
+
+
+def has_custom_rule(fn: func.FuncOp) -> bool:
+    return any(k in fn.attributes for k in (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_RULE_MISSING))
+
+
+def _check_available(fn: func.FuncOp, op: func.CallOp) -> None:
+    if CUSTOM_RULE_MISSING in fn.attributes:
+        raise DiffError(
+            f"the custom derivative rule of @{fn.sym_name.data} (called at {describe_location(op)}) was not kept: its rules "
+            f"call further custom rules more deeply than zymase traces them"
+        )
+
+
+# ============================================================================ forward
+
+
+def call_forward(fwd: ForwardSweep, op: func.CallOp, fn: func.FuncOp) -> None:
+    _check_available(fn, op)
+    rule = _symbol(fn, CUSTOM_JVP)
+    if rule is None:
+        raise DiffError(
+            f"can't apply forward-mode autodiff (jvp) to a custom_vjp function: @{fn.sym_name.data} called at "
+            f"{describe_location(op)} has a custom_vjp rule and no custom_jvp rule"
+        )
+    b = fwd.builder
+    primals = [fwd.primal(v) for v in op.operands]
+    float_args = [v for v in op.operands if is_inexact(v.type)]
+    float_res = [r for r in op.results if is_inexact(r.type)]
+    out_types = [r.type for r in op.results] + [r.type for r in float_res]
+    if fwd.width == 1:
+        tangents = [fwd.tangent_or_zero(v) for v in float_args]
+        new = b.insert(func.CallOp(rule, [*primals, *tangents], out_types))
+        outs = list(new.results)
+        for r, res in zip(op.results, outs):
+            fwd.primals[r] = res
+        for r, t in zip(float_res, outs[len(op.results):]):
+            fwd.set_tangent(r, t)
+        return
+    # Width N: the rule takes one direction; call it once per direction.
+    per_direction: list[list[SSAValue]] = []
+    outs: list[SSAValue] = []
+    for k in range(fwd.width):
+        tangents = [_direction(fwd, fwd.tangent_or_zero(v), k) for v in float_args]
+        new = b.insert(func.CallOp(rule, [*primals, *tangents], out_types))
+        outs = list(new.results)
+        per_direction.append(outs[len(op.results):])
+    for r, res in zip(op.results, outs):
+        fwd.primals[r] = res
+    for i, r in enumerate(float_res):
+        rows = [b.reshape(ts[i], [1, *_shape(ts[i])]) for ts in per_direction]
+        fwd.set_tangent(r, b.concatenate(rows, 0))
+
+
+def _shape(v: SSAValue) -> list[int]:
+    return list(v.type.get_shape()) if isinstance(v.type, TensorType) else []
+
+
+def _direction(fwd: ForwardSweep, t: SSAValue, k: int) -> SSAValue:
+    b = fwd.builder
+    dims = _shape(t)
+    row = b.slice(t, [k] + [0] * (len(dims) - 1), [k + 1, *dims[1:]])
+    return b.reshape(row, dims[1:])
+
+
+# ============================================================================ reverse
+
+
+def _kept_residuals(rev: ReverseSweep, op: func.CallOp) -> list[SSAValue] | None:
+    kept = rev.tapes.get(op)
+    return list(kept) if kept is not None else None
+
+
+@custom_augment(func.CallOp)
+def call_augment(rev: ReverseSweep, op: func.CallOp) -> None:
+    """A custom_vjp call runs its fwd in the forward sweep and keeps the residuals; any
+    other call is cloned."""
+    fn = rev.ctx.func(op.callee.root_reference.data)
+    fwd_name = _symbol(fn, CUSTOM_VJP_FWD)
+    if fwd_name is None:
+        rev.clone(op)
+        return
+    residuals = _call_fwd(rev, op, fn, fwd_name)
+    rev.tapes[op] = tuple(residuals)
+
+
+def _call_fwd(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp, fwd_name: str) -> list[SSAValue]:
+    fwd_fn = rev.ctx.func(fwd_name)
+    types = list(fwd_fn.function_type.outputs.data)
+    new = rev.builder.insert(func.CallOp(fwd_name, [rev.primal(v) for v in op.operands], types))
+    outs = list(new.results)
+    for r, res in zip(op.results, outs):
+        rev.primals[r] = res
+    return outs[len(op.results):]
+
+
+def call_reverse(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp) -> None:
+    _check_available(fn, op)
+    bwd = _symbol(fn, CUSTOM_VJP_BWD)
+    if bwd is not None:
+        _vjp_reverse(rev, op, fn, bwd)
+        return
+    rule = _symbol(fn, CUSTOM_JVP)
+    assert rule is not None
+    _jvp_reverse(rev, op, rule)
+
+
+def _vjp_reverse(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp, bwd: str) -> None:
+    consts = fn.attributes.get(CUSTOM_VJP_CONSTS)
+    n_consts = consts.value.data if isinstance(consts, IntegerAttr) else 0
+    for v in list(op.operands)[:n_consts]:
+        if rev.is_active(v):
+            raise DiffError(
+                f"differentiation of the custom_vjp function @{fn.sym_name.data} (called at {describe_location(op)}) with "
+                f"respect to a value it closes over: the custom VJP rule only specifies how to differentiate the function "
+                f"with respect to its explicit inputs (pass the value as an argument instead)"
+            )
+    residuals = _kept_residuals(rev, op)
+    if residuals is None:  # the call was cloned (e.g. recomputed inside a reversed loop): run fwd again
+        saved = {r: rev.primals.get(r) for r in op.results}
+        residuals = _call_fwd(rev, op, fn, _symbol(fn, CUSTOM_VJP_FWD) or "")
+        for r, v in saved.items():
+            if v is not None:
+                rev.primals[r] = v
+    cts = [rev.adjoint_or_zero(r) for r in op.results if is_inexact(r.type)]
+    float_args = [v for v in op.operands if is_inexact(v.type)]
+    new = rev.builder.insert(func.CallOp(bwd, [*residuals, *cts], [v.type for v in float_args]))
+    for v, ct in zip(float_args, new.results):
+        if rev.is_active(v):
+            rev.add_adjoint(v, ct)
+
+
+def _jvp_reverse(rev: ReverseSweep, op: func.CallOp, rule: str) -> None:
+    """Reverse mode of the rule with respect to its tangents, at zero tangents."""
+    b = rev.builder
+    operands = list(op.operands)
+    float_args = [v for v in operands if is_inexact(v.type)]
+    float_res = [r for r in op.results if is_inexact(r.type)]
+    arg_kinds = [CONST] * len(operands) + [ACTIVE if rev.is_active(v) else CONST for v in float_args]
+    ret_kinds = [CONSTNONEED] * len(op.results) + [ACTIVENONEED if rev.adjoint(r) is not None else CONSTNONEED for r in float_res]
+    if ACTIVE not in arg_kinds or ACTIVENONEED not in ret_kinds:
+        return
+    name = rev.ctx.reverse_function(rule, arg_kinds, ret_kinds)
+    args: list[SSAValue] = [rev.primal(v) for v in operands]
+    args += [b.zeros(v.type) for v in float_args]
+    args += [rev.adjoint(r) for r, k in zip(float_res, ret_kinds[len(op.results):]) if k == ACTIVENONEED]
+    active = [v for v, k in zip(float_args, arg_kinds[len(operands):]) if k == ACTIVE]
+    new = b.insert(func.CallOp(name, args, [v.type for v in active]))
+    for v, ct in zip(active, new.results):
+        rev.add_adjoint(v, ct)
+
+
+__all__: Sequence[str] = ["call_forward", "call_reverse", "has_custom_rule", "is_inexact"]

@@ -1,0 +1,367 @@
+"""JAX-level meaning that plain StableHLO lowering would erase, kept through lowering.
+
+jax lowers ``lax.stop_gradient`` to nothing and ``jax.custom_jvp`` / ``jax.custom_vjp``
+to their primal bodies: after lowering, a differentiating compiler would silently
+differentiate what is left. zymase lowers with its own rules for these primitives
+(jax's ``LoweringParameters.override_lowering_rules``, applied only to zymase's own
+lowering, never to the user's other jax code):
+
+- ``stop_gradient`` becomes a *marker*: ``stablehlo.custom_call @zymase.enzyme.ignore_derivatives``,
+  which the importer turns into the op ``enzyme.ignore_derivatives``. Other families
+  (linear algebra, host callbacks) use the same marker mechanism: ``marker(ctx, "dialect.op", ...)``
+  and the importer builds the op named after ``zymase.``.
+- a ``custom_jvp`` function becomes a call to a private function carrying
+  ``enzyme.custom_jvp = @rule``, where ``@rule(primals..., tangents...) -> (outs..., tangent outs...)``
+  is the user's jvp rule traced at the call's types (tangents only for float inputs and
+  outputs). The AD engine calls the rule in forward mode and reverses it with respect to
+  its tangents in reverse mode (the rule is linear in them), as jax transposes it.
+- a ``custom_vjp`` function becomes a call to a private function carrying
+  ``enzyme.custom_vjp_fwd = @fwd`` (``args -> (outs..., residuals...)``) and
+  ``enzyme.custom_vjp_bwd = @bwd`` (``residuals..., output cotangents... -> argument cotangents...``,
+  float arguments and outputs only), and ``enzyme.custom_vjp_consts = n`` (leading
+  arguments that are values the function closed over, which jax does not differentiate).
+
+The rule functions are traced by jax itself (``jax.jvp`` of the primitive, the custom_vjp's
+own fwd and bwd), so their meaning is exactly jax's. A rule that calls its own function
+(``f_jvp`` calling ``f``) is emitted once per function and signature.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+from jax._src import ad_util, core
+from jax._src import custom_derivatives as _cd
+from jax._src.interpreters import mlir
+from jax._src.lib.mlir import ir
+
+MARKER_PREFIX = "zymase."
+MARKER_ATTRS = "zymase.attrs"
+CUSTOM_JVP = "enzyme.custom_jvp"
+CUSTOM_VJP_FWD = "enzyme.custom_vjp_fwd"
+CUSTOM_VJP_BWD = "enzyme.custom_vjp_bwd"
+CUSTOM_VJP_CONSTS = "enzyme.custom_vjp_consts"
+CUSTOM_RULE_MISSING = "enzyme.custom_rule_too_deep"
+CUSTOM_RULE_ATTRS = (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_VJP_BWD, CUSTOM_RULE_MISSING)
+
+MAX_RULE_DEPTH = 4
+"""Rules whose tracing lowers further custom rules nest; past this depth the call keeps
+a marker so that differentiating it is refused instead of guessed."""
+
+LoweringRule = Callable[..., Sequence[Any]]
+OVERRIDES: dict[core.Primitive, LoweringRule] = {}
+
+
+def override(*primitives: core.Primitive) -> Callable[[LoweringRule], LoweringRule]:
+    """Register zymase's lowering rule for ``primitives`` (used only by zymase's lowering)."""
+
+    def register(rule: LoweringRule) -> LoweringRule:
+        for p in primitives:
+            OVERRIDES[p] = rule
+        return rule
+
+    return register
+
+
+def lowering_parameters() -> mlir.LoweringParameters:
+    _load_families()
+    return mlir.LoweringParameters(override_lowering_rules=tuple(OVERRIDES.items()))
+
+
+def _load_families() -> None:
+    """Lowering rules of other families register themselves on import."""
+    import importlib
+
+    for name in _FAMILIES:
+        importlib.import_module(name)
+
+
+_FAMILIES: list[str] = []
+
+
+def register_family(module_name: str) -> None:
+    if module_name not in _FAMILIES:
+        _FAMILIES.append(module_name)
+
+
+# ============================================================================ markers
+
+
+def ir_type(ctx: mlir.LoweringRuleContext, aval: core.AbstractValue) -> ir.Type:
+    return mlir.aval_to_ir_type(ctx.module_context, aval)
+
+
+def marker(
+    ctx: mlir.LoweringRuleContext,
+    op_name: str,
+    operands: Sequence[ir.Value],
+    result_avals: Sequence[core.AbstractValue] | None = None,
+    attributes: dict[str, ir.Attribute] | None = None,
+    has_side_effect: bool = False,
+) -> list[ir.Value]:
+    """Emit ``stablehlo.custom_call @zymase.<op_name>``; the importer builds the op
+    ``<op_name>`` from it, with ``attributes`` as its properties."""
+    avals = ctx.avals_out if result_avals is None else result_avals
+    extra = {MARKER_ATTRS: ir.DictAttr.get(dict(attributes or {}))}
+    op = mlir.custom_call(
+        MARKER_PREFIX + op_name,
+        result_types=[ir_type(ctx, a) for a in avals],
+        operands=list(operands),
+        has_side_effect=has_side_effect,
+        extra_attributes=extra,
+    )
+    return list(op.results)
+
+
+@override(ad_util.stop_gradient_p)
+def _stop_gradient(ctx: mlir.LoweringRuleContext, x: ir.Value) -> Sequence[ir.Value]:
+    return marker(ctx, "enzyme.ignore_derivatives", [x])
+
+
+# ============================================================================ custom rules
+
+
+class _Rules:
+    """Per-module bookkeeping of the rule functions emitted so far."""
+
+    KEY = "zymase.custom_rules"
+
+    def __init__(self) -> None:
+        self.emitted: dict[Any, dict[str, str] | None] = {}
+        self.pending: dict[Any, list[ir.Operation]] = {}
+        self.depth = 0
+
+    @classmethod
+    def of(cls, ctx: mlir.LoweringRuleContext) -> _Rules:
+        cache = ctx.module_context.cached_primitive_lowerings
+        got = cache.get(cls.KEY)
+        if got is None:
+            got = cache[cls.KEY] = cls()
+        return got
+
+    def attach(self, key: Any, fn: ir.Operation, build: Callable[[], dict[str, str]], extra: dict[str, ir.Attribute]) -> None:
+        """Give the primal function ``fn`` its rule attributes, building the rule
+        functions the first time ``key`` is seen."""
+        if os.environ.get("ZYMASE_DEBUG_RULES"): print("KEY", key)
+        for name, value in extra.items():
+            fn.attributes[name] = value
+        if key not in self.emitted:
+            if self.depth >= MAX_RULE_DEPTH:
+                fn.attributes[CUSTOM_RULE_MISSING] = ir.UnitAttr.get()
+                return
+            self.emitted[key] = None
+            self.pending[key] = [fn]
+            self.depth += 1
+            try:
+                names = build()
+            finally:
+                self.depth -= 1
+            self.emitted[key] = names
+            for f in self.pending.pop(key):
+                _set_symbols(f, names)
+            return
+        names = self.emitted[key]
+        if names is None:  # the rule is being built (it calls its own function)
+            self.pending[key].append(fn)
+        else:
+            _set_symbols(fn, names)
+
+
+def _set_symbols(fn: ir.Operation, names: dict[str, str]) -> None:
+    for attr, symbol in names.items():
+        fn.attributes[attr] = ir.FlatSymbolRefAttr.get(symbol)
+
+
+def _identity(fun: Any) -> frozenset:
+    """What identifies a custom rule: the user's Python function objects reachable
+    through jax's wrappers, with the wrappers' static parameters. A user function object
+    is made anew each time its ``def`` or ``lambda`` runs, so closures over different
+    values differ; jax's own wrappers (which differ between a call and the same call
+    made again inside its rule) are looked through."""
+    import jax._src.linear_util as lu
+
+    found: set = set()
+    seen: set[int] = set()
+    todo = [fun]
+    while todo:
+        f = todo.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        if isinstance(f, lu.WrappedFun):
+            todo.append(f.f)
+            for _, params in f.transforms:
+                todo.extend(_param_leaves(params, found))
+            continue
+        if isinstance(f, functools.partial):
+            todo.append(f.func)
+            todo.extend(_param_leaves((f.args, tuple(f.keywords.values())), found))
+            continue
+        module = getattr(f, "__module__", None) or ""
+        if getattr(f, "__code__", None) is None or not (module == "jax" or module.startswith(("jax.", "jaxlib."))):
+            found.add(("user", id(f)))
+            continue
+        for cell in f.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(value, lu.WrappedFun) or callable(value):
+                todo.append(value)
+    return frozenset(found)
+
+
+def _param_leaves(p: Any, found: set) -> list:
+    """Callables among a wrapper's static parameters (to look into); other values are
+    recorded in ``found`` (by identity when unhashable)."""
+    import jax._src.linear_util as lu
+
+    if isinstance(p, (tuple, list)):
+        return [c for v in p for c in _param_leaves(v, found)]
+    if isinstance(p, lu.WrappedFun) or callable(p) and not isinstance(p, type):
+        return [p]
+    try:
+        hash(p)
+        found.add(("param", p))
+    except TypeError:
+        found.add(("param", id(p)))
+    return []
+
+
+def _avals_key(avals: Sequence[core.AbstractValue]) -> tuple:
+    return tuple((tuple(a.shape), np.dtype(a.dtype).str) for a in avals)
+
+
+def _is_float(aval: core.AbstractValue) -> bool:
+    return jax.dtypes.issubdtype(aval.dtype, np.inexact)
+
+
+def _plain(aval: core.AbstractValue) -> jax.ShapeDtypeStruct:
+    return jax.ShapeDtypeStruct(aval.shape, aval.dtype)
+
+
+def _call_primal(ctx: mlir.LoweringRuleContext, name: str, call_jaxpr: core.ClosedJaxpr, args: Sequence[ir.Value]) -> tuple[list, ir.Operation]:
+    """Lower ``call_jaxpr`` as a private function and call it; returns the call's results
+    and the function."""
+    out, tokens = mlir.call_lowering(
+        name,
+        call_jaxpr,
+        None,
+        ctx.module_context,
+        ctx.avals_in,
+        ctx.avals_out,
+        ctx.tokens_in,
+        *args,
+        dim_var_values=ctx.dim_var_values,
+        const_lowering=ctx.const_lowering,
+    )
+    ctx.set_tokens_out(tokens)
+    first = out[0] if out else None
+    if first is None:
+        raise NotImplementedError("zymase: a custom_jvp / custom_vjp function without outputs")
+    value = first[0] if isinstance(first, (list, tuple)) else first
+    call = value.owner
+    callee = ir.FlatSymbolRefAttr(call.attributes["callee"]).value
+    return out, ctx.module_context.symbol_table[callee]
+
+
+def _emit_function(ctx: mlir.LoweringRuleContext, name: str, fun: Callable, in_avals: Sequence[jax.ShapeDtypeStruct]) -> str:
+    """Trace ``fun`` with jax and lower it as a private function of the module; its name."""
+    closed = jax.make_jaxpr(fun)(*in_avals)
+    if closed.effects:
+        raise NotImplementedError(f"zymase: a custom derivative rule with side effects ({closed.effects}) is not supported")
+    avals = [core.ShapedArray(a.shape, a.dtype) for a in in_avals]
+    fn = mlir.lower_called_computation(name, closed, ctx.module_context, 0, avals, closed.out_avals, ctx.tokens_in.subset([]))[0]
+    fn.attributes["sym_visibility"] = ir.StringAttr.get("private")
+    return ir.StringAttr(fn.attributes["sym_name"]).value
+
+
+def _float0_zeros(aval: core.AbstractValue) -> Any:
+    return np.zeros(aval.shape, dtype=jax.dtypes.float0)
+
+
+@override(_cd.custom_jvp_call_p)
+def _custom_jvp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros):
+    params = dict(call_jaxpr=call_jaxpr, jvp_jaxpr_fun=jvp_jaxpr_fun, num_consts=num_consts, symbolic_zeros=symbolic_zeros)
+    out, fn = _call_primal(ctx, "custom_jvp_call", call_jaxpr, args)
+    in_avals = [_plain(a) for a in ctx.avals_in]
+    out_avals = list(ctx.avals_out)
+    identity = _identity(jvp_jaxpr_fun)
+    key = ("jvp", identity if identity is not None else object(), _avals_key(in_avals), str(call_jaxpr.jaxpr))
+
+    def build() -> dict[str, str]:
+        bind_params = _cd.custom_jvp_call_p.get_bind_params(params)
+        n = len(in_avals)
+        float_in = [i for i, a in enumerate(in_avals) if _is_float(a)]
+        float_out = [i for i, a in enumerate(out_avals) if _is_float(a)]
+
+        def call(*xs: Any) -> Any:
+            return _cd.custom_jvp_call_p.bind(*xs, **bind_params)
+
+        def rule(*primals_and_tangents: Any) -> list:
+            primals = primals_and_tangents[:n]
+            given = iter(primals_and_tangents[n:])
+            tangents = [next(given) if i in float_in else _float0_zeros(a) for i, a in enumerate(in_avals)]
+            outs, t_outs = jax.jvp(call, tuple(primals), tuple(tangents))
+            return [*outs, *(t_outs[i] for i in float_out)]
+
+        name = _emit_function(ctx, "custom_jvp_rule", rule, [*in_avals, *(in_avals[i] for i in float_in)])
+        return {CUSTOM_JVP: name}
+
+    _Rules.of(ctx).attach(key, fn, build, {})
+    return out
+
+
+@override(_cd.custom_vjp_call_p)
+def _custom_vjp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr, fwd_jaxpr_thunk, num_consts, bwd, out_trees, symbolic_zeros):
+    params = dict(call_jaxpr=call_jaxpr, fwd_jaxpr_thunk=fwd_jaxpr_thunk, num_consts=num_consts, bwd=bwd, out_trees=out_trees, symbolic_zeros=symbolic_zeros)
+    out, fn = _call_primal(ctx, "custom_vjp_call", call_jaxpr, args)
+    in_avals = [_plain(a) for a in ctx.avals_in]
+    out_avals = [_plain(a) for a in ctx.avals_out]
+    fwd_id, bwd_id = _identity(fwd_jaxpr_thunk), _identity(bwd)
+    ident = (fwd_id, bwd_id) if fwd_id is not None and bwd_id is not None else object()
+    key = ("vjp", ident, _avals_key(in_avals), str(call_jaxpr.jaxpr))
+    consts = {CUSTOM_VJP_CONSTS: ir.IntegerAttr.get(ir.IntegerType.get_signless(64), num_consts)}
+
+    def build() -> dict[str, str]:
+        _, fwd, bwd_fn = _cd.custom_vjp_call_p.get_bind_params(params)["subfuns"]
+        n = len(in_avals)
+        float_in = [i for i, a in enumerate(in_avals) if _is_float(a)]
+        float_out = [i for i, a in enumerate(out_avals) if _is_float(a)]
+
+        def forward(*xs: Any) -> list:
+            flags = [i >= num_consts for i in range(n)]
+            res_and_outs = fwd.call_wrapped(*[v for pair in zip(xs, flags) for v in pair])
+            _, res_tree, input_fwds = out_trees()
+            n_res_out = res_tree.num_leaves - sum(f is not None for f in input_fwds)
+            res_out, outs = res_and_outs[:n_res_out], res_and_outs[n_res_out:]
+            it = iter(res_out)
+            residuals = [next(it) if f is None else xs[f] for f in input_fwds]
+            return [*outs, *residuals]
+
+        fwd_name = _emit_function(ctx, "custom_vjp_fwd", forward, in_avals)
+        res_avals = [_plain(a) for a in jax.eval_shape(forward, *in_avals)[len(out_avals):]]
+
+        def backward(*res_and_cts: Any) -> list:
+            res = res_and_cts[: len(res_avals)]
+            given = iter(res_and_cts[len(res_avals):])
+            cts = [next(given) if i in float_out else _float0_zeros(a) for i, a in enumerate(out_avals)]
+            cts_in = bwd_fn.call_wrapped(*res, *cts)
+            got = []
+            for i in float_in:
+                ct = cts_in[i]
+                if isinstance(ct, ad_util.Zero) or ct is None:
+                    ct = jax.numpy.zeros(in_avals[i].shape, in_avals[i].dtype)
+                got.append(jax.numpy.asarray(ct, in_avals[i].dtype))
+            return got
+
+        bwd_name = _emit_function(ctx, "custom_vjp_bwd", backward, [*res_avals, *(out_avals[i] for i in float_out)])
+        return {CUSTOM_VJP_FWD: fwd_name, CUSTOM_VJP_BWD: bwd_name}
+
+    _Rules.of(ctx).attach(key, fn, build, consts)
+    return out
