@@ -46,7 +46,9 @@ CUSTOM_JVP = "enzyme.custom_jvp"
 CUSTOM_VJP_FWD = "enzyme.custom_vjp_fwd"
 CUSTOM_VJP_BWD = "enzyme.custom_vjp_bwd"
 CUSTOM_VJP_CONSTS = "enzyme.custom_vjp_consts"
-CUSTOM_RULE_MISSING = "enzyme.custom_rule_too_deep"
+CUSTOM_RULE_MISSING = "enzyme.custom_rule_unavailable"
+"""A string attribute: why the function's custom rule could not be kept (differentiating
+the function is then refused with this reason)."""
 CUSTOM_RULE_ATTRS = (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_VJP_BWD, CUSTOM_RULE_MISSING)
 
 MAX_RULE_DEPTH = 4
@@ -81,7 +83,7 @@ def _load_families() -> None:
         importlib.import_module(name)
 
 
-_FAMILIES: list[str] = []
+_FAMILIES: list[str] = ["zymase.frontend.callbacks"]
 
 
 def register_family(module_name: str) -> None:
@@ -152,13 +154,21 @@ class _Rules:
             fn.attributes[name] = value
         if key not in self.emitted:
             if self.depth >= MAX_RULE_DEPTH:
-                fn.attributes[CUSTOM_RULE_MISSING] = ir.UnitAttr.get()
+                fn.attributes[CUSTOM_RULE_MISSING] = ir.StringAttr.get(
+                    "its rule calls further custom rules more deeply than zymase traces them"
+                )
                 return
             self.emitted[key] = None
             self.pending[key] = [fn]
             self.depth += 1
             try:
                 names = build()
+            except Exception as e:  # the rule cannot be traced here: refuse if it is ever needed
+                reason = _untraceable_reason(e)
+                for f in self.pending.pop(key):
+                    f.attributes[CUSTOM_RULE_MISSING] = ir.StringAttr.get(reason)
+                del self.emitted[key]
+                return
             finally:
                 self.depth -= 1
             self.emitted[key] = names
@@ -170,6 +180,16 @@ class _Rules:
             self.pending[key].append(fn)
         else:
             _set_symbols(fn, names)
+
+
+def _untraceable_reason(e: Exception) -> str:
+    message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if isinstance(e, jax.errors.UnexpectedTracerError) or "Tracer" in message:
+        return (
+            "its rule closes over a value traced by jax (zymase traces the rule after jax has traced the "
+            "function); pass that value to the custom_jvp / custom_vjp function as an argument"
+        )
+    return f"tracing its rule failed: {type(e).__name__}: {message}"
 
 
 def _set_symbols(fn: ir.Operation, names: dict[str, str]) -> None:
@@ -273,6 +293,8 @@ def _call_primal(ctx: mlir.LoweringRuleContext, name: str, call_jaxpr: core.Clos
 def _emit_function(ctx: mlir.LoweringRuleContext, name: str, fun: Callable, in_avals: Sequence[jax.ShapeDtypeStruct]) -> str:
     """Trace ``fun`` with jax and lower it as a private function of the module; its name."""
     closed = jax.make_jaxpr(fun)(*in_avals)
+    if any(isinstance(c, core.Tracer) for c in closed.consts):
+        raise jax.errors.UnexpectedTracerError("the rule closes over a traced value")
     if closed.effects:
         raise NotImplementedError(f"zymase: a custom derivative rule with side effects ({closed.effects}) is not supported")
     avals = [core.ShapedArray(a.shape, a.dtype) for a in in_avals]

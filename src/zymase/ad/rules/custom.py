@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ComplexType, IntegerAttr, SymbolRefAttr, TensorType
+from xdsl.dialects.builtin import ComplexType, IntegerAttr, StringAttr, SymbolRefAttr, TensorType
 from xdsl.ir import Attribute, SSAValue
 
 from ...frontend.importer import describe_location
@@ -51,11 +51,10 @@ def has_custom_rule(fn: func.FuncOp) -> bool:
 
 
 def _check_available(fn: func.FuncOp, op: func.CallOp) -> None:
-    if CUSTOM_RULE_MISSING in fn.attributes:
-        raise DiffError(
-            f"the custom derivative rule of @{fn.sym_name.data} (called at {describe_location(op)}) was not kept: its rules "
-            f"call further custom rules more deeply than zymase traces them"
-        )
+    reason = fn.attributes.get(CUSTOM_RULE_MISSING)
+    if reason is not None:
+        why = reason.data if isinstance(reason, StringAttr) else "unknown"
+        raise DiffError(f"the custom derivative rule of @{fn.sym_name.data} (called at {describe_location(op)}) was not kept: {why}")
 
 
 # ============================================================================ forward
