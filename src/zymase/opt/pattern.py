@@ -215,10 +215,10 @@ class _Dispatch(RewritePattern):
         rules = BY_ROOT.get(type(op))
         if not rules or self.budget[0] <= 0:
             return
+        b = Builder(InsertPoint.before(op), op.location, rewriter)  # one per visit: rules that do not fire build nothing
         for r in rules:
             if not self.enabled.get(r.name, False):
                 continue
-            b = Builder(InsertPoint.before(op), op.location, rewriter)
             out = r.fn(op, b)
             if out is None:
                 continue

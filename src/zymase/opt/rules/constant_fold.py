@@ -100,6 +100,15 @@ def _broadcast(arr: np.ndarray, dims: list[int], out: tuple[int, ...]) -> np.nda
     return np.broadcast_to(arr.transpose(order).reshape(expanded), out)
 
 
+def _may_be_constant(v: SSAValue) -> bool:
+    """Whether ``v`` may be a constant ``_splat`` / ``_dense`` read: a constant, or a
+    broadcast of one."""
+    owner = v.owner
+    while isinstance(owner, hlo.BroadcastInDimOp):
+        owner = owner.operand.owner
+    return isinstance(owner, hlo.ConstantOp)
+
+
 def _is_constant(v: SSAValue) -> bool:
     return _splat(v) is not None or _dense(v) is not None
 
@@ -131,6 +140,8 @@ def _fold(op, b: Builder, fn, operands: list[SSAValue] | None = None) -> SSAValu
     out, or None to refuse): on the scalars when every operand is a splat, otherwise on
     arrays of at most ``MAX_FOLD_ELEMENTS`` elements."""
     operands = list(op.operands) if operands is None else operands
+    if not all(_may_be_constant(v) for v in operands):  # the cheap test first: most ops are not foldable
+        return None
     if _dtype(op.result) is None or any(_dtype(v) is None for v in operands):
         return None
     splats = [_splat(v) for v in operands]

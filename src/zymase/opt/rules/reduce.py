@@ -25,6 +25,7 @@ from math import prod
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
@@ -55,8 +56,10 @@ def _kind(op: hlo.ReduceOp) -> type | None:
     a, c = block.args
     if not ((inner.lhs is a and inner.rhs is c) or (inner.lhs is c and inner.rhs is a)):
         return None
-    scalar = tensor(elem(op.inputs[0]), [])
-    if a.type != scalar or c.type != scalar or inner.results[0].type != scalar:
+    t = a.type
+    if not isinstance(t, TensorType) or t.get_shape() != () or t.get_element_type() != elem(op.inputs[0]):
+        return None
+    if c.type != t or inner.results[0].type != t:
         return None
     return type(inner)
 
