@@ -326,6 +326,11 @@ ROWS: list[Row] = [
     # lo < hi (with lo > hi clamp returns hi, where JAX's convention gives no derivative)
     Row("clamp", lambda lo, x, hi: lax.clamp(lo, x, hi), args(normal(3, 4, lo=-2, hi=-0.2), normal(3, 4, lo=-3, hi=3), normal(3, 4, lo=0.2, hi=2))),
     Row("clamp_scalar_bounds", lambda lo, x, hi: lax.clamp(lo, x, hi), args(-0.5, normal(3, 4), 0.5)),
+    # ------------------------------------------------------------ complex values (real in and out; against JAX: tests/test_complex_fft.py)
+    Row("complex_real_imag", lambda x, y: (jnp.real(lax.complex(x, y) ** 2), jnp.imag(lax.complex(x, y) * lax.complex(y, x))), args(normal(3, 2), normal(3, 2))),
+    Row("abs_complex", lambda x, y: jnp.abs(lax.complex(x, y)), args(normal(3, 2), normal(3, 2))),
+    Row("fft_ifft", lambda x, y: (jnp.real(jnp.fft.fft(lax.complex(x, y))), jnp.imag(jnp.fft.ifft2(lax.complex(y, x)))), args(normal(3, 4), normal(3, 4))),
+    Row("rfft_irfft", lambda x, y, w: (jnp.imag(jnp.fft.rfft2(x)), jnp.fft.irfft(lax.complex(y, w), n=6)), args(normal(3, 5), normal(4), normal(4))),
     # ------------------------------------------------------------ chlo
     unary("erf", lax.erf),
     unary("erfc", lax.erfc),
@@ -536,6 +541,17 @@ def _u(lo: float, hi: float, n: int = 1) -> Callable[[np.random.Generator], list
     return lambda rng: [np.float64(v) for v in rng.uniform(lo, hi, n)]
 
 
+_CONJ = """
+func.func @f(%x: tensor<3xf64>, %y: tensor<3xf64>) -> tensor<3xf64> {
+  %z = "stablehlo.complex"(%x, %y) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xcomplex<f64>>
+  %c = "chlo.conj"(%z) : (tensor<3xcomplex<f64>>) -> tensor<3xcomplex<f64>>
+  %e = "stablehlo.exponential"(%z) : (tensor<3xcomplex<f64>>) -> tensor<3xcomplex<f64>>
+  %m = "stablehlo.multiply"(%c, %e) : (tensor<3xcomplex<f64>>, tensor<3xcomplex<f64>>) -> tensor<3xcomplex<f64>>
+  %r = "stablehlo.imag"(%m) : (tensor<3xcomplex<f64>>) -> tensor<3xf64>
+  func.return %r : tensor<3xf64>
+}
+"""
+
 _SPLAT = """
 func.func @f(%x: f64) -> tensor<3xf64> {
   %s = tensor.splat %x : tensor<3xf64>
@@ -635,6 +651,7 @@ MLIR_ROWS: list[tuple[str, str, Callable[[np.random.Generator], list], float]] =
     ("math.erf", _scalar_unary("math.erf"), _u(-2, 2), FD_TOL),
     ("math.absf", _scalar_unary("math.absf"), _u(0.2, 2), FD_TOL),
     ("chlo.tan", _tensor_unary("chlo.tan"), _vectors(1), FD_TOL),
+    ("chlo.conj", _CONJ, _vectors(2), FD_TOL),
     ("stablehlo.logistic", _tensor_unary("stablehlo.logistic"), _vectors(1, -3.0, 3.0), FD_TOL),
     ("stablehlo.if_true", _if("true"), _vectors(2), FD_TOL),
     ("stablehlo.if_false", _if("false"), _vectors(2), FD_TOL),

@@ -1,8 +1,9 @@
 """Tier 1: elementwise ops give their partial derivatives; both modes are derived.
 
 ``xs`` are the primal operands, ``ans`` the primal result (all in the generated code).
-Conventions at non-differentiable points follow JAX (|x|' = sign(x), max splits ties
-evenly, x**y's d/dy is 0 at x = 0).
+Conventions at non-differentiable points follow JAX (|x|' = 1 at 0, max splits ties
+evenly, x**y's d/dy is 0 at x = 0). The holomorphic partials serve complex values as they
+are (JAX's convention: ct_x = f'(x) * ct, see complex.py).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import math as pymath
 
 from xdsl.dialects import arith, math
+from xdsl.dialects.builtin import ComplexType
 
 from ...ir import chlo
 from ...ir import stablehlo as hlo
-from ...ir.builder import Builder, is_tensor
+from ...ir.builder import Builder, elem, is_tensor
 from ..registry import elementwise, inactive
 
 # --------------------------------------------------------------------- exp / log
@@ -92,12 +94,17 @@ def cbrt(b: Builder, xs, ans, op):
 def power(b: Builder, xs, ans, op):
     """d(x^y)/dx = y x^(y-1) (0 where y = 0);  d(x^y)/dy = log(x) x^y (0 where x = 0)"""
     x, y = xs
-    zero_x, zero_y = b.zeros_like(x), b.zeros_like(y)
     dx = b.mul(y, b.pow(x, b.sub(y, b.ones_like(y))))
-    dx = b.select(b.compare(y, zero_y, "EQ"), b.zeros_like(dx), dx)
+    dx = b.select(_equals_zero(b, y), b.zeros_like(dx), dx)
     dy = b.mul(b.log(x), ans)
-    dy = b.select(b.compare(x, zero_x, "EQ"), b.zeros_like(dy), dy)
+    dy = b.select(_equals_zero(b, x), b.zeros_like(dy), dy)
     return [dx, dy]
+
+
+def _equals_zero(b: Builder, v):
+    """v == 0; complex values compare with comparison type FLOAT, as JAX emits it"""
+    kind = "FLOAT" if isinstance(elem(v), ComplexType) else None
+    return b.compare(v, b.zeros_like(v), "EQ", kind)
 
 
 # --------------------------------------------------------------------- trigonometry
@@ -226,10 +233,16 @@ def digamma(b: Builder, xs, ans, op):
 # --------------------------------------------------------------------- piecewise
 
 
-@elementwise(hlo.AbsOp, math.AbsFOp)
+def abs_partial(b: Builder, x):
+    """|x|' = 1 where x >= 0, else -1 (JAX's convention: 1 at 0, -1 at NaN)"""
+    return b.select(b.compare(x, b.zeros_like(x), "GE"), b.ones_like(x), b.full_like(x, -1.0))
+
+
+@elementwise(math.AbsFOp)
 def abs_(b: Builder, xs, ans, op):
-    """|x|' = sign(x)"""
-    return [b.sign(xs[0])]
+    """|x|' = 1 where x >= 0, else -1   (stablehlo.abs, which also takes complex values, is
+    a custom rule in complex.py)"""
+    return [abs_partial(b, xs[0])]
 
 
 @elementwise(hlo.DivideOp, arith.DivfOp)
@@ -268,7 +281,9 @@ def remainder(b: Builder, xs, ans, op):
 
 @elementwise(hlo.ClampOp)
 def clamp(b: Builder, xs, ans, op):
-    """clamp(lo, x, hi): dx where lo < x < hi, dlo where x < lo < hi, dhi where hi < x"""
+    """clamp(lo, x, hi) = min(max(x, lo), hi): dx where lo < x < hi, dlo where x < lo < hi,
+    dhi where hi < x (JAX's partials, also where lo > hi: the result is hi there, with
+    derivative dhi where hi < x and none where x <= hi < lo); ties give no derivative"""
     lo, x, hi = xs
     lo_b, hi_b = b.broadcast_to(lo, x.type), b.broadcast_to(hi, x.type)
     one, zero = b.ones_like(x), b.zeros_like(x)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from xdsl.dialects import arith
+from xdsl.dialects.builtin import ComplexType
 
 from ...ir import stablehlo as hlo
-from ...ir.builder import Builder, elem, shape
+from ...ir.builder import Builder, elem, shape, tensor
 from ..registry import linear
 
 
@@ -41,7 +42,10 @@ def multiply(b: Builder, op, ct, i, xs):
 
 @linear(hlo.ConvertOp, arith.ExtFOp, arith.TruncFOp)
 def convert(b: Builder, op, ct, i, xs):
-    """convert(x)^T ct = convert(ct) back to x's element type"""
+    """convert(x)^T ct = convert(ct) back to x's element type; from a complex ct to a real
+    x, Re(ct) (the transpose of x -> x + 0i)"""
+    if isinstance(elem(ct), ComplexType) and not isinstance(elem(xs[0]), ComplexType):
+        ct = b.insert(hlo.RealOp(ct, tensor(elem(ct).element_type, shape(ct)))).results[0]
     return b.convert(ct, elem(xs[0]))
 
 

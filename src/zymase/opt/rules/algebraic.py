@@ -51,8 +51,8 @@ def zero_subtract(op: hlo.SubtractOp, b: Builder):
 
 @rule(example=Example(lambda x: x - x, [(4,)]), unsafe=True)
 def subtract_self(op: hlo.SubtractOp, b: Builder):
-    """subtract(x, x) -> 0   (x finite)"""
-    if op.lhs is op.rhs:
+    """subtract(x, x) -> 0   (x finite; static shapes)"""
+    if op.lhs is op.rhs and all(d >= 0 for d in op.result.type.get_shape()):
         return b.zeros_like(op.result)
     return None
 
@@ -210,18 +210,18 @@ def abs_abs(op: hlo.AbsOp, b: Builder):
 
 @rule(example=Example(lambda x: jnp.abs(-x), [(4,)]))
 def abs_negate(op: hlo.AbsOp, b: Builder):
-    """abs(negate(x)) -> abs(x)"""
+    """abs(negate(x)) -> abs(x)   (complex x too: the result keeps abs's real type)"""
     neg = producer(op.operand, hlo.NegateOp)
     if neg is not None:
-        return b.abs(neg.operand)
+        return b.insert(hlo.AbsOp(neg.operand, op.result.type)).results[0]
     return None
 
 
 @rule(example=Example(lambda x: jnp.log(jnp.exp(x)), [(4,)]), unsafe=True)
 def log_exp(op: hlo.LogOp, b: Builder):
-    """log(exp(x)) -> x   (no overflow; fast-math only)"""
+    """log(exp(x)) -> x   (no overflow; fast-math only; floats: for a complex z, log(exp(z)) wraps Im z into (-pi, pi])"""
     inner = producer(op.operand, hlo.ExponentialOp)
-    if inner is not None:
+    if inner is not None and _is_float(op.result):
         return inner.operand
     return None
 

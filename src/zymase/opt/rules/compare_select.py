@@ -486,8 +486,8 @@ def minimum_negates(op: hlo.MinimumOp, b: Builder):
 
 @rule(example=Example(lambda x: jnp.sign(jnp.sign(x)), [(4,)]))
 def sign_sign(op: hlo.SignOp, b: Builder):
-    """sign(sign(x)) -> sign(x)"""
-    if producer(op.operand, hlo.SignOp) is not None:
+    """sign(sign(x)) -> sign(x)   (floats and integers: sign(z) = z / |z| of a complex z has modulus 1 only up to rounding)"""
+    if producer(op.operand, hlo.SignOp) is not None and _kind(op.operand) is not None:
         return op.operand
     return None
 
@@ -496,6 +496,6 @@ def sign_sign(op: hlo.SignOp, b: Builder):
 def sign_abs(op: hlo.SignOp, b: Builder):
     """sign(abs(x)) -> abs(sign(x))   (floats: both are +0, 1 or NaN; integers differ at INT_MIN; canonical: sign innermost)"""
     inner = producer(op.operand, hlo.AbsOp)
-    if inner is None or _kind(op.operand) != "f":
+    if inner is None or _kind(inner.operand) != "f":
         return None
     return b.abs(b.sign(inner.operand))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from xdsl.dialects.builtin import ComplexType, TensorType
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
@@ -33,6 +34,15 @@ def _is_int(v: SSAValue) -> bool:
         return element_dtype(v.type.get_element_type()).kind in "iu"
     except (TypeError, AttributeError):
         return False
+
+
+def _is_complex(v: SSAValue) -> bool:
+    return isinstance(v.type, TensorType) and isinstance(v.type.get_element_type(), ComplexType)
+
+
+def _is_static(v: SSAValue) -> bool:
+    """No dynamic (``?``) dimension: constants of ``v``'s type can be built."""
+    return all(d >= 0 for d in v.type.get_shape())
 
 
 def _neg(v: SSAValue) -> hlo.NegateOp | None:
@@ -182,27 +192,27 @@ def sign_negate(op: hlo.SignOp, b: Builder):
 
 @rule(example=Example(lambda x: jnp.abs(x) * jnp.abs(x), [(4,)]))
 def multiply_abs_self(op: hlo.MultiplyOp, b: Builder):
-    """multiply(abs(x), abs(x)) -> multiply(x, x)"""
+    """multiply(abs(x), abs(x)) -> multiply(x, x)   (real x: |z|^2 of a complex z is not z^2)"""
     a, a2 = producer(op.lhs, hlo.AbsOp), producer(op.rhs, hlo.AbsOp)
-    if a is None or a2 is None or a.operand is not a2.operand:
+    if a is None or a2 is None or a.operand is not a2.operand or _is_complex(a.operand):
         return None
     return b.mul(a.operand, a.operand)
 
 
 @rule(example=Example(lambda x, y: jnp.abs(x) * jnp.abs(y), [(4,), (4,)]))
 def multiply_abs(op: hlo.MultiplyOp, b: Builder):
-    """multiply(abs(x), abs(y)) -> abs(multiply(x, y))   (floats; not the same abs: multiply_abs_self)"""
+    """multiply(abs(x), abs(y)) -> abs(multiply(x, y))   (floats, not complex: exact only there; not the same abs: multiply_abs_self)"""
     ax, ay = producer(op.lhs, hlo.AbsOp), producer(op.rhs, hlo.AbsOp)
-    if ax is None or ay is None or ax.operand is ay.operand or not _is_float(op.result):
+    if ax is None or ay is None or ax.operand is ay.operand or not (_is_float(ax.operand) and _is_float(ay.operand)):
         return None
     return b.abs(b.mul(ax.operand, ay.operand))
 
 
 @rule(example=Example(lambda x, y: jnp.abs(x) / jnp.abs(y), [(4,), (4,)], domain=(0.5, 2.0)))
 def divide_abs(op: hlo.DivideOp, b: Builder):
-    """divide(abs(x), abs(y)) -> abs(divide(x, y))   (floats)"""
+    """divide(abs(x), abs(y)) -> abs(divide(x, y))   (floats, not complex: exact only there)"""
     ax, ay = producer(op.lhs, hlo.AbsOp), producer(op.rhs, hlo.AbsOp)
-    if ax is None or ay is None or not _is_float(op.result):
+    if ax is None or ay is None or not (_is_float(ax.operand) and _is_float(ay.operand)):
         return None
     return b.abs(b.div(ax.operand, ay.operand))
 
@@ -219,9 +229,9 @@ def multiply_sign_abs(op: hlo.MultiplyOp, b: Builder):
 
 @rule(example=Example(lambda x: jnp.abs(x * x), [(4,)]))
 def abs_multiply_self(op: hlo.AbsOp, b: Builder):
-    """abs(multiply(x, x)) -> multiply(x, x)   (floats: a square is never negative, NaN aside)"""
+    """abs(multiply(x, x)) -> multiply(x, x)   (floats: a square is never negative, NaN aside; not complex)"""
     m = producer(op.operand, hlo.MultiplyOp)
-    if m is None or m.lhs is not m.rhs or not _is_float(op.result):
+    if m is None or m.lhs is not m.rhs or not _is_float(op.operand):
         return None
     return op.operand
 
@@ -231,8 +241,8 @@ def abs_multiply_self(op: hlo.AbsOp, b: Builder):
 
 @rule(example=Example(lambda x: x + x, [(4,)]))
 def add_self(op: hlo.AddOp, b: Builder):
-    """add(x, x) -> multiply(x, 2)   (exact: doubling rounds nowhere; integers wrap alike)"""
-    if op.lhs is not op.rhs or not (_is_float(op.result) or _is_int(op.result)):
+    """add(x, x) -> multiply(x, 2)   (exact: doubling rounds nowhere; integers wrap alike; static shapes)"""
+    if op.lhs is not op.rhs or not (_is_float(op.result) or _is_int(op.result)) or not _is_static(op.result):
         return None
     return b.mul(op.lhs, b.full_like(op.lhs, 2))
 
@@ -353,18 +363,18 @@ def divide_exps(op: hlo.DivideOp, b: Builder):
 
 @rule(example=Example(lambda x: (lambda r: r * r)(lax.rsqrt(x)), [(4,)], domain=(0.1, 2.0)), unsafe=True)
 def multiply_rsqrt_self(op: hlo.MultiplyOp, b: Builder):
-    """multiply(rsqrt(x), rsqrt(x)) -> divide(1, x)   (x > 0; rounding)"""
+    """multiply(rsqrt(x), rsqrt(x)) -> divide(1, x)   (x > 0; rounding; static shapes)"""
     r = producer(op.lhs, hlo.RsqrtOp)
-    if r is None or op.rhs is not op.lhs:
+    if r is None or op.rhs is not op.lhs or not _is_static(op.result):
         return None
     return b.div(b.ones_like(r.operand), r.operand)
 
 
 @rule(example=Example(lambda x: jnp.sqrt(x * x), [(4,)]), unsafe=True)
 def sqrt_square(op: hlo.SqrtOp, b: Builder):
-    """sqrt(multiply(x, x)) -> abs(x)   (x * x must not overflow or underflow)"""
+    """sqrt(multiply(x, x)) -> abs(x)   (x * x must not overflow or underflow; floats: sqrt(z^2) of a complex z is +-z)"""
     m = producer(op.operand, hlo.MultiplyOp)
-    if m is None or m.lhs is not m.rhs:
+    if m is None or m.lhs is not m.rhs or not _is_float(op.result):
         return None
     return b.abs(m.lhs)
 
