@@ -157,7 +157,7 @@ def _call(b: FunctionBuilder, op: CallOp) -> OpFn:
 def build_function(module: ModuleOp, name: str = "main") -> Callable[..., tuple]:
     """Emit ``func.func @name`` of ``module`` as a Python function of JAX values
     returning a tuple with one entry per function result."""
-    from . import custom_rules, lax_ops, std_ops  # noqa: F401  (register the emitters)
+    from . import callback_ops, custom_rules, lax_ops, std_ops  # noqa: F401  (register the emitters)
 
     return FunctionBuilder(module).function(name)
 

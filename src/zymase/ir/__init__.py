@@ -85,9 +85,10 @@ _patch_location_ranges()
 
 def make_context(allow_unregistered: bool = False) -> Context:
     from .enzyme import Enzyme
+    from .host import Host
 
     ctx = Context(allow_unregistered=allow_unregistered)
-    for dialect in (Builtin, Func, Arith, Math, Scf, Tensor, StableHLO, CHLO, Enzyme):
+    for dialect in (Builtin, Func, Arith, Math, Scf, Tensor, StableHLO, CHLO, Enzyme, Host):
         ctx.load_dialect(dialect)
     return ctx
 
