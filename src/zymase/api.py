@@ -10,49 +10,34 @@ import jax
 import numpy as np
 
 from .backend import build_function
-from .frontend import Program, lower
+from .frontend import PreTraced, Program, lower, signature, trace
 
 
-def _signature(args: tuple, kwargs: dict, static: tuple[int, ...]) -> Any:
-    dyn = [a for i, a in enumerate(args) if i not in static]
-    leaves, tree = jax.tree_util.tree_flatten((tuple(dyn), kwargs))
-    avals = tuple((np.shape(x), jax.dtypes.result_type(x), bool(getattr(x, "weak_type", False)) or isinstance(x, (int, float, complex, bool))) for x in leaves)
-    statics = tuple((i, args[i]) for i in static)
-    return tree, avals, statics
+_signature = signature
 
 
 def hoist_closure(f: Callable, args: tuple, kwargs: dict | None = None) -> tuple[Callable, tuple]:
-    """Under a JAX trace, ``f`` may close over that trace's values (``jax.jit(lambda x, a:
-    zymase.grad(lambda x: f(x, a))(x))``); lowering ``f`` alone would lose them. Returns
-    ``(g, consts)`` with ``g(*args, *consts, **kwargs) == f(*args, **kwargs)`` and
-    ``consts`` the closed-over tracers, passed explicitly; ``(f, ())`` when there are none."""
-    from jax._src import core as jax_core
-
-    if jax_core.trace_state_clean():
-        return f, ()
+    """Trace ``f`` once for ``args``. Returns ``(g, consts)`` with ``g(*args, *consts,
+    **kwargs) == f(*args, **kwargs)``: ``consts`` are the values of an enclosing JAX trace
+    that ``f`` closes over (``jax.jit(lambda x, a: zymase.grad(lambda x: f(x, a))(x))``),
+    passed explicitly; ``(f with its trace, ())`` when there are none, so that lowering
+    reuses the trace instead of running ``f`` again."""
     kwargs = kwargs or {}
-    leaves, tree = jax.tree_util.tree_flatten((tuple(args), kwargs))
-
-    def flat(*ls: Any) -> Any:
-        a, k = jax.tree_util.tree_unflatten(tree, list(ls))
-        return f(*a, **k)
-
-    closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(*leaves)
-    traced = [i for i, c in enumerate(closed.consts) if isinstance(c, jax.core.Tracer)]
-    if not traced:
-        return f, ()
-    out_tree = jax.tree_util.tree_structure(out_shape)
-    n = len(args)
+    traced = trace(f, tuple(args), kwargs)
+    if not traced._consts:
+        return PreTraced(f, traced, signature(tuple(args), kwargs, ())), ()
+    closed = traced.jaxpr
+    consts = tuple(traced._consts)
+    n, k = len(args), len(consts)
+    out_tree = traced.out_tree
 
     def g(*args_and_consts: Any, **kw: Any) -> Any:
-        consts = list(closed.consts)
-        for i, c in zip(traced, args_and_consts[n:]):
-            consts[i] = c
-        ls = jax.tree_util.tree_leaves((tuple(args_and_consts[:n]), kw))
-        return jax.tree_util.tree_unflatten(out_tree, jax.core.eval_jaxpr(closed.jaxpr, consts, *ls))
+        leaves = jax.tree_util.tree_leaves((tuple(args_and_consts[:n]), kw))
+        outs = jax.core.eval_jaxpr(closed.jaxpr, closed.consts, *args_and_consts[n : n + k], *leaves)
+        return jax.tree_util.tree_unflatten(out_tree, outs)
 
     functools.update_wrapper(g, f)
-    return g, tuple(closed.consts[i] for i in traced)
+    return g, consts
 
 
 class Compiled:

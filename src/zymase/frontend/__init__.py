@@ -3,11 +3,13 @@ plus what is needed to rebuild the pytrees of its inputs and outputs."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jax
+import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp
 
@@ -62,10 +64,51 @@ def _normalize_argnums(argnums: int | Sequence[int], n: int) -> tuple[int, ...]:
     return tuple(a % n if n else a for a in nums)
 
 
+def signature(args: tuple, kwargs: dict, static: tuple[int, ...]) -> Any:
+    """What a trace depends on: pytree structure, shapes, dtypes, weak types, static values."""
+    dyn = [a for i, a in enumerate(args) if i not in static]
+    leaves, tree = jax.tree_util.tree_flatten((tuple(dyn), kwargs))
+    avals = tuple((np.shape(x), jax.dtypes.result_type(x), bool(getattr(x, "weak_type", False)) or isinstance(x, (int, float, complex, bool))) for x in leaves)
+    statics = tuple((i, args[i]) for i in static)
+    return tree, avals, statics
+
+
+class PreTraced:
+    """``f`` with jax's trace of it for one signature, so that lowering it for that
+    signature does not run the Python function again. Calls, hashing and equality are
+    ``f``'s (caches keyed by the function find it)."""
+
+    def __init__(self, f: Callable, traced: Any, key: Any):
+        self.fun = f
+        self.traced = traced
+        self.key = key
+        functools.update_wrapper(self, f)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fun(*args, **kwargs)
+
+    def __hash__(self) -> int:
+        return hash(self.fun)
+
+    def __eq__(self, other: object) -> bool:
+        return self.fun == (other.fun if isinstance(other, PreTraced) else other)
+
+
+def trace(f: Callable, args: tuple, kwargs: dict, static: tuple[int, ...] = ()) -> Any:
+    """jax's trace of ``f`` (``jax.stages.Traced``); its ``_consts`` are the values of an
+    enclosing jax trace that ``f`` closes over."""
+    if isinstance(f, PreTraced) and f.key == signature(args, kwargs, static):
+        return f.traced
+    return jax.jit(f, static_argnums=static, keep_unused=True).trace(*args, **kwargs)
+
+
 def lower(f: Callable, *args: Any, static_argnums: int | Sequence[int] = (), **kwargs: Any) -> Program:
-    """Trace ``f`` with JAX, lower it to StableHLO and import it into zymase's IR."""
+    """Trace ``f`` with JAX (or reuse the trace a :class:`PreTraced` carries), lower it to
+    StableHLO and import it into zymase's IR."""
     static = _normalize_argnums(static_argnums, len(args))
-    traced = jax.jit(f, static_argnums=static, keep_unused=True).trace(*args, **kwargs)
+    traced = trace(f, args, kwargs, static)
+    if traced._consts:
+        raise ValueError("internal error: lowering a function that closes over traced values (hoist them first)")
     lowered = traced.lower(_private_parameters=lowering_parameters())
     module = import_module(lowered.compiler_ir("stablehlo"))
     in_leaves, in_tree = jax.tree_util.tree_flatten(lowered.in_avals)
@@ -76,4 +119,4 @@ def lower(f: Callable, *args: Any, static_argnums: int | Sequence[int] = (), **k
     return Program(module, in_tree, out_tree, in_avals, out_avals)
 
 
-__all__ = ["Program", "lower", "lookup_func", "UnsupportedOpError", "describe_location"]
+__all__ = ["Program", "PreTraced", "lower", "signature", "trace", "lookup_func", "UnsupportedOpError", "describe_location"]

@@ -29,7 +29,6 @@ own fwd and bwd), so their meaning is exactly jax's. A rule that calls its own f
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -149,7 +148,6 @@ class _Rules:
     def attach(self, key: Any, fn: ir.Operation, build: Callable[[], dict[str, str]], extra: dict[str, ir.Attribute]) -> None:
         """Give the primal function ``fn`` its rule attributes, building the rule
         functions the first time ``key`` is seen."""
-        if os.environ.get("ZYMASE_DEBUG_RULES"): print("KEY", key)
         for name, value in extra.items():
             fn.attributes[name] = value
         if key not in self.emitted:
