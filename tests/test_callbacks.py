@@ -103,21 +103,7 @@ def test_debug_print_in_fori_loop(capfd, name: str) -> None:
     assert_same(got_fn(0.9), want_fn(0.9))
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "jit",
-        "jvp",
-        pytest.param(
-            "grad",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the reverse sweep of stablehlo.if (ad/rules/control.py, branch_reverse) recomputes the taken "
-                "branch's ops, the callback included, so it prints a second time",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("name", ["jit", "jvp", "grad"])
 def test_debug_print_in_cond(capfd, name: str) -> None:
     want_fn, got_fn = jax_and_zymase(name, branching)
     for x in (0.4, -0.4):

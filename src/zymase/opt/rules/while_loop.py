@@ -306,11 +306,13 @@ def while_zero_trip(op: hlo.WhileOp, b: Builder):
 
 @rule(example=Example(lambda x: lax.fori_loop(0, 3, lambda i, c: c * c + i, x), [(3,)], domain=(-1.0, 1.0)))
 def while_unroll(op: hlo.WhileOp, b: Builder):
-    """while(x...) -> body(body(...body(x)))   (constant trip count 1..4; at most 64 ops emitted)"""
+    """while(x...) -> body(body(...body(x)))   (constant trip count 1..4; at most 64 ops emitted; a pure body)"""
     count = _exact_trip_count(op)
     if count is None or not 1 <= count <= _UNROLL_MAX_TRIPS:
         return None
     body = op.body.block
+    if not all(_is_pure(o) for o in _body_ops(body)):
+        return None  # unrolled, effects (host callbacks) of different trips could be reordered
     size = sum(1 for o in _body_ops(body) for _ in o.walk())
     if count * size > _UNROLL_MAX_OPS:
         return None
