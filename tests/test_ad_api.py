@@ -437,3 +437,15 @@ def test_data_dependent_while_in_reverse_mode_names_the_loop() -> None:
         zymase.grad(f)(x)
     # forward mode handles any loop
     close(zymase.jvp(f, (x,), (X,)), jax.jvp(f, (x,), (X,)))
+
+
+def test_jvp_argument_errors_match_jax():
+    import jax.numpy as jnp
+
+    x = jnp.ones(3, dtype=jnp.float32)
+    with pytest.raises(TypeError, match="must be tuples or lists; found ArrayImpl and ArrayImpl"):
+        zymase.jvp(jnp.sin, x, x)
+    with pytest.raises(TypeError, match="expected tangent dtype float32, but got tangent dtype int32"):
+        zymase.jvp(jnp.sin, (x,), (jnp.ones(3, dtype=jnp.int32),))
+    with pytest.raises(TypeError):
+        jax.jvp(jnp.sin, (x,), (jnp.ones(3, dtype=jnp.int32),))
