@@ -134,8 +134,12 @@ class DiffContext:
 
     # ------------------------------------------------------------------ reverse
 
-    def reverse_function(self, name: str, arg_kinds: Sequence[Activity], ret_kinds: Sequence[Activity]) -> str:
-        key = ("rev", name, tuple(arg_kinds), tuple(ret_kinds))
+    def reverse_function(self, name: str, arg_kinds: Sequence[Activity], ret_kinds: Sequence[Activity], transposing: bool = False) -> str:
+        """``diffe<name>``. ``transposing``: the function is a custom_jvp rule being
+        reversed in its tangents (a transposition); custom_jvp functions applied to
+        tangents inside it are then differentiated through their bodies, as jax transposes
+        them (their own rules would ask for the same transposition again, without end)."""
+        key = ("rev", name, tuple(arg_kinds), tuple(ret_kinds), transposing)
         if key in self.generated:
             return self.generated[key]
         primal = self.func(name)
@@ -159,7 +163,7 @@ class DiffContext:
         src = primal.body.blocks.first
         useful = [k in (ACTIVE, ACTIVENONEED) for k in ret_kinds]
         analysis = ActivityAnalysis(primal, [k == ACTIVE for k in arg_kinds], useful)
-        sweep = ReverseSweep(self, analysis, Builder(block))
+        sweep = ReverseSweep(self, analysis, Builder(block), transposing)
         for arg, new in zip(src.args, block.args):
             sweep.primals[arg] = new
         sweep.forward_block(src)
@@ -358,8 +362,10 @@ class ForwardSweep:
 
 
 class ReverseSweep:
-    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder):
+    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder, transposing: bool = False):
         self.ctx = ctx
+        self.transposing = transposing
+        """Reversing a custom_jvp rule in its tangents (see DiffContext.reverse_function)."""
         self.analysis = analysis
         self.builder = builder
         self.primals: dict[SSAValue, SSAValue] = {}
@@ -368,7 +374,7 @@ class ReverseSweep:
         """What a custom rule's augmented primal kept for its reverse (a loop's tapes)."""
 
     def child(self, builder: Builder) -> ReverseSweep:
-        sub = ReverseSweep(self.ctx, self.analysis, builder)
+        sub = ReverseSweep(self.ctx, self.analysis, builder, self.transposing)
         sub.primals = ChainMap({}, self.primals)  # type: ignore[assignment]
         return sub
 

@@ -29,6 +29,8 @@ own fwd and bwd), so their meaning is exactly jax's. A rule that calls its own f
 from __future__ import annotations
 
 import functools
+import os
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,7 +50,7 @@ CUSTOM_VJP_CONSTS = "enzyme.custom_vjp_consts"
 CUSTOM_RULE_MISSING = "enzyme.custom_rule_unavailable"
 """A string attribute: why the function's custom rule could not be kept (differentiating
 the function is then refused with this reason)."""
-CUSTOM_RULE_ATTRS = (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_VJP_BWD, CUSTOM_RULE_MISSING)
+CUSTOM_RULE_ATTRS = (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_VJP_BWD, CUSTOM_RULE_MISSING, "enzyme.jax_rule")
 
 MAX_RULE_DEPTH = 4
 """Rules whose tracing lowers further custom rules nest; past this depth the call keeps
@@ -71,7 +73,10 @@ def override(*primitives: core.Primitive) -> Callable[[LoweringRule], LoweringRu
 
 def lowering_parameters() -> mlir.LoweringParameters:
     _load_families()
-    return mlir.LoweringParameters(override_lowering_rules=tuple(OVERRIDES.items()))
+    rules = dict(OVERRIDES)
+    for prim in library_primitives():
+        rules.setdefault(prim, _library_primitive_rule(prim))
+    return mlir.LoweringParameters(override_lowering_rules=tuple(rules.items()))
 
 
 def _load_families() -> None:
@@ -145,7 +150,14 @@ class _Rules:
             got = cache[cls.KEY] = cls()
         return got
 
-    def attach(self, key: Any, fn: ir.Operation, build: Callable[[], dict[str, str]], extra: dict[str, ir.Attribute]) -> None:
+    def attach(
+        self,
+        key: Any,
+        fn: ir.Operation,
+        build: Callable[[], dict[str, str]],
+        extra: dict[str, ir.Attribute],
+        on_demand: Callable[[], int] | None = None,
+    ) -> None:
         """Give the primal function ``fn`` its rule attributes, building the rule
         functions the first time ``key`` is seen."""
         for name, value in extra.items():
@@ -161,11 +173,18 @@ class _Rules:
             self.depth += 1
             try:
                 names = build()
-            except Exception as e:  # the rule cannot be traced here: refuse if it is ever needed
-                reason = _untraceable_reason(e)
-                for f in self.pending.pop(key):
-                    f.attributes[CUSTOM_RULE_MISSING] = ir.StringAttr.get(reason)
+            except Exception as e:  # the rule cannot be traced for every input at once
+                if os.environ.get("ZYMASE_DEBUG", "0") not in ("0", ""):
+                    traceback.print_exc()
+                pending = self.pending.pop(key)
                 del self.emitted[key]
+                if on_demand is not None and not _closes_over_tracer(e):
+                    entry = _entry_attr(on_demand())  # traced by the AD engine, for the inputs it differentiates
+                    for f in pending:
+                        f.attributes[JAX_PRIMITIVE] = entry
+                    return
+                for f in pending:
+                    f.attributes[CUSTOM_RULE_MISSING] = ir.StringAttr.get(_untraceable_reason(e))
                 return
             finally:
                 self.depth -= 1
@@ -180,9 +199,14 @@ class _Rules:
             _set_symbols(fn, names)
 
 
+def _closes_over_tracer(e: Exception) -> bool:
+    message = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return isinstance(e, jax.errors.UnexpectedTracerError) or "Tracer" in message
+
+
 def _untraceable_reason(e: Exception) -> str:
     message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    if isinstance(e, jax.errors.UnexpectedTracerError) or "Tracer" in message:
+    if _closes_over_tracer(e):
         return (
             "its rule closes over a value traced by jax (zymase traces the rule after jax has traced the "
             "function); pass that value to the custom_jvp / custom_vjp function as an argument"
@@ -279,11 +303,13 @@ def _call_primal(ctx: mlir.LoweringRuleContext, name: str, call_jaxpr: core.Clos
         const_lowering=ctx.const_lowering,
     )
     ctx.set_tokens_out(tokens)
-    first = out[0] if out else None
-    if first is None:
-        raise NotImplementedError("zymase: a custom_jvp / custom_vjp function without outputs")
-    value = first[0] if isinstance(first, (list, tuple)) else first
-    call = value.owner
+    ip = ir.InsertionPoint.current  # the call was appended last (found this way also when it has no results)
+    if ip.ref_operation is not None:
+        raise NotImplementedError("zymase: unexpected insertion point while lowering a custom_jvp / custom_vjp call")
+    ops = ip.block.operations
+    call = ops[len(ops) - 1].operation
+    if call.name != "func.call":
+        raise NotImplementedError(f"zymase: expected the func.call of a custom_jvp / custom_vjp function, found {call.name}")
     callee = ir.FlatSymbolRefAttr(call.attributes["callee"]).value
     return out, ctx.module_context.symbol_table[callee]
 
@@ -333,7 +359,11 @@ def _custom_jvp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr,
         name = _emit_function(ctx, "custom_jvp_rule", rule, [*in_avals, *(in_avals[i] for i in float_in)])
         return {CUSTOM_JVP: name}
 
-    _Rules.of(ctx).attach(key, fn, build, {})
+    def on_demand() -> int:
+        bind_params = _cd.custom_jvp_call_p.get_bind_params(params)
+        return register_call(lambda *xs: list(_cd.custom_jvp_call_p.bind(*xs, **bind_params)), in_avals, "custom_jvp function")
+
+    _Rules.of(ctx).attach(key, fn, build, {}, on_demand)
     return out
 
 
@@ -383,5 +413,170 @@ def _custom_vjp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr,
         bwd_name = _emit_function(ctx, "custom_vjp_bwd", backward, [*res_avals, *(out_avals[i] for i in float_out)])
         return {CUSTOM_VJP_FWD: fwd_name, CUSTOM_VJP_BWD: bwd_name}
 
-    _Rules.of(ctx).attach(key, fn, build, consts)
+    def on_demand() -> int:
+        bind_params = _cd.custom_vjp_call_p.get_bind_params(params)
+        return register_call(lambda *xs: list(_cd.custom_vjp_call_p.bind(*xs, **bind_params)), in_avals, "custom_vjp function")
+
+    _Rules.of(ctx).attach(key, fn, build, consts, on_demand)
     return out
+
+
+# ============================================================================ library primitives
+
+JAX_PRIMITIVE = "enzyme.jax_rule"
+"""An integer attribute on a function whose derivative jax gives on demand (a library
+primitive, or a custom rule that needs to know which inputs are active): the key of its
+entry in ``PRIMITIVES``."""
+
+PRIMITIVES: dict[int, tuple[Callable, list[jax.ShapeDtypeStruct], str]] = {}
+"""Calls whose derivative rules are traced on demand, when the AD engine knows which
+inputs are active (``lower_jvp``, ``lower_vjp``): library primitives, and custom rules
+that could not be traced without that knowledge (rules that check which inputs are
+perturbed). Each entry: the call (flat arrays in, list out), its input types, a name for
+messages. Process-wide, like host callbacks."""
+
+_FOREIGN: dict[int, list[core.Primitive]] = {}
+
+
+def _modules_of(f: Any, depth: int = 0, seen: set[int] | None = None) -> set[str]:
+    seen = seen if seen is not None else set()
+    if depth > 5 or id(f) in seen:
+        return set()
+    seen.add(id(f))
+    if isinstance(f, functools.partial):
+        return _modules_of(f.func, depth + 1, seen)
+    found = set()
+    module = getattr(f, "__module__", None)
+    if isinstance(module, str):
+        found.add(module)
+    for cell in getattr(f, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            continue
+        if callable(value):
+            found |= _modules_of(value, depth + 1, seen)
+    return found
+
+
+def library_primitives() -> list[core.Primitive]:
+    """Primitives defined by libraries (their lowering runs library code) that carry a jax
+    derivative rule. Their lowering is their implementation, which need not be
+    differentiable (lineax's linear solve stops gradients inside): zymase keeps jax's
+    rules for them instead."""
+    from jax._src.interpreters import ad
+
+    n = len(ad.primitive_jvps)
+    got = _FOREIGN.get(n)
+    if got is None:
+        got = []
+        for prim in list(ad.primitive_jvps):
+            entry = mlir._lowerings.get(prim)
+            rule = getattr(entry, "rule", entry)
+            if rule is None or getattr(prim, "impl", None) is None:
+                continue
+            if any(not m.startswith(("jax", "jaxlib")) for m in _modules_of(rule)):
+                got.append(prim)
+        _FOREIGN.clear()
+        _FOREIGN[n] = got
+    return got
+
+
+def _bind(prim: core.Primitive, params: dict[str, Any]) -> Callable:
+    def call(*xs: Any) -> list:
+        out = prim.bind(*xs, **params)
+        return list(out) if prim.multiple_results else [out]
+
+    return call
+
+
+def _impl(prim: core.Primitive, params: dict[str, Any]) -> Callable:
+    def run(*xs: Any) -> list:
+        out = prim.impl(*xs, **params)
+        return list(out) if prim.multiple_results else [out]
+
+    return run
+
+
+def _library_primitive_rule(prim: core.Primitive) -> LoweringRule:
+    def rule(ctx: mlir.LoweringRuleContext, *args: ir.Value, **params: Any) -> Sequence[Any]:
+        in_avals = [_plain(a) for a in ctx.avals_in]
+        body = jax.make_jaxpr(_impl(prim, params))(*in_avals)
+        out, fn = _call_primal(ctx, f"primitive_{prim.name}", body, args)
+        fn.attributes[JAX_PRIMITIVE] = _entry_attr(register_call(_bind(prim, params), in_avals, f"primitive '{prim.name}'"))
+        return out
+
+    return rule
+
+
+def _entry_attr(entry: int) -> ir.Attribute:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), entry)
+
+
+def register_call(call: Callable, in_avals: Sequence[jax.ShapeDtypeStruct], what: str) -> int:
+    """Keep ``call`` (flat arrays in, list out) for derivative rules traced on demand."""
+    entry = len(PRIMITIVES)
+    PRIMITIVES[entry] = (call, list(in_avals), what)
+    return entry
+
+
+def _split(entry: int, active: Sequence[int]) -> tuple[Callable, list, list, list[int]]:
+    call, in_avals, _ = PRIMITIVES[entry]
+    out_avals = jax.eval_shape(call, *in_avals)
+    float_out = [i for i, a in enumerate(out_avals) if _is_float(a)]
+
+    def restricted(inputs: Sequence[Any]) -> Callable:
+        def f(*act: Any) -> list:
+            xs = list(inputs)
+            for i, v in zip(active, act):
+                xs[i] = v
+            return call(*xs)
+
+        return f
+
+    return restricted, in_avals, out_avals, float_out
+
+
+def lower_jvp(entry: int, active: Sequence[int]) -> Any:
+    """Forward mode of call ``entry`` in its inputs ``active``, by jax, lowered by zymase:
+    ``@main(inputs..., tangents of the active inputs...) -> (outs..., tangents of the float outs...)``.
+    The other inputs are not perturbed (jax sees symbolic zeros, as rules expect)."""
+    from . import lower
+
+    restricted, in_avals, out_avals, float_out = _split(entry, active)
+
+    def jvp(*xs: Any) -> list:
+        inputs, tangents = xs[: len(in_avals)], xs[len(in_avals):]
+        outs, t_outs = jax.jvp(restricted(inputs), tuple(inputs[i] for i in active), tuple(tangents))
+        return [*outs, *(t_outs[i] for i in float_out)]
+
+    return lower(jvp, *in_avals, *(in_avals[i] for i in active))
+
+
+def lower_vjp(entry: int, active: Sequence[int]) -> tuple[Any, Any, int]:
+    """Reverse mode of call ``entry`` in its inputs ``active``, by jax, split in two and
+    lowered by zymase: ``fwd(inputs...) -> (outs..., residuals...)`` and
+    ``bwd(residuals..., cotangents of the float outs...) -> cotangents of the active inputs``.
+    The residuals are what jax's ``vjp`` keeps. Returns (fwd, bwd, number of residuals)."""
+    from . import lower
+
+    restricted, in_avals, out_avals, float_out = _split(entry, active)
+    tree: list = []
+
+    def fwd(*inputs: Any) -> list:
+        outs, pullback = jax.vjp(restricted(inputs), *(inputs[i] for i in active))
+        leaves, treedef = jax.tree_util.tree_flatten(pullback)
+        tree[:] = [treedef]
+        return [*outs, *leaves]
+
+    fwd_program = lower(fwd, *in_avals)
+    res_avals = fwd_program.out_avals[len(out_avals):]
+
+    def bwd(*xs: Any) -> list:
+        pullback = jax.tree_util.tree_unflatten(tree[0], list(xs[: len(res_avals)]))
+        given = iter(xs[len(res_avals):])
+        cts = [next(given) if i in float_out else _float0_zeros(a) for i, a in enumerate(out_avals)]
+        return list(pullback(cts))
+
+    bwd_program = lower(bwd, *res_avals, *(out_avals[i] for i in float_out))
+    return fwd_program, bwd_program, len(res_avals)

@@ -403,9 +403,13 @@ def branch_reverse(rev: ReverseSweep, op) -> None:
         block = Block()
         sub = rev.child(Builder(block))
         sub.forward_block(region.block)
+        recomputed = set(block.ops)
         for v, r in zip(terminator(region.block).operands, op.results):
             sub.add_adjoint(v, rev.adjoint(r))
         sub.reverse_block(region.block)
+        # What the reverse sweep does not read is not recomputed: pure values, and effects
+        # such as jax.debug.print, which ran once in the forward sweep already.
+        _erase_dead(block, recomputed)
         block.add_op(hlo.ReturnOp([sub.adjoint_or_zero(f) for f in frees]))
         regions.append(Region(block))
     cls = type(op)
@@ -450,12 +454,12 @@ def call_reverse(rev: ReverseSweep, op: func.CallOp) -> None:
     """Call ``diffe<callee>``, which recomputes the callee's primal values."""
     callee = op.callee.root_reference.data
     fn = rev.ctx.func(callee)
-    if custom.has_custom_rule(fn):
+    if custom.uses_custom_reverse(rev, fn):
         custom.call_reverse(rev, op, fn)
         return
     arg_kinds = [ACTIVE if rev.is_active(v) else CONST for v in op.operands]
     ret_kinds = [ACTIVENONEED if rev.adjoint(r) is not None else CONSTNONEED for r in op.results]
-    name = rev.ctx.reverse_function(callee, arg_kinds, ret_kinds)
+    name = rev.ctx.reverse_function(callee, arg_kinds, ret_kinds, rev.transposing)
     args = [rev.primal(v) for v in op.operands]
     args += [rev.adjoint(r) for r, k in zip(op.results, ret_kinds) if k == ACTIVENONEED]
     types = [v.type for v, k in zip(op.operands, arg_kinds) if k == ACTIVE]

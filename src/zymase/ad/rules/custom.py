@@ -23,7 +23,7 @@ from xdsl.dialects.builtin import ComplexType, IntegerAttr, StringAttr, SymbolRe
 from xdsl.ir import Attribute, SSAValue
 
 from ...frontend.importer import describe_location
-from ...frontend.lowering import CUSTOM_JVP, CUSTOM_RULE_MISSING, CUSTOM_VJP_BWD, CUSTOM_VJP_CONSTS, CUSTOM_VJP_FWD
+from ...frontend.lowering import CUSTOM_JVP, CUSTOM_RULE_ATTRS, CUSTOM_RULE_MISSING, CUSTOM_VJP_BWD, CUSTOM_VJP_CONSTS, CUSTOM_VJP_FWD, JAX_PRIMITIVE
 from ...ir.dense import is_float_type
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, IgnoreDerivativesOp
 from ..engine import DiffError, ForwardSweep, ReverseSweep
@@ -47,7 +47,20 @@ def _symbol(fn: func.FuncOp, key: str) -> str | None:
 
 
 def has_custom_rule(fn: func.FuncOp) -> bool:
-    return any(k in fn.attributes for k in (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_RULE_MISSING))
+    return any(k in fn.attributes for k in (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_RULE_MISSING, JAX_PRIMITIVE))
+
+
+def uses_custom_reverse(rev: ReverseSweep, fn: func.FuncOp) -> bool:
+    """Whether a call of ``fn`` is reversed by its custom rule. Inside the transposition
+    of a custom_jvp rule, a custom_jvp function (applied to tangents, so linear there) is
+    transposed through its body, as jax does; custom_vjp rules still apply."""
+    if not has_custom_rule(fn):
+        return False
+    if rev.transposing and JAX_PRIMITIVE in fn.attributes:  # transposed by jax's rule
+        return True
+    if rev.transposing and CUSTOM_VJP_CONSTS not in fn.attributes:  # a custom_jvp function
+        return False
+    return True
 
 
 def _check_available(fn: func.FuncOp, op: func.CallOp) -> None:
@@ -62,6 +75,9 @@ def _check_available(fn: func.FuncOp, op: func.CallOp) -> None:
 
 def call_forward(fwd: ForwardSweep, op: func.CallOp, fn: func.FuncOp) -> None:
     _check_available(fn, op)
+    if JAX_PRIMITIVE in fn.attributes:
+        _on_demand_forward(fwd, op, fn)
+        return
     rule = _symbol(fn, CUSTOM_JVP)
     if rule is None:
         raise DiffError(
@@ -122,6 +138,8 @@ def call_augment(rev: ReverseSweep, op: func.CallOp) -> None:
     other call is cloned."""
     fn = rev.ctx.func(op.callee.root_reference.data)
     fwd_name = _symbol(fn, CUSTOM_VJP_FWD)
+    if fwd_name is None and JAX_PRIMITIVE in fn.attributes and uses_custom_reverse(rev, fn):
+        fwd_name = _on_demand_vjp(rev, op, fn)[0]
     if fwd_name is None:
         rev.clone(op)
         return
@@ -141,6 +159,9 @@ def _call_fwd(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp, fwd_name: str
 
 def call_reverse(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp) -> None:
     _check_available(fn, op)
+    if JAX_PRIMITIVE in fn.attributes:
+        _on_demand_reverse(rev, op, fn)
+        return
     bwd = _symbol(fn, CUSTOM_VJP_BWD)
     if bwd is not None:
         _vjp_reverse(rev, op, fn, bwd)
@@ -185,7 +206,7 @@ def _jvp_reverse(rev: ReverseSweep, op: func.CallOp, rule: str) -> None:
     ret_kinds = [CONSTNONEED] * len(op.results) + [ACTIVENONEED if rev.adjoint(r) is not None else CONSTNONEED for r in float_res]
     if ACTIVE not in arg_kinds or ACTIVENONEED not in ret_kinds:
         return
-    name = rev.ctx.reverse_function(rule, arg_kinds, ret_kinds)
+    name = rev.ctx.reverse_function(rule, arg_kinds, ret_kinds, transposing=True)
     args: list[SSAValue] = [rev.primal(v) for v in operands]
     args += [b.zeros(v.type) for v in float_args]
     args += [rev.adjoint(r) for r, k in zip(float_res, ret_kinds[len(op.results):]) if k == ACTIVENONEED]
@@ -193,6 +214,112 @@ def _jvp_reverse(rev: ReverseSweep, op: func.CallOp, rule: str) -> None:
     new = b.insert(func.CallOp(name, args, [v.type for v in active]))
     for v, ct in zip(active, new.results):
         rev.add_adjoint(v, ct)
+
+
+def _entry(fn: func.FuncOp) -> int:
+    attr = fn.attributes[JAX_PRIMITIVE]
+    return attr.value.data if isinstance(attr, IntegerAttr) else -1
+
+
+def _on_demand_error(fn: func.FuncOp, op: func.CallOp, mode: str, e: Exception) -> DiffError:
+    from ...frontend.lowering import PRIMITIVES
+
+    what = PRIMITIVES.get(_entry(fn), (None, None, "call"))[2]
+    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return DiffError(f"jax's {mode}-mode rule of the {what} @{fn.sym_name.data} (called at {describe_location(op)}) failed: {type(e).__name__}: {first}")
+
+
+def _on_demand_forward(fwd: ForwardSweep, op: func.CallOp, fn: func.FuncOp) -> None:
+    """Forward mode through jax's rule for the inputs that carry tangents, traced now."""
+    from ...frontend.lowering import lower_jvp
+
+    operands = list(op.operands)
+    active = [i for i, v in enumerate(operands) if fwd.tangent(v) is not None and is_inexact(v.type)]
+    key = ("jax-jvp", _entry(fn), tuple(active))
+    name = fwd.ctx.generated.get(key)
+    if name is None:
+        try:
+            program = lower_jvp(_entry(fn), active)
+        except Exception as e:
+            raise _on_demand_error(fn, op, "forward", e) from None
+        name = fwd.ctx.generated[key] = merge_module(fwd.ctx, program.module, f"jvp_{fn.sym_name.data}")
+    float_res = [r for r in op.results if is_inexact(r.type)]
+    out_types = [r.type for r in op.results] + [r.type for r in float_res]
+    primals = [fwd.primal(v) for v in operands]
+    b = fwd.builder
+    per_direction: list[list[SSAValue]] = []
+    outs: list[SSAValue] = []
+    for k in range(fwd.width):
+        tangents = [fwd.tangent(operands[i]) for i in active]
+        if fwd.width != 1:
+            tangents = [_direction(fwd, t, k) for t in tangents]
+        new = b.insert(func.CallOp(name, [*primals, *tangents], out_types))
+        outs = list(new.results)
+        per_direction.append(outs[len(op.results):])
+    for r, res in zip(op.results, outs):
+        fwd.primals[r] = res
+    for i, r in enumerate(float_res):
+        if fwd.width == 1:
+            fwd.set_tangent(r, per_direction[0][i])
+        else:
+            rows = [b.reshape(ts[i], [1, *_shape(ts[i])]) for ts in per_direction]
+            fwd.set_tangent(r, b.concatenate(rows, 0))
+
+
+def _on_demand_vjp(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp) -> tuple[str, str, list[int]]:
+    from ...frontend.lowering import lower_vjp
+
+    active = [i for i, v in enumerate(op.operands) if rev.is_active(v)]
+    key = ("jax-vjp", _entry(fn), tuple(active))
+    got = rev.ctx.generated.get(key)
+    if got is None:
+        try:
+            fwd_program, bwd_program, _ = lower_vjp(_entry(fn), active)
+        except Exception as e:
+            raise _on_demand_error(fn, op, "reverse", e) from None
+        fwd_name = merge_module(rev.ctx, fwd_program.module, f"fwd_{fn.sym_name.data}")
+        bwd_name = merge_module(rev.ctx, bwd_program.module, f"bwd_{fn.sym_name.data}")
+        got = rev.ctx.generated[key] = (fwd_name, bwd_name)
+    return got[0], got[1], active
+
+
+def _on_demand_reverse(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp) -> None:
+    fwd_name, bwd_name, active = _on_demand_vjp(rev, op, fn)
+    if not active:
+        return
+    residuals = _kept_residuals(rev, op)
+    if residuals is None:
+        saved = {r: rev.primals.get(r) for r in op.results}
+        residuals = _call_fwd(rev, op, fn, fwd_name)
+        for r, v in saved.items():
+            if v is not None:
+                rev.primals[r] = v
+    cts = [rev.adjoint_or_zero(r) for r in op.results if is_inexact(r.type)]
+    operands = list(op.operands)
+    new = rev.builder.insert(func.CallOp(bwd_name, [*residuals, *cts], [operands[i].type for i in active]))
+    for i, ct in zip(active, new.results):
+        rev.add_adjoint(operands[i], ct)
+
+
+def merge_module(ctx, src, base: str) -> str:
+    """Move the functions of module ``src`` into the module being differentiated, under
+    fresh private names (calls and rule attributes renamed with them); the new name of
+    ``src``'s ``@main``."""
+    funcs = [op for op in src.ops if isinstance(op, func.FuncOp)]
+    names = {f.sym_name.data: ctx.unique_name(f"{base}_{f.sym_name.data}") for f in funcs}
+    for f in funcs:
+        f.detach()
+        f.sym_name = StringAttr(names[f.sym_name.data])
+        f.sym_visibility = StringAttr("private")
+        for inner in f.walk():
+            if isinstance(inner, func.CallOp) and inner.callee.root_reference.data in names:
+                inner.callee = SymbolRefAttr(names[inner.callee.root_reference.data])
+        for k in CUSTOM_RULE_ATTRS:
+            a = f.attributes.get(k)
+            if isinstance(a, SymbolRefAttr) and a.root_reference.data in names:
+                f.attributes[k] = SymbolRefAttr(names[a.root_reference.data])
+        ctx.module.body.block.add_op(f)
+    return names["main"]
 
 
 __all__: Sequence[str] = ["call_forward", "call_reverse", "has_custom_rule", "is_inexact"]
