@@ -282,8 +282,9 @@ def remainder(b: Builder, xs, ans, op):
 @elementwise(hlo.ClampOp)
 def clamp(b: Builder, xs, ans, op):
     """clamp(lo, x, hi) = min(max(x, lo), hi): dx where lo < x < hi, dlo where x < lo < hi,
-    dhi where hi < x (JAX's partials, also where lo > hi: the result is hi there, with
-    derivative dhi where hi < x and none where x <= hi < lo); ties give no derivative"""
+    dhi where hi < max(x, lo). Where lo > hi the result is hi whatever x and lo are, so
+    its derivative is dhi (JAX's rule gives dhi only where hi < x; it agrees wherever
+    lo <= hi). Ties give no derivative."""
     lo, x, hi = xs
     lo_b, hi_b = b.broadcast_to(lo, x.type), b.broadcast_to(hi, x.type)
     one, zero = b.ones_like(x), b.zeros_like(x)
@@ -293,7 +294,7 @@ def clamp(b: Builder, xs, ans, op):
 
     d_lo = both(b.compare(lo_b, x, "GT"), b.compare(lo_b, hi_b, "LT"))
     d_x = both(b.compare(x, lo_b, "GT"), b.compare(x, hi_b, "LT"))
-    d_hi = b.select(b.compare(hi_b, x, "LT"), one, zero)
+    d_hi = b.select(b.compare(hi_b, x, "LT"), one, b.select(b.compare(hi_b, lo_b, "LT"), one, zero))
     return [d_lo, d_x, d_hi]
 
 
