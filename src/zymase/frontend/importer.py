@@ -115,21 +115,12 @@ class Importer:
             func = _enclosing_function(src)
             inside = f" in @{func}" if func else ""
             raise UnsupportedOpError(f"zymase does not support the op '{name}'{inside} (at {where})", name)
-        operands = [self.values[v] for v in src.operands]
-        result_types = [self.type(r.type) for r in src.results]
-        props: dict[str, Attribute] = {}
-        attrs: dict[str, Attribute] = {}
-        prop_names = _property_names(cls)
-        src_attrs = src.attributes
-        for key in src_attrs:
+        attributes = {}
+        for key in src.attributes:
             try:
-                converted = self.attr(src_attrs[key])
+                attributes[key] = self.attr(src.attributes[key])
             except TypeError:  # jaxlib cannot hand out some attributes (complex dense constants)
-                converted = self.attr_from_text(src, key)
-            if key in prop_names:
-                props[key] = converted
-            else:
-                attrs[key] = converted
+                attributes[key] = self.attr_from_text(src, key)
         regions = []
         for r in src.regions:
             region = Region()
@@ -138,11 +129,7 @@ class Importer:
                 region.add_block(blk)
                 self.block(b, blk)
             regions.append(region)
-        new = cls.create(operands=operands, result_types=result_types, properties=props, attributes=attrs, regions=regions)
-        new.location = self.location(src.location)
-        for old, res in zip(src.results, new.results):
-            self.values[old] = res
-        return new
+        return self.create(cls, src, attributes, regions)
 
     def marker(self, src: mlir.Operation, name: str) -> Operation:
         """``custom_call @zymase.<name>`` (see lowering.py) becomes the op ``<name>``; the
@@ -151,16 +138,21 @@ class Importer:
         cls = self.ctx.get_optional_op(name)
         if cls is None:
             raise UnsupportedOpError(f"zymase does not know the op '{name}' named by a zymase custom call", name)
-        operands = [self.values[v] for v in src.operands]
-        result_types = [self.type(r.type) for r in src.results]
-        props: dict[str, Attribute] = {}
-        attrs: dict[str, Attribute] = {}
-        prop_names = _property_names(cls)
+        attributes = {}
         if MARKER_ATTRS in src.attributes:
             for entry in mlir.DictAttr(src.attributes[MARKER_ATTRS]):
-                converted = self.attr(entry.attr)
-                (props if entry.name in prop_names else attrs)[entry.name] = converted
-        new = cls.create(operands=operands, result_types=result_types, properties=props, attributes=attrs)
+                attributes[entry.name] = self.attr(entry.attr)
+        return self.create(cls, src, attributes, [])
+
+    def create(self, cls: type[Operation], src: mlir.Operation, attributes: dict[str, Attribute], regions: list[Region]) -> Operation:
+        """The op ``cls`` standing for ``src``: its operands and result types, ``attributes``
+        split into the properties ``cls`` declares and discardable attributes."""
+        prop_names = _property_names(cls)
+        props = {k: v for k, v in attributes.items() if k in prop_names}
+        attrs = {k: v for k, v in attributes.items() if k not in prop_names}
+        operands = [self.values[v] for v in src.operands]
+        result_types = [self.type(r.type) for r in src.results]
+        new = cls.create(operands=operands, result_types=result_types, properties=props, attributes=attrs, regions=regions)
         new.location = self.location(src.location)
         for old, res in zip(src.results, new.results):
             self.values[old] = res
