@@ -21,12 +21,7 @@ import zymase
 TOL = 1e-8  # iterative solvers stop at 1e-10 relative tolerance; both sides run the same iterations
 
 
-@pytest.fixture(autouse=True, scope="module")
-def x64():
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", old)
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def _cubic_root(solver):
