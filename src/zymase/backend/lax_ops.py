@@ -765,6 +765,10 @@ def _custom_call(b: FunctionBuilder, op: hlo.CustomCallOp) -> OpFn:
     """Pass a custom call through to XLA with jax.ffi.ffi_call (typed-FFI targets, such
     as the LAPACK kernels jax uses on CPU)."""
     target = op.call_target_name.data
+    if "python" in target and "callback" in target:
+        # jax's host callbacks find their Python function by an index into the lowered
+        # module's own callback list: run from any other program, the index is meaningless
+        raise emit_error(op, f"custom call @{target} is a jax host callback whose Python function is not known here")
     config = op.attributes.get("mhlo.backend_config")
     from xdsl.dialects.builtin import DictionaryAttr
 
