@@ -20,6 +20,7 @@ import os
 import zlib
 import pytest
 from jax import lax
+from jax.experimental import io_callback
 
 import zymase
 from zymase.ad.engine import DiffError
@@ -94,7 +95,8 @@ def check_modes(primal: Callable, jvp: Callable, vjp: Callable, args: list, h: f
     rng = np.random.default_rng(seed)
     args = [np.asarray(a) for a in args]
     v = [rng.standard_normal(a.shape) if _is_float(a) else None for a in args]
-    tangents = [d.astype(a.dtype) if d is not None else np.zeros_like(a) for a, d in zip(args, v)]
+    # integer arguments take float0 tangents (jax's rule, which zymase.jvp checks)
+    tangents = [d.astype(a.dtype) if d is not None else np.zeros(a.shape, jax.dtypes.float0) for a, d in zip(args, v)]
     outs, t_leaves = jvp(args, tangents)
     for got, want in zip(outs, primal(*args)):
         _close(got, want, 1e-12, "primal")
@@ -296,6 +298,11 @@ def _solve(**kw: Any) -> Callable:
 
 IDX = np.array([[2], [0], [5], [-1], [1]], np.int32)  # out of range: 5 and -1 are clamped by gather
 
+def _sharding_constraint(x):
+    mesh = jax.make_mesh((1,), ("x",), axis_types=(jax.sharding.AxisType.Auto,))
+    return jnp.sin(jax.lax.with_sharding_constraint(x * x, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("x"))))
+
+
 ROWS: list[Row] = [
     # ------------------------------------------------------------ stablehlo elementwise
     unary("abs", jnp.abs),
@@ -431,6 +438,12 @@ ROWS: list[Row] = [
     Row("case", _case, args(np.int32(1), normal(3))),
     Row("optimization_barrier", lambda x: lax.optimization_barrier(x * 2.0) * x, args(normal(3))),
     Row("reduce_precision", lambda x: lax.reduce_precision(x, 11, 52) * x, args(normal(3))),
+    # ------------------------------------------------------------ host callbacks, sharding
+    # (a callback of a value that does not depend on x is inactive; with an active input
+    # both modes refuse, tested in test_callbacks.py)
+    Row("pure_callback_inactive", lambda x: x * jax.pure_callback(np.cos, jax.ShapeDtypeStruct((3,), np.float64), jnp.array([0.5, 1.0, 2.0])), args(normal(3))),
+    Row("io_callback_inactive", lambda x: x * io_callback(np.cos, jax.ShapeDtypeStruct((3,), np.float64), jnp.array([0.5, 1.0, 2.0])), args(normal(3))),
+    Row("sharding_constraint", _sharding_constraint, args(normal(4))),
 ]
 
 
