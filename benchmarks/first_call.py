@@ -1,0 +1,76 @@
+"""First-call time of a gradient: trace + zymase's lowering and pipeline + emission + XLA
+compilation + one run, next to jax.jit(jax.grad(f))'s first call (trace + lower + XLA
+compilation + one run), on a deep MLP.
+
+    .venv/bin/python benchmarks/first_call.py [--runs 5] [--layers 200] [--width 64]
+
+Each run builds a new loss function (a different scale constant, so neither jax's trace
+caches nor XLA's compilation cache can serve it), calls jax's and zymase's gradient once
+each, interleaved in one process; medians over the runs, ratio zymase / jax. The bound is
+jax's own first call: zymase does all of jax's work (the trace, XLA) plus its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import zymase
+
+
+def make_problem(layers: int, width: int):
+    rs = np.random.RandomState(0)
+    params = [
+        (rs.randn(width, width).astype(np.float32) / np.sqrt(width), 0.1 * rs.randn(width).astype(np.float32))
+        for _ in range(layers)
+    ]
+    x = rs.randn(16, width).astype(np.float32)
+
+    def make_loss(scale: float):
+        def loss(params, x):
+            for w, b in params:
+                x = jnp.tanh(x @ w + b)
+            return jnp.mean(x * x) * scale
+
+        return loss
+
+    return make_loss, params, x
+
+
+def first_call(fn, params, x) -> float:
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn(params, x))
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--layers", type=int, default=200)
+    ap.add_argument("--width", type=int, default=64)
+    args = ap.parse_args()
+    make_loss, params, x = make_problem(args.layers, args.width)
+
+    first_call(jax.jit(jax.grad(make_loss(0.5))), params, x)  # warm-up of both code paths
+    first_call(zymase.grad(make_loss(0.25)), params, x)
+    jax_times, z_times = [], []
+    for k in range(args.runs):
+        jax_times.append(first_call(jax.jit(jax.grad(make_loss(1.0 + k))), params, x))
+        z_times.append(first_call(zymase.grad(make_loss(1.0 + k + 0.5)), params, x))
+    med = statistics.median
+    load = os.getloadavg()[0]
+    print(f"machine: {platform.uname().system} {platform.uname().machine}, nproc={os.cpu_count()}, load average {load:.2f}")
+    print(f"jax {jax.__version__}; grad of a {args.layers}-layer {args.width}-wide tanh MLP, first call; median of {args.runs} interleaved runs")
+    print(f"  jax.jit(jax.grad(loss)) first call: {med(jax_times) * 1e3:8.1f} ms")
+    print(f"  zymase.grad(loss) first call:       {med(z_times) * 1e3:8.1f} ms   ratio {med(z_times) / med(jax_times):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
