@@ -24,7 +24,7 @@ from ...analysis.activity import free_values, is_differentiable_type
 from ...analysis.trip_count import affine_carried, find_trip_count, loop_invariant_carried
 from ...frontend.importer import describe_location
 from ...ir import stablehlo as hlo
-from ...ir.builder import Builder, is_zero, shape, tensor
+from ...ir.builder import Builder, constant_value, is_zero, shape, tensor
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP
 from ..engine import DiffError, ForwardSweep, ReverseSweep, body_ops, terminator
 from ..registry import custom_augment, custom_forward, custom_reverse
@@ -528,19 +528,24 @@ EXACT_PRODUCT_GROUP = 256
 directly (O(n^2) work per group), larger ones divide (O(n))."""
 
 
-def _product_partials(b: Builder, x: SSAValue, init: SSAValue, ans: SSAValue, op: hlo.ReduceOp) -> SSAValue:
-    """d ans / d x_i = init * prod_{j != i} x_j over each reduced group of n elements."""
+def _one(b: Builder, x: SSAValue) -> SSAValue:
+    return b.constant(1, tensor(x.type.get_element_type(), []))
+
+
+def _product_partials(b: Builder, x: SSAValue, whole: SSAValue, op: hlo.ReduceOp) -> SSAValue:
+    """d whole / d x_i = prod_{j != i} x_j over each reduced group of n elements, where
+    ``whole`` is the product of the group (a reduction from 1)."""
     dims = list(op.dimensions.get_values())
     n = 1
     for d in dims:
         n *= shape(x)[d]
     if n <= EXACT_PRODUCT_GROUP:
-        return _exclusive_products(b, x, init, dims)
-    return _divided_products(b, x, init, ans, op)
+        return _exclusive_products(b, x, dims)
+    return _divided_products(b, x, whole, op)
 
 
-def _exclusive_products(b: Builder, x: SSAValue, init: SSAValue, dims: list[int]) -> SSAValue:
-    """init * prod_{j != i} x_j as products of the group with x_i replaced by 1: exact,
+def _exclusive_products(b: Builder, x: SSAValue, dims: list[int]) -> SSAValue:
+    """prod_{j != i} x_j as products of the group with x_i replaced by 1: exact,
     and so is its own derivative (a second derivative at zeros of x)."""
     xs = shape(x)
     kept = [d for d in range(len(xs)) if d not in dims]
@@ -556,14 +561,14 @@ def _exclusive_products(b: Builder, x: SSAValue, init: SSAValue, dims: list[int]
     i32 = IntegerType(32)
     diagonal = b.compare(b.iota([k, n, n], 1, i32), b.iota([k, n, n], 2, i32), "EQ")
     others = b.select(diagonal, b.ones_like(rows), rows)
-    exclusive = b.reduce(others, init, [2], hlo.MultiplyOp)
+    exclusive = b.reduce(others, _one(b, x), [2], hlo.MultiplyOp)
     back = b.reshape(exclusive, [xs[d] for d in perm])
     inverse = [perm.index(d) for d in range(len(xs))]
     return b.transpose(back, inverse)
 
 
-def _divided_products(b: Builder, x: SSAValue, init: SSAValue, ans: SSAValue, op: hlo.ReduceOp) -> SSAValue:
-    """The same, without the n x n products: ans / x_i when the group has no zero; the
+def _divided_products(b: Builder, x: SSAValue, whole: SSAValue, op: hlo.ReduceOp) -> SSAValue:
+    """The same, without the n x n products: whole / x_i when the group has no zero; the
     product of the group's other entries at its only zero; 0 elsewhere (two zeros or
     more). The division is by ``select(x == 0, 1, x)``, so that no branch, not even one
     the select discards, is infinite (its derivative would be NaN). Exact first
@@ -574,7 +579,7 @@ def _divided_products(b: Builder, x: SSAValue, init: SSAValue, ans: SSAValue, op
     is_zero = b.compare(x, zeros, "EQ")
     safe_x = b.select(is_zero, ones, x)
     zero_count = b.reduce_sum(b.select(is_zero, ones, zeros), dims)
-    nonzero_product = b.reduce(safe_x, init, dims, hlo.MultiplyOp)
+    nonzero_product = b.reduce(safe_x, _one(b, x), dims, hlo.MultiplyOp)
 
     def spread(v: SSAValue) -> SSAValue:
         return b.broadcast_in_dim(v, shape(x), kept)
@@ -582,30 +587,98 @@ def _divided_products(b: Builder, x: SSAValue, init: SSAValue, ans: SSAValue, op
     count = spread(zero_count)
     no_zero = b.compare(count, zeros, "EQ")
     one_zero = b.compare(count, ones, "EQ")
-    exclusive = b.div(spread(ans), safe_x)
+    exclusive = b.div(spread(whole), safe_x)
     at_only_zero = b.select(is_zero, spread(nonzero_product), zeros)
     return b.select(no_zero, exclusive, b.select(one_zero, at_only_zero, zeros))
 
 
-def _check_product_init(active: bool, op: hlo.ReduceOp) -> None:
-    if active:
-        raise DiffError(f"'stablehlo.reduce' at {describe_location(op)}: the init value of a product reduction cannot be active")
+def _init_is_one(op: hlo.ReduceOp) -> bool:
+    value = constant_value(op.init_values[0])
+    return value is not None and value.size == 1 and bool(value.reshape(()) == 1)
+
+
+def _is_product(op: hlo.ReduceOp) -> bool:
+    block = op.body.block
+    ops = body_ops(block)
+    return (
+        len(op.inputs) == 1
+        and len(ops) == 1
+        and isinstance(ops[0], hlo.MultiplyOp)
+        and set(ops[0].operands) == {block.args[0], block.args[1]}
+        and terminator(block).operands[0] is ops[0].results[0]
+    )
+
+
+def _product_with_init(b: Builder, op: hlo.ReduceOp, x: SSAValue, init: SSAValue) -> tuple[SSAValue, SSAValue]:
+    """``(ans, whole)`` of a product reduction whose init value is not 1: ``whole``, the
+    product of each group, is a reduction from 1, and ``ans = init * whole``. How many
+    times a reduction applies its init value is implementation-defined (XLA on CPU: none
+    for one-element groups, several for long ones), so the derivative programs apply it
+    exactly once, and their primal and derivative agree."""
+    whole = b.reduce(x, _one(b, x), list(op.dimensions.get_values()), hlo.MultiplyOp)
+    return b.mul(b.broadcast_in_dim(init, shape(whole), []), whole), whole
+
+
+def _product_forward(fwd: ForwardSweep, op: hlo.ReduceOp) -> None:
+    """ans = init * whole:  t_ans = init * sum_i (d whole / d x_i) t_x_i + t_init * whole"""
+    b = fwd.builder
+    x, init = op.inputs[0], op.init_values[0]
+    px, p_init = fwd.primal(x), fwd.primal(init)
+    if _init_is_one(op):
+        whole = fwd.clone(op).results[0]
+    else:
+        ans, whole = _product_with_init(b, op, px, p_init)
+        fwd.primals[op.results[0]] = ans
+    total = None
+    t_x, t_init = fwd.tangent(x), fwd.tangent(init)
+    if t_x is not None:
+        partials = _product_partials(b, px, whole, op)
+        total = b.reduce_sum(b.mul(fwd.expand(partials), t_x), fwd.bdims(op.dimensions.get_values()))
+        if not _init_is_one(op):
+            total = b.mul(fwd.expand(b.broadcast_in_dim(p_init, shape(whole), [])), total)
+    if t_init is not None:
+        want = shape(fwd.tangent_type(op.results[0].type))
+        term = b.mul(b.broadcast_in_dim(t_init, want, [0] if fwd.width != 1 else []), fwd.expand(whole))
+        total = term if total is None else b.add(total, term)
+    fwd.set_tangent(op.results[0], total)
+
+
+@custom_augment(hlo.ReduceOp)
+def reduce_augment(rev: ReverseSweep, op: hlo.ReduceOp) -> None:
+    """A product reduction whose init value is not 1 is built as ``init * whole``
+    (_product_with_init), keeping ``whole`` for the reverse sweep; the others are cloned."""
+    if not _is_product(op) or _init_is_one(op):
+        rev.clone(op)
+        return
+    ans, whole = _product_with_init(rev.builder, op, rev.primal(op.inputs[0]), rev.primal(op.init_values[0]))
+    rev.primals[op.results[0]] = ans
+    rev.tapes[op] = (whole,)
+
+
+def _product_reverse(rev: ReverseSweep, op: hlo.ReduceOp) -> None:
+    """ans = init * whole:  ct_x_i = init * (d whole / d x_i) ct,  ct_init = sum(whole ct)"""
+    b = rev.builder
+    x, init = op.inputs[0], op.init_values[0]
+    px, ct = rev.primal(x), rev.adjoint(op.results[0])
+    if _init_is_one(op):
+        whole, scaled = rev.primal(op.results[0]), ct
+    else:
+        whole = rev.tapes[op][0] if op in rev.tapes else _product_with_init(b, op, px, rev.primal(init))[1]
+        scaled = b.mul(b.broadcast_in_dim(rev.primal(init), shape(ct), []), ct)
+    partials = _product_partials(b, px, whole, op)
+    rev.add_adjoint(x, b.mul(partials, b.broadcast_in_dim(scaled, shape(px), _kept_dims(op))))
+    rev.add_adjoint(init, b.reduce_sum(b.mul(whole, ct), list(range(len(shape(ct))))))
 
 
 @custom_forward(hlo.ReduceOp)
 def reduce_forward(fwd: ForwardSweep, op: hlo.ReduceOp) -> None:
     kind = reduce_kind(op)
+    if kind == "product":
+        _product_forward(fwd, op)
+        return
     new = fwd.clone(op)
     b = fwd.builder
     dims = fwd.bdims(op.dimensions.get_values())
-    if kind == "product":
-        _check_product_init(fwd.tangent(op.init_values[0]) is not None, op)
-        t_x = fwd.tangent(op.inputs[0])
-        if t_x is None:
-            return
-        partials = _product_partials(b, fwd.primal(op.inputs[0]), fwd.primal(op.init_values[0]), new.results[0], op)
-        fwd.set_tangent(op.results[0], b.reduce_sum(b.mul(fwd.expand(partials), t_x), dims))
-        return
     if kind == "sum":
         t_x, t_init = fwd.tangent(op.inputs[0]), fwd.tangent(op.init_values[0])
         total = b.reduce_sum(t_x, dims) if t_x is not None else None
@@ -634,11 +707,7 @@ def reduce_reverse(rev: ReverseSweep, op: hlo.ReduceOp) -> None:
     kind = reduce_kind(op)
     b = rev.builder
     if kind == "product":
-        _check_product_init(rev.is_active(op.init_values[0]), op)
-        x = op.inputs[0]
-        partials = _product_partials(b, rev.primal(x), rev.primal(op.init_values[0]), rev.primal(op.results[0]), op)
-        ct = b.broadcast_in_dim(rev.adjoint(op.results[0]), shape(x), _kept_dims(op))
-        rev.add_adjoint(x, b.mul(partials, ct))
+        _product_reverse(rev, op)
         return
     if kind == "sum":
         ct = rev.adjoint(op.results[0])

@@ -6,15 +6,24 @@ Index conventions of gather and scatter follow the StableHLO specification: gath
 its start indices into range, scatter drops an update window that does not fit. The
 transpose of a gather is a scatter-add at the *clamped* indices; the cotangent of a
 scatter's updates is a gather of the result's cotangent, zero for dropped windows.
+
+Products (scatter-multiply, product windows) differentiate through the product of the
+*other* elements, taken by prefix and suffix scans of multiplications (_others_products),
+never by dividing the product by an element: exact with zeros in the input, and so are
+their own derivatives.
 """
 
 from __future__ import annotations
 
 import math as pymath
+from collections import ChainMap
+from collections.abc import Mapping
 
 import numpy as np
 from xdsl.dialects.builtin import IntegerType
-from xdsl.ir import SSAValue
+from xdsl.dialects import func
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.traits import SymbolTable
 
 from ...frontend.importer import describe_location
 from ...ir import chlo
@@ -71,6 +80,55 @@ def _binary_body(region) -> type | str | None:
     return None
 
 
+def _both(b: Builder, p: SSAValue, q: SSAValue) -> SSAValue:
+    return b.insert(hlo.AndOp(p, q)).results[0]
+
+
+def _either(b: Builder, p: SSAValue, q: SSAValue) -> SSAValue:
+    return b.insert(hlo.OrOp(p, q)).results[0]
+
+
+# ============================================================================ products of the other elements
+
+
+def _shift(b: Builder, v: SSAValue, k: int, fill) -> SSAValue:
+    """out[i] = v[i - k] along dimension 0, ``fill`` for i < k."""
+    n, rank = shape(v)[0], len(shape(v))
+    k = min(k, n)
+    padded = b.pad(v, b.constant(fill, tensor(elem(v), [])), [k] + [0] * (rank - 1), [0] * rank)
+    return b.slice(padded, [0] * rank, list(shape(v)))
+
+
+def _products_before(b: Builder, v: SSAValue, runs: SSAValue | None) -> SSAValue:
+    """out[i] = prod_{j < i} v[j] along dimension 0, over the j in i's run of equal
+    ``runs`` ids (non-negative, equal ids contiguous) when given. A log-step scan: step k
+    multiplies in the partial product k places back if that place is in the same run."""
+    ones = b.ones_like(v)
+
+    def same_run(k: int) -> SSAValue:
+        return b.compare(_shift(b, runs, k, -1), runs, "EQ")
+
+    def within_run(k: int, combined: SSAValue, alone: SSAValue) -> SSAValue:
+        if runs is None:
+            return combined
+        return b.select(b.broadcast_in_dim(same_run(k), shape(v), [0]), combined, alone)
+
+    inclusive, k = v, 1
+    while k < shape(v)[0]:
+        inclusive = within_run(k, b.mul(inclusive, _shift(b, inclusive, k, 1)), inclusive)
+        k *= 2
+    return within_run(1, _shift(b, inclusive, 1, 1), ones)
+
+
+def _others_products(b: Builder, v: SSAValue, runs: SSAValue | None = None) -> SSAValue:
+    """out[i] = prod_{j != i} v[j] along dimension 0 (over i's run of equal ``runs`` ids
+    when given): the products before i times the products after i. Only multiplications,
+    so exact with zeros in v, and so are its own derivatives (no division by v[i])."""
+    before = _products_before(b, v, runs)
+    backwards = _products_before(b, b.reverse(v, [0]), b.reverse(runs, [0]) if runs is not None else None)
+    return b.mul(before, b.reverse(backwards, [0]))
+
+
 # ============================================================================ gather
 
 
@@ -108,15 +166,16 @@ def gather(b: Builder, op: hlo.GatherOp, ct, i, xs):
 # ============================================================================ scatter
 
 
+_SCATTER_KINDS = {hlo.AddOp: "add", "replace": "replace", hlo.MultiplyOp: "mul", hlo.MaximumOp: "max", hlo.MinimumOp: "min"}
+
+
 def _scatter_kind(op: hlo.ScatterOp) -> str:
     if len(op.inputs) != 1:
         raise unsupported(op, "variadic scatter (several inputs) is not differentiable yet")
-    kind = _binary_body(op.update_computation)
-    if kind is hlo.AddOp:
-        return "add"
-    if kind == "replace":
-        return "replace"
-    raise unsupported(op, "only add and replace (.at[].add / .at[].set) update computations are differentiable")
+    kind = _SCATTER_KINDS.get(_binary_body(op.update_computation))
+    if kind is None:
+        raise unsupported(op, "only add, replace, multiply, maximum and minimum update computations are differentiable")
+    return kind
 
 
 def _scatter_as_gather(op: hlo.ScatterOp, updates: SSAValue) -> tuple[GatherDimensionNumbersAttr, list[int]]:
@@ -154,7 +213,7 @@ def _window_fits(b: Builder, op: hlo.ScatterOp, x: SSAValue, idx: SSAValue, upda
         hi = b.constant(highs[0], idx.type)
     else:
         hi = b.broadcast_in_dim(b.constant(np.asarray(highs), tensor(elem(idx), [len(highs)])), shape(idx), [ivd])
-    ok = b.select(b.compare(idx, lo, "GE"), b.compare(idx, hi, "LE"), b.compare(idx, lo, "LT"))
+    ok = _both(b, b.compare(idx, lo, "GE"), b.compare(idx, hi, "LE"))
     if ivd != len(shape(idx)):
         bad = b.select(ok, b.zeros(tensor(I32, shape(idx))), b.constant(1, tensor(I32, shape(idx))))
         bad = b.reduce_sum(bad, [ivd])
@@ -163,15 +222,90 @@ def _window_fits(b: Builder, op: hlo.ScatterOp, x: SSAValue, idx: SSAValue, upda
     return b.broadcast_in_dim(ok, shape(updates), scatter_dims)
 
 
+def _scatter_points(op: hlo.ScatterOp) -> int:
+    """How many index vectors (update windows) the scatter has."""
+    idx = op.scatter_indices
+    ivd = op.scatter_dimension_numbers.index_vector_dim
+    return int(np.prod([d for k, d in enumerate(shape(idx)) if k != ivd]))
+
+
+def _no_shared_targets(op: hlo.ScatterOp) -> bool:
+    """No two update elements land on one operand element: a single window, or indices
+    the program declares unique."""
+    unique = op.unique_indices is not None and bool(op.unique_indices.value.data)
+    return unique or _scatter_points(op) <= 1
+
+
+def _ascending_comparator(elements: list) -> Region:
+    """A sort comparator ordering by the first operand, ascending."""
+    block = Block(arg_types=[tensor(e, []) for e in elements for _ in range(2)])
+    less = Builder(block).compare(block.args[0], block.args[1], "LT")
+    block.add_op(hlo.ReturnOp([less]))
+    return Region(block)
+
+
+def _shared_target_products(b: Builder, op: hlo.ScatterOp, idx: SSAValue, u: SSAValue, fits: SSAValue, operand_shape) -> SSAValue:
+    """For each update element, the product of the *other* update elements landing on the
+    same operand element (1 when there are none). Dropped updates take no part (they
+    count as 1). The update elements are sorted by target, and the products taken within
+    runs of equal targets by _others_products: multiplications only, exact with zeros."""
+    if _no_shared_targets(op):
+        return b.ones_like(u)
+    n = int(np.prod(shape(u)))
+    size = int(np.prod(operand_shape))
+    linear_index = b.reshape(b.iota([size], 0, I32), operand_shape)
+    target = b.reshape(_gather_updates(b, op, linear_index, idx, u), [n])
+    values = b.reshape(b.select(fits, u, b.ones_like(u)), [n])
+    sorted_target, perm = b.sort([target, b.iota([n], 0, I32)], 0, True, _ascending_comparator([I32, I32]))
+    others = _others_products(b, _take_along(b, values, perm, 0), sorted_target)
+    return b.reshape(_put_along(b, others, perm, 0, values), shape(u))
+
+
+def _scatter_partials(b: Builder, op: hlo.ScatterOp, kind: str, x: SSAValue, idx: SSAValue, u: SSAValue, ans: SSAValue) -> tuple[SSAValue, SSAValue]:
+    """``(a, d)`` for a multiply, maximum or minimum scatter: ``a`` (operand-shaped) is
+    d ans[p] / d x[p], ``d`` (updates-shaped) is d ans[p] / d u for the element p that u
+    lands on (0 for dropped updates). Then t_ans = a t_x + scatter_add(0, idx, d t_u).
+
+    mul: ans[p] = x[p] prod_{u -> p} u, so a = prod_{u -> p} u and d = x[p] prod_{v -> p, v != u} v.
+    max/min: jax's convention: the tangent is the mean of the tangents of the values tied
+    for the result, x[p] among them when it is (an element no update reaches keeps t_x)."""
+    dims = op.scatter_dimension_numbers
+    fits = _window_fits(b, op, x, idx, u)
+    if kind == "mul":
+        a = b.scatter(b.ones_like(x), idx, u, dims, hlo.MultiplyOp)
+        others = _shared_target_products(b, op, idx, u, fits, shape(x))
+        d = b.select(fits, b.mul(_gather_updates(b, op, x, idx, u), others), b.zeros_like(u))
+        return a, d
+    zeros_x, ones_x = b.zeros_like(x), b.ones_like(x)
+    won = _both(b, fits, b.compare(u, _gather_updates(b, op, ans, idx, u), "EQ"))
+    winners = b.scatter(zeros_x, idx, b.select(won, b.ones_like(u), b.zeros_like(u)), dims, hlo.AddOp)
+    reached = b.scatter(zeros_x, idx, b.ones_like(u), dims, hlo.AddOp)
+    kept = b.select(_either(b, b.compare(x, ans, "EQ"), b.compare(reached, zeros_x, "EQ")), ones_x, zeros_x)
+    ties = b.max(b.add(winners, kept), ones_x)  # >= 1 unless ans is NaN, where nothing ties
+    a = b.div(kept, ties)
+    d = b.select(won, b.reciprocal(_gather_updates(b, op, ties, idx, u)), b.zeros_like(u))
+    return a, d
+
+
 @custom_forward(hlo.ScatterOp)
 def scatter_forward(fwd: ForwardSweep, op: hlo.ScatterOp) -> None:
-    """scatter is jointly linear in (operand, updates): t_ans = scatter(t_x, idx, t_u)"""
+    """add/replace: jointly linear in (operand, updates): t_ans = scatter(t_x, idx, t_u);
+    mul/max/min: t_ans = a t_x + scatter_add(0, idx, d t_u) (_scatter_partials)"""
     single_direction(fwd, op)
     kind = _scatter_kind(op)
-    fwd.clone(op)
+    new = fwd.clone(op)
     b = fwd.builder
     x, u = op.inputs[0], op.updates[0]
     t_x, t_u = fwd.tangent(x), fwd.tangent(u)
+    if kind in ("mul", "max", "min"):
+        idx, pu = fwd.primal(op.scatter_indices), fwd.primal(u)
+        a, d = _scatter_partials(b, op, kind, fwd.primal(x), idx, pu, new.results[0])
+        total = b.mul(a, t_x) if t_x is not None else None
+        if t_u is not None:
+            spread = b.scatter(b.zeros_like(a), idx, b.mul(d, t_u), op.scatter_dimension_numbers, hlo.AddOp)
+            total = spread if total is None else b.add(total, spread)
+        fwd.set_tangent(op.results[0], total)
+        return
     if kind == "add" and t_u is None:
         fwd.set_tangent(op.results[0], t_x)
         return
@@ -189,12 +323,18 @@ def scatter_forward(fwd: ForwardSweep, op: hlo.ScatterOp) -> None:
 def scatter_reverse(rev: ReverseSweep, op: hlo.ScatterOp) -> None:
     """add:     ct_x = ct,  ct_u = gather(ct, idx) where the window fits, else 0
     replace: ct_x = ct where no update landed,  ct_u = gather(ct, idx) for the update
-             that won its place (found by scattering update ids), else 0"""
+             that won its place (found by scattering update ids), else 0
+    mul/max/min: ct_x = a ct,  ct_u = d gather(ct, idx) (_scatter_partials)"""
     kind = _scatter_kind(op)
     b = rev.builder
     ct = rev.adjoint(op.results[0])
     x, u = op.inputs[0], op.updates[0]
     px, idx, pu = rev.primal(x), rev.primal(op.scatter_indices), rev.primal(u)
+    if kind in ("mul", "max", "min"):
+        a, d = _scatter_partials(b, op, kind, px, idx, pu, rev.primal(op.results[0]))
+        rev.add_adjoint(x, b.mul(a, ct))
+        rev.add_adjoint(u, b.mul(d, _gather_updates(b, op, ct, idx, pu)))
+        return
     if kind == "add":
         rev.add_adjoint(x, ct)
         if rev.is_active(u):
@@ -259,12 +399,19 @@ def _sort_dim(op: hlo.SortOp) -> int:
     return dim % rank
 
 
-def _sort_with_permutation(b: Builder, op: hlo.SortOp, xs: list[SSAValue]) -> tuple[list[SSAValue], SSAValue]:
+def _sort_with_permutation(b: Builder, op: hlo.SortOp, primals: Mapping[SSAValue, SSAValue]) -> tuple[list[SSAValue], SSAValue]:
     """The sort with an extra iota operand (ignored by the comparator): its sorted copy is
-    the permutation, ``ans = take_along(x, perm)``."""
+    the permutation, ``ans = take_along(x, perm)``.
+
+    The comparator is copied with the sweep's ``primals`` mapping: a sort region is not
+    isolated from above, so it may read values of the enclosing function (CSE merges the
+    comparator's constants with equal ones outside), and its copy must read their
+    counterparts in the derivative function."""
     dim = _sort_dim(op)
+    xs = [primals[v] for v in op.inputs]
     iota = b.iota(shape(xs[0]), dim, I32)
-    comparator = op.comparator.clone()
+    comparator = Region()
+    op.comparator.clone_into(comparator, value_mapper=ChainMap({}, primals))  # type: ignore[arg-type]
     block = comparator.block
     for _ in range(2):
         block.insert_arg(tensor(I32, []), len(block.args))
@@ -277,7 +424,7 @@ def _sort_with_permutation(b: Builder, op: hlo.SortOp, xs: list[SSAValue]) -> tu
 def sort_forward(fwd: ForwardSweep, op: hlo.SortOp) -> None:
     """t_ans_k = take_along(t_x_k, perm)"""
     single_direction(fwd, op)
-    outs, perm = _sort_with_permutation(fwd.builder, op, [fwd.primal(v) for v in op.inputs])
+    outs, perm = _sort_with_permutation(fwd.builder, op, fwd.primals)
     for old, new in zip(op.results, outs):
         fwd.primals[old] = new
     dim = _sort_dim(op)
@@ -290,7 +437,7 @@ def sort_forward(fwd: ForwardSweep, op: hlo.SortOp) -> None:
 @custom_augment(hlo.SortOp)
 def sort_augment(rev: ReverseSweep, op: hlo.SortOp) -> None:
     """The primal sort, also sorting an iota: the permutation is kept for the reverse."""
-    outs, perm = _sort_with_permutation(rev.builder, op, [rev.primal(v) for v in op.inputs])
+    outs, perm = _sort_with_permutation(rev.builder, op, rev.primals)
     for old, new in zip(op.results, outs):
         rev.primals[old] = new
     rev.tapes[op] = (perm,)
@@ -302,7 +449,7 @@ def sort_reverse(rev: ReverseSweep, op: hlo.SortOp) -> None:
     if op in rev.tapes:
         (perm,) = rev.tapes[op]
     else:
-        _, perm = _sort_with_permutation(rev.builder, op, [rev.primal(v) for v in op.inputs])
+        _, perm = _sort_with_permutation(rev.builder, op, rev.primals)
     dim = _sort_dim(op)
     for x, r in zip(op.inputs, op.results):
         ct = rev.adjoint(r)
@@ -341,10 +488,66 @@ def _window_kind(op: hlo.ReduceWindowOp) -> str:
     if len(op.inputs) != 1:
         raise unsupported(op, "variadic reduce_window is not differentiable yet")
     kind = _binary_body(op.body)
-    kinds = {hlo.AddOp: "sum", hlo.MaximumOp: "max", hlo.MinimumOp: "min"}
-    if kind not in kinds:
-        raise unsupported(op, "only add, maximum and minimum reduce_window bodies are differentiable")
-    return kinds[kind]
+    kinds = {hlo.AddOp: "sum", hlo.MaximumOp: "max", hlo.MinimumOp: "min", hlo.MultiplyOp: "product"}
+    if kind in kinds:
+        return kinds[kind]
+    if _is_logaddexp(op, op.body.block):
+        return "logaddexp"
+    raise unsupported(op, "only add, multiply, maximum, minimum and logaddexp reduce_window bodies are differentiable")
+
+
+def _is_logaddexp(op, block: Block) -> bool:
+    """The body computes jax's logaddexp(a, b) (lax.cumlogsumexp, jnp.logaddexp):
+    ``select(d != d, a + b, max(a, b) + log1p(exp(-|d|)))`` with d = a - b, inline or in a
+    function the body calls (a function with jax's custom jvp for logaddexp)."""
+    if len(block.args) != 2:
+        return False
+    a, b = block.args
+    ops = body_ops(block)
+    ret = terminator(block).operands
+    if len(ret) != 1:
+        return False
+    call = ret[0].owner
+    if len(ops) == 1 and isinstance(call, func.CallOp) and list(call.operands) == [a, b]:
+        callee = SymbolTable.lookup_symbol(op, call.callee)
+        return isinstance(callee, func.FuncOp) and bool(callee.body.blocks) and _is_logaddexp(op, callee.body.block)
+
+    def owner(v: SSAValue, cls: type, *operands: SSAValue) -> Operation | None:
+        o = v.owner
+        if not isinstance(o, cls) or o.parent_block() is not block:
+            return None
+        if operands and list(o.operands) != list(operands) and not (cls in _COMMUTATIVE and list(o.operands) == list(operands)[::-1]):
+            return None
+        return o
+
+    def is_difference(v: SSAValue) -> bool:
+        return owner(v, hlo.SubtractOp, a, b) is not None or owner(v, hlo.SubtractOp, b, a) is not None
+
+    select = owner(ret[0], hlo.SelectOp)
+    if select is None:
+        return False
+    nan = owner(select.pred, hlo.CompareOp)
+    if nan is None or nan.comparison_direction.data != ComparisonDirection.NE or nan.lhs is not nan.rhs or not is_difference(nan.lhs):
+        return False
+    if owner(select.on_true, hlo.AddOp, a, b) is None:
+        return False
+    total = owner(select.on_false, hlo.AddOp)
+    if total is None:
+        return False
+    first, second = total.operands
+    big, small = (first, second) if owner(first, hlo.MaximumOp, a, b) is not None else (second, first)
+    if owner(big, hlo.MaximumOp, a, b) is None:
+        return False
+    # small = log1p(exp(-|d|)): follow the chain of unary ops down to d
+    for cls in (hlo.LogPlusOneOp, hlo.ExponentialOp, hlo.NegateOp, hlo.AbsOp):
+        unary = owner(small, cls)
+        if unary is None:
+            return False
+        small = unary.operand
+    return is_difference(small)
+
+
+_COMMUTATIVE = (hlo.AddOp, hlo.MaximumOp)
 
 
 class _Window:
@@ -374,17 +577,105 @@ def _check_init_inactive(active: bool, op) -> None:
         raise unsupported(op, "the init value must not be active (it is a constant in JAX programs)")
 
 
+def _check_init_identity(op: hlo.ReduceWindowOp, kind: str) -> None:
+    """A product or logaddexp window's derivative needs its init value to be the body's
+    identity: how often a reduction applies its init value, and whether padding reads it,
+    is implementation-defined (XLA applies it once and skips the padding)."""
+    identity = {"product": 1.0, "logaddexp": -np.inf}[kind]
+    value = constant_value(op.init_values[0])
+    if value is None or value.size != 1 or not bool(value.reshape(()) == identity):
+        raise unsupported(op, f"a {kind} reduce_window is differentiable only with the init value {identity} (its identity)")
+
+
+def _window_positions(b: Builder, w: _Window, out: tuple[int, ...]) -> SSAValue:
+    """i32 [W, *out, rank]: the position, in the padded and dilated input, of the k-th of
+    the W elements of each window (window o, offset j: o * stride + j * window_dilation)."""
+    rank = len(w.dims)
+    grid = [*w.dims, *out]
+    coords = []
+    for d in range(rank):
+        start = b.mul(b.iota(grid, rank + d, I32), b.constant(w.strides[d], tensor(I32, grid)))
+        offset = b.mul(b.iota(grid, d, I32), b.constant(w.wdil[d], tensor(I32, grid)))
+        coords.append(b.reshape(b.add(start, offset), [*grid, 1]))
+    return b.reshape(b.concatenate(coords, 2 * rank), [int(np.prod(w.dims)), *out, rank])
+
+
+def _windows_of(b: Builder, v: SSAValue, fill, w: _Window, positions: SSAValue) -> SSAValue:
+    """[W, *out]: the elements of each window of ``v`` padded and dilated with ``fill``."""
+    rank = len(shape(v))
+    padded = b.pad(v, b.constant(fill, tensor(elem(v), [])), [lo for lo, _ in w.padding], [hi for _, hi in w.padding], [d - 1 for d in w.base])
+    dims = GatherDimensionNumbersAttr.get(
+        offset_dims=[],
+        collapsed_slice_dims=list(range(rank)),
+        operand_batching_dims=[],
+        start_indices_batching_dims=[],
+        start_index_map=list(range(rank)),
+        index_vector_dim=rank + 1,
+    )
+    return b.gather(padded, positions, dims, [1] * rank, tensor(elem(v), shape(positions)[:-1]))
+
+
+def _windows_transpose(b: Builder, ct: SSAValue, positions: SSAValue, x_shape, w: _Window) -> SSAValue:
+    """The transpose of _windows_of: each window element's cotangent added back to its
+    input element (padding and dilation holes dropped)."""
+    rank = len(x_shape)
+    padded = [lo + hi + (n - 1) * bd + 1 for n, (lo, hi), bd in zip(x_shape, w.padding, w.base)]
+    dims = ScatterDimensionNumbersAttr.get(
+        update_window_dims=[],
+        inserted_window_dims=list(range(rank)),
+        input_batching_dims=[],
+        scatter_indices_batching_dims=[],
+        scatter_dims_to_operand_dims=list(range(rank)),
+        index_vector_dim=rank + 1,
+    )
+    ct_padded = b.scatter(b.zeros(tensor(elem(ct), padded)), positions, ct, dims, hlo.AddOp)
+    return _unpad(b, ct_padded, w)
+
+
+def _unpad(b: Builder, ct_padded: SSAValue, w: _Window) -> SSAValue:
+    """The transpose of padding and base-dilating the input of a window op."""
+    zero = b.zeros(tensor(elem(ct_padded), []))
+    unpadded = b.pad(ct_padded, zero, [-lo for lo, _ in w.padding], [-hi for _, hi in w.padding])
+    return b.slice(unpadded, [0] * len(w.dims), list(shape(unpadded)), w.base)
+
+
+def _window_partials(b: Builder, kind: str, x: SSAValue, ans: SSAValue, w: _Window, positions: SSAValue) -> SSAValue:
+    """[W, *out]: d ans[o] / d (the k-th element of window o).
+    product:   the product of the window's other elements (_others_products: exact with zeros);
+    logaddexp: exp(x_k - ans[o]), the softmax weights, 0 for elements at -inf (the padding)."""
+    if kind == "product":
+        return _others_products(b, _windows_of(b, x, 1.0, w, positions))
+    elements = _windows_of(b, x, -np.inf, w, positions)
+    spread = b.broadcast_in_dim(ans, shape(elements), list(range(1, len(shape(elements)))))
+    at_minus_inf = b.compare(elements, b.full_like(elements, -np.inf), "EQ")
+    return b.select(at_minus_inf, b.zeros_like(elements), b.exp(b.sub(elements, spread)))
+
+
+def _has_no_elements(x: SSAValue, ans: SSAValue) -> bool:
+    return 0 in shape(x) or 0 in shape(ans)
+
+
 @custom_forward(hlo.ReduceWindowOp)
 def reduce_window_forward(fwd: ForwardSweep, op: hlo.ReduceWindowOp) -> None:
-    """sum: the same window sum of t_x;  max/min: t_x at each window's arg-max/min"""
+    """sum: the same window sum of t_x;  max/min: t_x at each window's arg-max/min;
+    product/logaddexp: t_ans[o] = sum_k partial[k, o] t_x[k-th element of window o]"""
     single_direction(fwd, op)
     kind = _window_kind(op)
     _check_init_inactive(fwd.tangent(op.init_values[0]) is not None, op)
-    fwd.clone(op)
+    new = fwd.clone(op)
     b = fwd.builder
     x = op.inputs[0]
     t_x = fwd.tangent(x)
     w = _Window(op, len(shape(x)))
+    if kind in ("product", "logaddexp"):
+        _check_init_identity(op, kind)
+        ans = new.results[0]
+        if _has_no_elements(x, ans):
+            return
+        positions = _window_positions(b, w, shape(ans))
+        partials = _window_partials(b, kind, fwd.primal(x), ans, w, positions)
+        fwd.set_tangent(op.results[0], b.reduce_sum(b.mul(partials, _windows_of(b, t_x, 0.0, w, positions)), [0]))
+        return
     zero = b.zeros(tensor(elem(x), []))
     geometry = dict(window=w.dims, strides=w.strides, padding=w.padding, base_dilations=w.base, window_dilations=w.wdil)
     if kind == "sum":
@@ -414,8 +705,7 @@ def _window_sum_transpose(b: Builder, ct: SSAValue, x_shape, w: _Window) -> SSAV
     spread = b.pad(ct, zero, low, high, interior)
     ct_xp = b.reduce_window([spread], [zero], hlo.AddOp, window=w.dims, window_dilations=w.wdil)[0]
     assert shape(ct_xp) == tuple(padded), (shape(ct_xp), padded)
-    unpadded = b.pad(ct_xp, zero, [-lo for lo, _ in w.padding], [-hi for _, hi in w.padding])
-    return b.slice(unpadded, [0] * len(x_shape), list(shape(unpadded)), w.base)
+    return _unpad(b, ct_xp, w)
 
 
 def _is_identity(v: SSAValue, kind: str) -> bool:
@@ -425,13 +715,24 @@ def _is_identity(v: SSAValue, kind: str) -> bool:
 
 @custom_reverse(hlo.ReduceWindowOp)
 def reduce_window_reverse(rev: ReverseSweep, op: hlo.ReduceWindowOp) -> None:
-    """sum: _window_sum_transpose;  max/min: select_and_scatter(x, ct) with a GE/LE select"""
+    """sum: _window_sum_transpose;  max/min: select_and_scatter(x, ct) with a GE/LE select;
+    product/logaddexp: each window element gets partial[k, o] ct[o] (_windows_transpose)"""
     kind = _window_kind(op)
     _check_init_inactive(rev.is_active(op.init_values[0]), op)
     b = rev.builder
     x = op.inputs[0]
     ct = rev.adjoint(op.results[0])
     w = _Window(op, len(shape(x)))
+    if kind in ("product", "logaddexp"):
+        _check_init_identity(op, kind)
+        px, ans = rev.primal(x), rev.primal(op.results[0])
+        if _has_no_elements(x, ans):
+            return
+        positions = _window_positions(b, w, shape(ans))
+        partials = _window_partials(b, kind, px, ans, w, positions)
+        spread = b.broadcast_in_dim(ct, shape(partials), list(range(1, len(shape(partials)))))
+        rev.add_adjoint(x, _windows_transpose(b, b.mul(partials, spread), positions, shape(x), w))
+        return
     if kind == "sum":
         rev.add_adjoint(x, _window_sum_transpose(b, ct, shape(x), w))
         return
