@@ -334,17 +334,18 @@ def _hoist(op, b: Builder, operands: list[SSAValue]) -> SSAValue | None:
     if template is None:
         return None
     small_shape, dims = shape(template.operand), _dims(template)
-    small: list[SSAValue] = []
-    for v in operands:
+    plan: list[tuple[str, SSAValue]] = []  # decided before anything is built: a rule that
+    for v in operands:  # builds ops and then declines would make the driver revisit forever
         bc = producer(v, hlo.BroadcastInDimOp)
         if shape(v) == () and shape(op.result) != ():
-            small.append(v)
+            plan.append(("as is", v))
         elif bc is not None and shape(bc.operand) == small_shape and _dims(bc) == dims:
-            small.append(bc.operand)
+            plan.append(("as is", bc.operand))
         elif bc is not None and shape(bc.operand) == ():
-            small.append(b.broadcast_in_dim(bc.operand, small_shape, []))
+            plan.append(("broadcast", bc.operand))
         else:
             return None
+    small = [b.broadcast_in_dim(v, small_shape, []) if how == "broadcast" else v for how, v in plan]
     inner = _rebuild(b, op, small, small_shape)
     return b.insert(hlo.BroadcastInDimOp(inner, dims, op.result.type)).results[0]
 
