@@ -155,13 +155,16 @@ def test_derivative_through_complex_values() -> None:
 
 
 def test_error_names_rule_for_unsupported_body() -> None:
-    """A structured op whose form has no rule (a multiplying scatter) raises, naming the op."""
-    def f(x):
-        return x.at[jnp.array([0, 1])].multiply(x[:2])
+    """A structured op whose form has no rule (a scatter applying sin) raises, naming the op."""
+    from jax import lax
 
-    with pytest.raises(DiffError, match=r"'stablehlo.scatter' at .*test_ad_coverage.py:\d+:\d+: only add and replace"):
+    def f(x):
+        dims = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,))
+        return lax.scatter_apply(x, jnp.array([[0], [1]]), jnp.sin, dims, update_shape=(2,))
+
+    with pytest.raises(DiffError, match=r"'stablehlo.scatter' at .*test_ad_coverage.py:\d+:\d+: only add, replace"):
         zymase.jvp(f, (np.ones(3, np.float32),), (np.ones(3, np.float32),))
-    with pytest.raises(DiffError, match=r"'stablehlo.scatter' at .*: only add and replace"):
+    with pytest.raises(DiffError, match=r"'stablehlo.scatter' at .*: only add, replace"):
         zymase.grad(lambda x: f(x).sum())(np.ones(3, np.float32))
 
 
