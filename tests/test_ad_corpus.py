@@ -46,9 +46,6 @@ KNOWN_UNSUPPORTED: dict[tuple[str, str], str] = {
     # loop halves x until its norm is below 1). jax.grad refuses it too; jvp works.
     ("while_data_dependent", "grad"): r"'stablehlo\.while' at .*corpus\.py:\d+",
     ("while_data_dependent", "vjp"): r"'stablehlo\.while' at .*corpus\.py:\d+",
-    # LAPACK calls (jax lowers linalg on CPU to stablehlo.custom_call @lapack_*):
-    # no rules for these custom calls.
-    **{(name, m): r"'stablehlo\.custom_call'.*lapack" for name in ("cholesky_solve", "linear_solve", "linalg_f64", "eigh_qr") for m in MODES},
 }
 
 

@@ -298,6 +298,25 @@ def _solve(**kw: Any) -> Callable:
 
 IDX = np.array([[2], [0], [5], [-1], [1]], np.int32)  # out of range: 5 and -1 are clamped by gather
 
+def _well_conditioned(rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal((3, 3)) + 4.0 * np.eye(3)
+
+
+def _spd(rng: np.random.Generator) -> np.ndarray:
+    a = rng.standard_normal((3, 3))
+    return a @ a.T + 3.0 * np.eye(3)
+
+
+def _spread_spectrum(rng: np.random.Generator) -> np.ndarray:
+    """A symmetric matrix with eigenvalues 1, 3, 6 (distinct: eigenvectors are smooth)."""
+    q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    return q @ np.diag([1.0, 3.0, 6.0]) @ q.T
+
+
+def _sym(a):
+    return (a + a.T) / 2
+
+
 def _sharding_constraint(x):
     mesh = jax.make_mesh((1,), ("x",), axis_types=(jax.sharding.AxisType.Auto,))
     return jnp.sin(jax.lax.with_sharding_constraint(x * x, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("x"))))
@@ -444,6 +463,14 @@ ROWS: list[Row] = [
     Row("pure_callback_inactive", lambda x: x * jax.pure_callback(np.cos, jax.ShapeDtypeStruct((3,), np.float64), jnp.array([0.5, 1.0, 2.0])), args(normal(3))),
     Row("io_callback_inactive", lambda x: x * io_callback(np.cos, jax.ShapeDtypeStruct((3,), np.float64), jnp.array([0.5, 1.0, 2.0])), args(normal(3))),
     Row("sharding_constraint", _sharding_constraint, args(normal(4))),
+    # ------------------------------------------------------------ linear algebra (matrix dialect)
+    Row("matrix_cholesky", lambda a: jnp.linalg.cholesky(_sym(a)), args(_spd)),
+    Row("matrix_triangular_solve", lambda a, b: jax.scipy.linalg.solve_triangular(a, b, lower=True), args(_well_conditioned, normal(3, 2))),
+    Row("matrix_lu_solve", lambda a, b: jnp.linalg.solve(a, b), args(_well_conditioned, normal(3, 2))),
+    Row("matrix_eigh", lambda a: jnp.linalg.eigvalsh(_sym(a)), args(_spread_spectrum)),
+    Row("matrix_svd", lambda a: jnp.linalg.svd(a, compute_uv=False), args(_spread_spectrum)),
+    Row("matrix_qr", lambda a: jnp.linalg.qr(a)[1], args(_well_conditioned)),
+    Row("matrix_tridiagonal_solve", lambda d, b: lax.linalg.tridiagonal_solve(d[0] * 0.5, d[1] + 4.0, d[2] * 0.5, b), args(normal(3, 3), normal(3, 2))),
 ]
 
 

@@ -158,6 +158,7 @@ def build_function(module: ModuleOp, name: str = "main") -> Callable[..., tuple]
     """Emit ``func.func @name`` of ``module`` as a Python function of JAX values
     returning a tuple with one entry per function result."""
     from . import callback_ops, custom_rules, lax_ops, std_ops  # noqa: F401  (register the emitters)
+    from . import linalg_ops  # noqa: F401
 
     return FunctionBuilder(module).function(name)
 

@@ -87,7 +87,7 @@ def _load_families() -> None:
         importlib.import_module(name)
 
 
-_FAMILIES: list[str] = ["zymase.frontend.callbacks"]
+_FAMILIES: list[str] = ["zymase.frontend.callbacks", "zymase.frontend.linalg"]
 
 
 def register_family(module_name: str) -> None:

@@ -86,10 +86,12 @@ _patch_location_ranges()
 def make_context(allow_unregistered: bool = False) -> Context:
     from .enzyme import Enzyme
     from .host import Host
+    from .linalg import Matrix
 
     ctx = Context(allow_unregistered=allow_unregistered)
     for dialect in (Builtin, Func, Arith, Math, Scf, Tensor, StableHLO, CHLO, Enzyme, Host):
         ctx.load_dialect(dialect)
+    ctx.load_dialect(Matrix)
     return ctx
 
 
