@@ -36,12 +36,7 @@ from zymase.opt.pattern import STATS, load_rules, optimize
 TOL = 1e-10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def x64():
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", old)
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 # ============================================================================ checks

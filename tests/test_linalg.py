@@ -30,12 +30,7 @@ from zymase.ir import parse_module, print_module
 TOL = 1e-10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def x64():
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", old)
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 # ============================================================================ inputs
