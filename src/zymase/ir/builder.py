@@ -272,6 +272,17 @@ class Builder:
             return x
         return self._one(hlo.ReshapeOp(x, tensor(elem(x), dims)))
 
+    def matrix_transpose(self, x: SSAValue) -> SSAValue:
+        """The transpose of the last two dimensions (batched over the leading ones)."""
+        r = len(shape(x))
+        return self.transpose(x, [*range(r - 2), r - 1, r - 2])
+
+    def matmul(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        """x @ y over the last two dimensions, batched over the leading ones."""
+        r = len(shape(x))
+        batch = list(range(r - 2))
+        return self.dot_general(x, y, batch, batch, [r - 1], [r - 2])
+
     def transpose(self, x: SSAValue, perm: Sequence[int]) -> SSAValue:
         if list(perm) == list(range(len(perm))):
             return x

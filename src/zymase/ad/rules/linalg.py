@@ -102,17 +102,8 @@ def _real_only(op: Operation) -> None:
             raise refuse(op, "the matrix rules differentiate real matrices only, not complex ones")
 
 
-def T(b: Builder, x: SSAValue) -> SSAValue:
-    """The transpose of the last two dimensions."""
-    r = len(shape(x))
-    return b.transpose(x, [*range(r - 2), r - 1, r - 2])
-
-
-def mm(b: Builder, x: SSAValue, y: SSAValue) -> SSAValue:
-    """x @ y over the last two dimensions, batched over the leading ones."""
-    r = len(shape(x))
-    batch = list(range(r - 2))
-    return b.dot_general(x, y, batch, batch, [r - 1], [r - 2])
+T = Builder.matrix_transpose  # T(b, x): the transpose of the last two dimensions
+mm = Builder.matmul  # mm(b, x, y): x @ y over the last two dimensions, batched
 
 
 def _offsets(b: Builder, dims: Sequence[int]) -> SSAValue:

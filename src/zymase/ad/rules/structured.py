@@ -884,16 +884,8 @@ def convolution(b: Builder, op: hlo.ConvolutionOp, ct, i, xs):
 # ============================================================================ linear algebra
 
 
-def _swap_last(b: Builder, v: SSAValue) -> SSAValue:
-    r = len(shape(v))
-    return b.transpose(v, [*range(r - 2), r - 1, r - 2])
-
-
-def _matmul(b: Builder, x: SSAValue, y: SSAValue) -> SSAValue:
-    """Batched x @ y over the last two dimensions."""
-    r = len(shape(x))
-    batch = list(range(r - 2))
-    return b.dot_general(x, y, batch, batch, [r - 1], [r - 2])
+_swap_last = Builder.matrix_transpose
+_matmul = Builder.matmul
 
 
 def _tri_mask(b: Builder, like: SSAValue, lower: bool, diagonal: bool) -> SSAValue:
