@@ -90,11 +90,6 @@ def _load_families() -> None:
 _FAMILIES: list[str] = ["zymase.frontend.callbacks", "zymase.frontend.linalg"]
 
 
-def register_family(module_name: str) -> None:
-    if module_name not in _FAMILIES:
-        _FAMILIES.append(module_name)
-
-
 # ============================================================================ markers
 
 
