@@ -14,49 +14,17 @@ from collections import ChainMap
 from collections.abc import Sequence
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FunctionType, ModuleOp, StringAttr, TensorType
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
-from xdsl.traits import IsTerminator
+from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from ..analysis.activity import ActivityAnalysis, is_differentiable_type
-from ..frontend.importer import describe_location
+from ..ir.query import body_ops, describe_location, free_values, terminator
 from ..ir.builder import Builder, shape
-from ..ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED, Activity
+from ..ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED, Activity, add_func
 from . import registry
+from .errors import DiffError, missing_rule
 from .registry import CUSTOM, ELEMENTWISE, INACTIVE, LINEAR
-
-
-class DiffError(Exception):
-    """Differentiation is impossible or unsupported here; the message names the op,
-    its source location and the missing rule."""
-
-
-def describe_op(op: Operation) -> str:
-    """``'stablehlo.tanh'``; a custom call also names its target: ``'stablehlo.custom_call' @lapack_spotrf_ffi``."""
-    target = getattr(op, "call_target_name", None)
-    if target is not None and hasattr(target, "data"):
-        return f"'{op.name}' @{target.data}"
-    return f"'{op.name}'"
-
-
-def missing_rule(op: Operation, mode: str) -> DiffError:
-    return DiffError(
-        f"no {mode}-mode derivative rule for {describe_op(op)} at {describe_location(op)}: the op is in no tier of the "
-        f"rule registry (elementwise, linear, custom or inactive)"
-    )
-
-
-def body_ops(block: Block) -> list[Operation]:
-    ops = list(block.ops)
-    if ops and ops[-1].has_trait(IsTerminator):
-        ops.pop()
-    return ops
-
-
-def terminator(block: Block) -> Operation:
-    last = block.last_op
-    assert last is not None and last.has_trait(IsTerminator)
-    return last
+from .unroll import unroll_counted_loops
 
 
 # ============================================================================ context
@@ -84,10 +52,8 @@ class DiffContext:
         return name
 
     def add_func(self, name: str, inputs: Sequence[Attribute], outputs: Sequence[Attribute]) -> tuple[func.FuncOp, Block]:
-        block = Block(arg_types=list(inputs))
-        fn = func.FuncOp(name, FunctionType.from_lists(list(inputs), list(outputs)), Region(block), visibility="private")
-        self.module.body.block.add_op(fn)
-        return fn, block
+        """A new private function of the module (ir/enzyme.py's ``add_func``) and its entry block."""
+        return add_func(self.module, name, inputs, outputs, visibility="private")
 
     # ------------------------------------------------------------------ forward
 
@@ -143,8 +109,6 @@ class DiffContext:
         if key in self.generated:
             return self.generated[key]
         primal = self.func(name)
-        from .rules.scf import unroll_counted_loops
-
         if any(op.name == "scf.for" for op in primal.walk()):
             primal = primal.clone()  # reverse mode of scf.for runs on the loop unrolled, in a copy
             unroll_counted_loops(primal)
@@ -195,18 +159,37 @@ class SSAValueOfType:
         self.type = t
 
 
-# ============================================================================ forward
+class _Sweep:
+    """What both sweeps do with primal values: ``primals`` maps each value of the source
+    function to its copy in the generated one."""
 
-
-class ForwardSweep:
-    """With ``width`` N > 1, every tangent carries N directions in a leading dimension."""
-
-    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder, width: int = 1):
+    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder):
         self.ctx = ctx
         self.analysis = analysis
         self.builder = builder
-        self.width = width
         self.primals: dict[SSAValue, SSAValue] = {}
+
+    def primal(self, v: SSAValue) -> SSAValue:
+        return self.primals[v]
+
+    def clone(self, op: Operation) -> Operation:
+        """Insert a copy of ``op`` reading the copies of its operands."""
+        new = op.clone(value_mapper=self.primals)
+        self.builder.insert(new)
+        for old, res in zip(op.results, new.results):
+            self.primals[old] = res
+        return new
+
+
+# ============================================================================ forward
+
+
+class ForwardSweep(_Sweep):
+    """With ``width`` N > 1, every tangent carries N directions in a leading dimension."""
+
+    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder, width: int = 1):
+        super().__init__(ctx, analysis, builder)
+        self.width = width
         self.tangents: dict[SSAValue, SSAValue] = {}
 
     def child(self, builder: Builder) -> ForwardSweep:
@@ -215,9 +198,6 @@ class ForwardSweep:
         sub.primals = ChainMap({}, self.primals)  # type: ignore[assignment]
         sub.tangents = ChainMap({}, self.tangents)  # type: ignore[assignment]
         return sub
-
-    def primal(self, v: SSAValue) -> SSAValue:
-        return self.primals[v]
 
     def tangent(self, v: SSAValue) -> SSAValue | None:
         return self.tangents.get(v)
@@ -244,20 +224,26 @@ class ForwardSweep:
         if t is not None and is_differentiable_type(v):
             self.tangents[v] = t
 
-    def clone(self, op: Operation) -> Operation:
-        new = op.clone(value_mapper=self.primals)
-        self.builder.insert(new)
-        for old, res in zip(op.results, new.results):
-            self.primals[old] = res
-        return new
+    def with_tangents(self, values: Sequence[SSAValue], act: Sequence[int]) -> list[SSAValue]:
+        """The copies of ``values``, then the tangents (zero when none) of ``values[i]``
+        for ``i`` in ``act``: what a rebuilt loop or branch carries, yields or returns."""
+        return [self.primal(v) for v in values] + [self.tangent_or_zero(values[i]) for i in act]
+
+    def bind_with_tangents(self, values: Sequence[SSAValue], new: Sequence[SSAValue], act: Sequence[int]) -> None:
+        """The converse of ``with_tangents``: ``new`` (the results of a rebuilt loop or
+        branch, or the arguments of a rebuilt block) holds the copies of ``values``, then
+        the tangents of ``values[i]`` for ``i`` in ``act``."""
+        n = len(values)
+        for v, p in zip(values, new[:n]):
+            self.primals[v] = p
+        for i, t in zip(act, new[n:]):
+            self.set_tangent(values[i], t)
 
     def run_block(self, block: Block) -> None:
         for op in body_ops(block):
             self.visit(op)
 
     def has_tangent_inputs(self, op: Operation) -> bool:
-        from ..analysis.activity import free_values
-
         return any(v in self.tangents for v in op.operands) or any(v in self.tangents for v in free_values(op))
 
     def visit(self, op: Operation) -> None:
@@ -361,14 +347,11 @@ class ForwardSweep:
 # ============================================================================ reverse
 
 
-class ReverseSweep:
+class ReverseSweep(_Sweep):
     def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder, transposing: bool = False):
-        self.ctx = ctx
+        super().__init__(ctx, analysis, builder)
         self.transposing = transposing
         """Reversing a custom_jvp rule in its tangents (see DiffContext.reverse_function)."""
-        self.analysis = analysis
-        self.builder = builder
-        self.primals: dict[SSAValue, SSAValue] = {}
         self.adjoints: dict[SSAValue, SSAValue] = {}
         self.tapes: dict[Operation, tuple] = {}
         """What a custom rule's augmented primal kept for its reverse (a loop's tapes)."""
@@ -379,9 +362,6 @@ class ReverseSweep:
         return sub
 
     # ------------------------------------------------------------------ values
-
-    def primal(self, v: SSAValue) -> SSAValue:
-        return self.primals[v]
 
     def is_active(self, v: SSAValue) -> bool:
         return self.analysis.is_active(v)
@@ -404,13 +384,6 @@ class ReverseSweep:
         self.adjoints[v] = ct if prev is None else self.builder.add(prev, ct)
 
     # ------------------------------------------------------------------ forward sweep
-
-    def clone(self, op: Operation) -> Operation:
-        new = op.clone(value_mapper=self.primals)
-        self.builder.insert(new)
-        for old, res in zip(op.results, new.results):
-            self.primals[old] = res
-        return new
 
     def forward_block(self, block: Block) -> None:
         for op in body_ops(block):

@@ -12,7 +12,8 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 from ..ir.enzyme import AutoDiffOp, ForwardDiffOp
-from .engine import DiffContext, DiffError
+from .engine import DiffContext
+from .errors import DiffError
 
 
 def differentiate_module(module: ModuleOp) -> None:

@@ -85,31 +85,25 @@ def linear(*classes: type[Operation], operands: Sequence[int] | None = None, mul
     return register
 
 
-def custom_forward(*classes: type[Operation]) -> Callable:
+def _custom(part: str, classes: Sequence[type[Operation]]) -> Callable:
     def register(fn: Callable) -> Callable:
         for cls in classes:
-            CUSTOM.setdefault(cls, CustomRule()).forward = fn
+            setattr(CUSTOM.setdefault(cls, CustomRule()), part, fn)
         return fn
 
     return register
+
+
+def custom_forward(*classes: type[Operation]) -> Callable:
+    return _custom("forward", classes)
 
 
 def custom_reverse(*classes: type[Operation]) -> Callable:
-    def register(fn: Callable) -> Callable:
-        for cls in classes:
-            CUSTOM.setdefault(cls, CustomRule()).reverse = fn
-        return fn
-
-    return register
+    return _custom("reverse", classes)
 
 
 def custom_augment(*classes: type[Operation]) -> Callable:
-    def register(fn: Callable) -> Callable:
-        for cls in classes:
-            CUSTOM.setdefault(cls, CustomRule()).augment = fn
-        return fn
-
-    return register
+    return _custom("augment", classes)
 
 
 def batched(*classes: type[Operation]) -> Callable:

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from xdsl.dialects import scf
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Block, Operation, SSAValue
-from xdsl.traits import IsTerminator as _IsTerminator
 
 from ..ir import stablehlo as hlo
 from ..ir.dense import is_float_type
 from ..ir.enzyme import IgnoreDerivativesOp
+from ..ir.query import body_ops, free_values, terminator, used_values
 
 
 def _holds_floats(t) -> bool:
@@ -42,37 +42,14 @@ def is_differentiable_type(v: SSAValue) -> bool:
     return _holds_floats(v.type)
 
 
-def free_values(op: Operation) -> list[SSAValue]:
-    """Values used inside ``op``'s regions but defined outside ``op`` (captures)."""
-    if not op.regions:
-        return []
-    inside: set[SSAValue] = set()
-    used: list[SSAValue] = []
-    seen: set[SSAValue] = set()
-    for region in op.regions:
-        for block in region.blocks:
-            inside.update(block.args)
-    for inner in op.walk():
-        if inner is op:
-            continue
-        for region in inner.regions:
-            for block in region.blocks:
-                inside.update(block.args)
-        inside.update(inner.results)
-    for inner in op.walk():
-        if inner is op:
-            continue
-        for v in inner.operands:
-            if v not in inside and v not in seen:
-                seen.add(v)
-                used.append(v)
-    return used
-
-
-def _terminator(block: Block) -> Operation:
-    last = block.last_op
-    assert last is not None
-    return last
+def _add_differentiable(into: set[SSAValue], values: Iterable[SSAValue]) -> bool:
+    """Add the differentiable ``values`` to ``into``; whether any was not there yet."""
+    changed = False
+    for v in values:
+        if v not in into and is_differentiable_type(v):
+            into.add(v)
+            changed = True
+    return changed
 
 
 class ActivityAnalysis:
@@ -88,7 +65,7 @@ class ActivityAnalysis:
             if active and is_differentiable_type(arg):
                 self.varied.add(arg)
         self._forward_block(block)
-        ret = _terminator(block)
+        ret = terminator(block)
         self._mark_useful(v for v, u in zip(ret.operands, useful_results) if u)
         self._backward_block(block)
 
@@ -103,12 +80,7 @@ class ActivityAnalysis:
     # ------------------------------------------------------------------ varied (forward)
 
     def _mark_varied(self, values: Iterable[SSAValue]) -> bool:
-        changed = False
-        for v in values:
-            if v not in self.varied and is_differentiable_type(v):
-                self.varied.add(v)
-                changed = True
-        return changed
+        return _add_differentiable(self.varied, values)
 
     def _forward_block(self, block: Block) -> None:
         for op in block.ops:
@@ -124,10 +96,10 @@ class ActivityAnalysis:
             for region in op.regions:
                 self._forward_block(region.blocks.first)
             for region in op.regions:
-                term = _terminator(region.blocks.first)
+                term = terminator(region.blocks.first)
                 self._mark_varied(r for r, v in zip(op.results, term.operands) if v in self.varied)
             return
-        inputs = list(op.operands) + free_values(op)
+        inputs = used_values(op)
         if any(v in self.varied for v in inputs):
             self._mark_varied(op.results)
 
@@ -146,19 +118,19 @@ class ActivityAnalysis:
             before = len(self.varied)
             for block, off in carried_blocks:
                 for i, arg in enumerate(block.args[off:]):
-                    yields = [_terminator(b).operands[o + i] for b, o in yielding]
+                    yields = [terminator(b).operands[o + i] for b, o in yielding]
                     if init[i] in self.varied or any(y in self.varied for y in yields):
                         self._mark_varied([arg])
             for region in op.regions:
                 for block in region.blocks:
                     self._forward_block(block)
             if isinstance(op, scf.WhileOp):
-                cond = _terminator(op.before_region.block)
+                cond = terminator(op.before_region.block)
                 self._mark_varied(a for a, v in zip(op.after_region.block.args, cond.operands[1:]) if v in self.varied)
             if len(self.varied) == before:
                 break
         if isinstance(op, scf.WhileOp):
-            cond = _terminator(op.before_region.block)
+            cond = terminator(op.before_region.block)
             self._mark_varied(r for r, v in zip(op.results, cond.operands[1:]) if v in self.varied)
         else:
             _, carried, _ = self._loop_parts(op)
@@ -168,16 +140,10 @@ class ActivityAnalysis:
     # ------------------------------------------------------------------ useful (backward)
 
     def _mark_useful(self, values: Iterable[SSAValue]) -> bool:
-        changed = False
-        for v in values:
-            if v not in self.useful and is_differentiable_type(v):
-                self.useful.add(v)
-                changed = True
-        return changed
+        return _add_differentiable(self.useful, values)
 
     def _backward_block(self, block: Block) -> None:
-        ops = list(block.ops)
-        for op in reversed(ops[:-1] if ops and ops[-1].has_trait(_IsTerminator) else ops):
+        for op in reversed(body_ops(block)):
             self._backward_op(op)
 
     def _backward_op(self, op: Operation) -> None:
@@ -190,7 +156,7 @@ class ActivityAnalysis:
         if isinstance(op, (hlo.IfOp, hlo.CaseOp, scf.IfOp)):
             for region in op.regions:
                 block = region.blocks.first
-                term = _terminator(block)
+                term = terminator(block)
                 self._mark_useful(v for r, v in zip(op.results, term.operands) if r in self.useful)
                 self._backward_block(block)
             return
@@ -201,7 +167,7 @@ class ActivityAnalysis:
     def _backward_loop(self, op: Operation) -> None:
         init, carried, _ = self._loop_parts(op)
         body, off = carried[-1]
-        term = _terminator(body)
+        term = terminator(body)
         while True:
             before = len(self.useful)
             for i, (res, arg) in enumerate(zip(op.results, body.args[off:])):
@@ -214,8 +180,8 @@ class ActivityAnalysis:
 
     def _backward_scf_while(self, op: scf.WhileOp) -> None:
         before_b, after_b = op.before_region.block, op.after_region.block
-        cond = _terminator(before_b)
-        yield_ = _terminator(after_b)
+        cond = terminator(before_b)
+        yield_ = terminator(after_b)
         while True:
             n = len(self.useful)
             for r, v, a in zip(op.results, cond.operands[1:], after_b.args):

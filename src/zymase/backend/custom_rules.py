@@ -14,7 +14,7 @@ from jax import lax
 from xdsl.dialects.builtin import SymbolRefAttr
 from xdsl.dialects.func import FuncOp
 
-from ..frontend.lowering import CUSTOM_JVP, CUSTOM_VJP_BWD, CUSTOM_VJP_FWD
+from ..ir.enzyme import CUSTOM_JVP, CUSTOM_VJP_BWD, CUSTOM_VJP_FWD
 from ..ad.rules.custom import is_inexact
 from ..ir.enzyme import IgnoreDerivativesOp
 from .emitter import FunctionBuilder, OpFn, emits

@@ -21,7 +21,7 @@ from xdsl.dialects.func import CallOp, FuncOp, ReturnOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.traits import IsTerminator
 
-from ..frontend.importer import describe_location
+from ..ir.query import describe_location
 
 OpFn = Callable[..., Any]
 Emitter = Callable[["FunctionBuilder", Any], OpFn]
@@ -40,6 +40,13 @@ def emits(*classes: type[Operation]) -> Callable[[Emitter], Emitter]:
         return fn
 
     return register
+
+
+def emits_table(table: dict[type[Operation], OpFn]) -> None:
+    """Each op class of ``table`` emits as the function the table maps it to (ops whose
+    properties do not change what they compute)."""
+    for cls, fn in table.items():
+        EMITTERS[cls] = lambda b, op, fn=fn: fn
 
 
 def emit_error(op: Operation, message: str) -> EmitError:

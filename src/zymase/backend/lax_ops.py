@@ -16,15 +16,12 @@ from ..ir import chlo
 from ..ir import stablehlo as hlo
 from ..ir.attributes import ComparisonDirection, ComparisonType, Precision, Transpose
 from ..ir.dense import dense_to_numpy, element_dtype
-from .emitter import EMITTERS, FunctionBuilder, OpFn, emit_error, emits
+from ..ir.query import padding_pairs, shape
+from .emitter import EMITTERS, FunctionBuilder, OpFn, emit_error, emits, emits_table
 
 
 def ints(attr: DenseArrayBase | None) -> tuple[int, ...] | None:
     return None if attr is None else tuple(int(v) for v in attr.get_values())
-
-
-def shape(v: SSAValue | Attribute) -> tuple[int, ...]:
-    return hlo.shape_of(v)
 
 
 def dtype(v: SSAValue | Attribute) -> np.dtype:
@@ -111,14 +108,8 @@ _BINARY: dict[type[Operation], Any] = {
 }
 
 
-@emits(*_UNARY)
-def _unary(b: FunctionBuilder, op: Operation) -> OpFn:
-    return _UNARY[type(op)]
-
-
-@emits(*_BINARY)
-def _binary(b: FunctionBuilder, op: Operation) -> OpFn:
-    return _BINARY[type(op)]
+emits_table(_UNARY)
+emits_table(_BINARY)
 
 
 @emits(hlo.ConvertOp)
@@ -283,7 +274,7 @@ def _convolution(b: FunctionBuilder, op: hlo.ConvolutionOp) -> OpFn:
     rhs_dil = ints(op.rhs_dilation) or (1,) * n
     if op.window_reversal is not None and any(op.window_reversal.get_values()):
         raise emit_error(op, "window_reversal is not supported by lax.conv_general_dilated")
-    padding = [(0, 0)] * n if op.padding is None else [tuple(int(v) for v in row) for row in dense_to_numpy(op.padding).reshape(n, 2)]
+    padding = padding_pairs(op, n)
     dn = lax.ConvDimensionNumbers(
         lhs_spec=(d.input_batch_dimension, d.input_feature_dimension, *d.input_spatial_dimensions),
         rhs_spec=(d.kernel_output_feature_dimension, d.kernel_input_feature_dimension, *d.kernel_spatial_dimensions),
@@ -354,13 +345,13 @@ def _static_scalar(v: SSAValue) -> np.ndarray | None:
     return None
 
 
-def _monoid(region, init: Any) -> Any:
-    """lax.add / lax.max / ... when a one-operand reduction body is that op and the init
-    value is a constant bitwise equal to lax's identity for it. lax then binds its
-    differentiable, batchable reduce_sum / reduce_max / ... primitives, which lower to
-    the same stablehlo op; otherwise None (a generic body is used)."""
-    kind = _binary_body(region)
-    fn = _MONOID.get(kind) if isinstance(kind, type) else None
+def _monoid(kind: type[Operation] | None, init: Any) -> Any:
+    """lax.add / lax.max / ... when a one-operand reduction combines with ``kind`` (see
+    ``ReduceOp.combiner``) and the init value is a constant bitwise equal to lax's
+    identity for it. lax then binds its differentiable, batchable reduce_sum /
+    reduce_max / ... primitives, which lower to the same stablehlo op; otherwise None (a
+    generic body is used)."""
+    fn = _MONOID.get(kind)
     if fn is None:
         return None
     ident = _identity(kind, init.dtype)
@@ -369,10 +360,12 @@ def _monoid(region, init: Any) -> Any:
     return fn
 
 
-@emits(hlo.ReduceOp)
-def _reduce(b: FunctionBuilder, op: hlo.ReduceOp) -> OpFn:
+def _reduction(b: FunctionBuilder, op: hlo.ReduceOp | hlo.ReduceWindowOp, lax_reduce: Any) -> OpFn:
+    """The function of a reduce or reduce_window op; ``lax_reduce(operand(s), init(s),
+    computation)`` is lax.reduce or lax.reduce_window with the op's other parameters.
+    The monoid of a one-input op with a static identity init is passed as the
+    computation (see ``_monoid``), else the body."""
     body = b.region(op.body)
-    dims = ints(op.dimensions)
     n = len(op.inputs)
 
     def computation(xs: Any, ys: Any) -> Any:
@@ -380,82 +373,45 @@ def _reduce(b: FunctionBuilder, op: hlo.ReduceOp) -> OpFn:
         return out if n > 1 else out[0]
 
     init = _static_scalar(op.init_values[0]) if n == 1 else None
-    monoid = _monoid(op.body, init) if init is not None else None
+    monoid = _monoid(op.combiner(), init) if init is not None else None
 
     def reduce(*args: Any) -> Any:
         operands, inits = args[:n], args[n:]
         if monoid is not None:
-            return lax.reduce(operands[0], init, monoid, dims)
+            return lax_reduce(operands[0], init, monoid)
         if n == 1:
-            return lax.reduce(operands[0], inits[0], computation, dims)
-        return tuple(lax.reduce(tuple(operands), tuple(inits), computation, dims))
+            return lax_reduce(operands[0], inits[0], computation)
+        return tuple(lax_reduce(tuple(operands), tuple(inits), computation))
 
     return reduce
 
 
+@emits(hlo.ReduceOp)
+def _reduce(b: FunctionBuilder, op: hlo.ReduceOp) -> OpFn:
+    dims = ints(op.dimensions)
+    return _reduction(b, op, lambda xs, inits, fn: lax.reduce(xs, inits, fn, dims))
+
+
 @emits(hlo.ReduceWindowOp)
 def _reduce_window(b: FunctionBuilder, op: hlo.ReduceWindowOp) -> OpFn:
-    body = b.region(op.body)
-    n = len(op.inputs)
     rank = len(shape(op.inputs[0]))
     window = ints(op.window_dimensions)
     strides = ints(op.window_strides) or (1,) * rank
     base = ints(op.base_dilations) or (1,) * rank
     wdil = ints(op.window_dilations) or (1,) * rank
-    padding = [(0, 0)] * rank if op.padding is None else [tuple(int(v) for v in row) for row in dense_to_numpy(op.padding).reshape(rank, 2)]
-
-    def computation(xs: Any, ys: Any) -> Any:
-        out = body(*xs, *ys) if n > 1 else body(xs, ys)
-        return out if n > 1 else out[0]
-
-    init = _static_scalar(op.init_values[0]) if n == 1 else None
-    monoid = _monoid(op.body, init) if init is not None else None
-
-    def reduce_window(*args: Any) -> Any:
-        operands, inits = args[:n], args[n:]
-        if monoid is not None:
-            return lax.reduce_window(operands[0], init, monoid, window, strides, padding, base, wdil)
-        if n == 1:
-            return lax.reduce_window(operands[0], inits[0], computation, window, strides, padding, base, wdil)
-        return tuple(lax.reduce_window(tuple(operands), tuple(inits), computation, window, strides, padding, base, wdil))
-
-    return reduce_window
-
-
-def _single_compare(region) -> ComparisonDirection | None:
-    """The direction of a region ``^bb(a, b): return compare(a, b)``, else None."""
-    ops = list(region.block.ops)
-    if len(ops) != 2 or not isinstance(ops[0], hlo.CompareOp):
-        return None
-    cmp = ops[0]
-    args = region.block.args
-    if cmp.lhs is not args[0] or cmp.rhs is not args[1] or ops[1].operands[0] is not cmp.result:
-        return None
-    return cmp.comparison_direction.data
-
-
-def _binary_body(region) -> type[Operation] | str | None:
-    """What a two-argument update region computes: an op class applied to (a, b),
-    'replace' for ``return b``, or None."""
-    ops = list(region.block.ops)
-    args = region.block.args
-    if len(ops) == 1 and ops[0].operands and ops[0].operands[0] is args[1]:
-        return "replace"
-    if len(ops) == 2 and set(ops[0].operands) == {args[0], args[1]} and ops[1].operands[0] is ops[0].results[0]:
-        if ops[0].operands[0] is args[0] or type(ops[0]) in (hlo.AddOp, hlo.MultiplyOp, hlo.MaximumOp, hlo.MinimumOp):
-            return type(ops[0])
-    return None
+    padding = padding_pairs(op, rank)
+    return _reduction(b, op, lambda xs, inits, fn: lax.reduce_window(xs, inits, fn, window, strides, padding, base, wdil))
 
 
 @emits(hlo.SelectAndScatterOp)
 def _select_and_scatter(b: FunctionBuilder, op: hlo.SelectAndScatterOp) -> OpFn:
-    direction = _single_compare(op.select)
-    if direction not in (ComparisonDirection.GE, ComparisonDirection.LE) or _binary_body(op.scatter) is not hlo.AddOp:
+    direction = op.select_direction()
+    if direction not in (ComparisonDirection.GE, ComparisonDirection.LE) or op.combiner() is not hlo.AddOp:
         raise emit_error(op, "only the select-GE/LE, scatter-add form (the gradient of max/min pooling) is supported")
     rank = len(shape(op.operand))
     window = ints(op.window_dimensions) or (1,) * rank
     strides = ints(op.window_strides) or (1,) * rank
-    padding = [(0, 0)] * rank if op.padding is None else [tuple(int(v) for v in row) for row in dense_to_numpy(op.padding).reshape(rank, 2)]
+    padding = padding_pairs(op, rank)
     is_max = direction == ComparisonDirection.GE
     dt = dtype(op.operand)
     if np.issubdtype(dt, np.floating):
@@ -525,8 +481,7 @@ _SCATTER = {
 def _scatter(b: FunctionBuilder, op: hlo.ScatterOp) -> OpFn:
     if len(op.inputs) != 1:
         raise emit_error(op, "variadic scatter is not supported")
-    kind = _binary_body(op.update_computation)
-    fn = _SCATTER.get(kind)
+    fn = _SCATTER.get(op.combiner())
     if fn is None:
         raise emit_error(op, "the update computation must be replace, add, multiply, minimum or maximum")
     d = op.scatter_dimension_numbers

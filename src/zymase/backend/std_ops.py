@@ -29,34 +29,25 @@ from xdsl.dialects import arith, math, scf
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FloatAttr,
-    IndexType,
     IntegerAttr,
     IntegerType,
-    TensorType,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from ..ir.dense import dense_to_numpy, element_dtype
-from .emitter import FunctionBuilder, OpFn, emit_error, emits
+from ..ir.query import element_type, shape
+from .emitter import FunctionBuilder, OpFn, emit_error, emits, emits_table
 
 # ----------------------------------------------------------------- types
 
 
 def jax_dtype(t: Attribute) -> np.dtype:
-    """The dtype JAX uses for values of MLIR type ``t`` (a scalar or tensor type)."""
-    if isinstance(t, TensorType):
-        t = t.get_element_type()
-    if isinstance(t, IndexType):
-        return np.dtype(jax.dtypes.canonicalize_dtype(np.int64))
-    return np.dtype(jax.dtypes.canonicalize_dtype(element_dtype(t)))
+    """The dtype JAX uses for values of MLIR type ``t`` (a scalar or tensor type; index is int64)."""
+    return np.dtype(jax.dtypes.canonicalize_dtype(element_dtype(element_type(t))))
 
 
 def value_dtype(v: SSAValue) -> np.dtype:
     return jax_dtype(v.type)
-
-
-def value_shape(v: SSAValue) -> tuple[int, ...]:
-    return tuple(v.type.get_shape()) if isinstance(v.type, TensorType) else ()
 
 
 def _unsigned(dtype: np.dtype) -> np.dtype:
@@ -145,9 +136,7 @@ _FLOAT_BINARY: dict[type[Operation], Callable[[Any, Any], Any]] = {
 }
 
 
-@emits(*_FLOAT_BINARY)
-def _float_binary(b: FunctionBuilder, op: Operation) -> OpFn:
-    return _FLOAT_BINARY[type(op)]
+emits_table(_FLOAT_BINARY)
 
 
 @emits(arith.NegfOp)
@@ -218,9 +207,7 @@ def _unsigned_binary(b: FunctionBuilder, op: Operation) -> OpFn:
     return lambda x, y: from_unsigned(fn(as_unsigned(x), as_unsigned(y)), to)
 
 
-@emits(*_BITWISE)
-def _bitwise(b: FunctionBuilder, op: Operation) -> OpFn:
-    return _BITWISE[type(op)]
+emits_table(_BITWISE)
 
 
 # ----------------------------------------------------------------- arith: comparisons
@@ -271,26 +258,28 @@ _CMPI: dict[str, Callable[[Any, Any], Any]] = {
 CMPI_PREDICATES = list(_CMPI)
 
 
+def _compare(op: arith.CmpfOp | arith.CmpiOp, names: list[str], table: dict[str, Any]) -> OpFn:
+    """The comparison of ``op``'s predicate, numbered as in ``names``."""
+    code = op.predicate.value.data
+    if not 0 <= code < len(names):
+        raise emit_error(op, f"unknown {op.name.removeprefix('arith.')} predicate {code}")
+    return table[names[code]]
+
+
 @emits(arith.CmpfOp)
 def _cmpf(b: FunctionBuilder, op: arith.CmpfOp) -> OpFn:
-    code = op.predicate.value.data
-    if not 0 <= code < len(CMPF_PREDICATES):
-        raise emit_error(op, f"unknown cmpf predicate {code}")
-    return _CMPF[CMPF_PREDICATES[code]]
+    return _compare(op, CMPF_PREDICATES, _CMPF)
 
 
 @emits(arith.CmpiOp)
 def _cmpi(b: FunctionBuilder, op: arith.CmpiOp) -> OpFn:
-    code = op.predicate.value.data
-    if not 0 <= code < len(CMPI_PREDICATES):
-        raise emit_error(op, f"unknown cmpi predicate {code}")
-    return _CMPI[CMPI_PREDICATES[code]]
+    return _compare(op, CMPI_PREDICATES, _CMPI)
 
 
 @emits(arith.SelectOp)
 def _select(b: FunctionBuilder, op: arith.SelectOp) -> OpFn:
-    out_shape = value_shape(op.result)
-    if value_shape(op.cond) == () and out_shape != ():
+    out_shape = shape(op.result)
+    if shape(op.cond) == () and out_shape != ():
         return lambda c, x, y: lax.select(jnp.broadcast_to(c, out_shape), x, y)
     return lax.select
 
@@ -411,14 +400,8 @@ _MATH_BINARY: dict[type[Operation], Callable[[Any, Any], Any]] = {
 }
 
 
-@emits(*_MATH_UNARY)
-def _math_unary(b: FunctionBuilder, op: Operation) -> OpFn:
-    return _MATH_UNARY[type(op)]
-
-
-@emits(*_MATH_BINARY)
-def _math_binary(b: FunctionBuilder, op: Operation) -> OpFn:
-    return _MATH_BINARY[type(op)]
+emits_table(_MATH_UNARY)
+emits_table(_MATH_BINARY)
 
 
 @emits(math.FmaOp)

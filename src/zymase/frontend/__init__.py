@@ -14,7 +14,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp
 
 from ..ir import print_module
-from .importer import UnsupportedOpError, describe_location, import_module
+from ..ir.query import describe_location
+from .importer import UnsupportedOpError, import_module
 from .lowering import lowering_parameters
 
 
@@ -39,8 +40,10 @@ class Program:
         return lookup_func(self.module, self.entry)
 
     def as_text(self, stage: str | None = None, generic: bool = True) -> str:
-        """The module's MLIR text now, or as it was after a pipeline ``stage``
-        ('imported', 'optimized-before-ad', 'after-ad', 'final') when it was recorded."""
+        """The module's MLIR text now, or as it was at a pipeline ``stage`` ('imported',
+        'optimized-before-ad', 'after-ad', 'final') when it was recorded; a stage's text
+        starts with a comment line naming the pipeline text (``zymase-opt -p ...``) and
+        the pass after which it was taken."""
         if stage is None:
             return print_module(self.module, generic=generic)
         if stage not in self.stages:

@@ -89,22 +89,24 @@ def _refuse_ordered(ctx: mlir.LoweringRuleContext, what: str) -> CallbackLowerin
     )
 
 
+def _debug_op(ctx: mlir.LoweringRuleContext, args: Sequence[ir.Value], prim: Any, params: dict, callee: str, ordered: bool) -> Sequence[ir.Value]:
+    """A ``host.debug_callback`` op (no results); ordered callbacks are refused."""
+    if ordered:
+        raise _refuse_ordered(ctx, callee)
+    _host_op(ctx, "host.debug_callback", args, prim, params, callee, has_side_effect=True, result_avals=[])
+    return []
+
+
 @override(debugging.debug_print_p)
 def _debug_print(ctx: mlir.LoweringRuleContext, *args: ir.Value, **params: Any) -> Sequence[ir.Value]:
     callee = f"jax.debug.print {params['fmt']!r}"
-    if params["ordered"]:
-        raise _refuse_ordered(ctx, callee)
-    _host_op(ctx, "host.debug_callback", args, debugging.debug_print_p, params, callee, has_side_effect=True, result_avals=[])
-    return []
+    return _debug_op(ctx, args, debugging.debug_print_p, params, callee, params["ordered"])
 
 
 @override(debugging.debug_callback_p)
 def _debug_callback(ctx: mlir.LoweringRuleContext, *args: ir.Value, **params: Any) -> Sequence[ir.Value]:
     callee = f"jax.debug.callback {callable_name(_user_callable(params['callback']))}"
-    if effects.ordered_effects.contains(params["effect"]):
-        raise _refuse_ordered(ctx, callee)
-    _host_op(ctx, "host.debug_callback", args, debugging.debug_callback_p, params, callee, has_side_effect=True, result_avals=[])
-    return []
+    return _debug_op(ctx, args, debugging.debug_callback_p, params, callee, effects.ordered_effects.contains(params["effect"]))
 
 
 @override(_callback.pure_callback_p)

@@ -21,6 +21,7 @@ from xdsl.parser import Parser
 
 from ..ir import make_context
 from ..ir.dense import dense_from_numpy, element_dtype
+from ..ir.query import describe_loc
 from .lowering import MARKER_ATTRS, MARKER_PREFIX
 
 
@@ -111,7 +112,7 @@ class Importer:
                 return self.marker(src, target[len(MARKER_PREFIX):])
         cls = self.ctx.get_optional_op(name)
         if cls is None:
-            where = _describe(self.location(src.location))
+            where = describe_loc(self.location(src.location))
             func = _enclosing_function(src)
             inside = f" in @{func}" if func else ""
             raise UnsupportedOpError(f"zymase does not support the op '{name}'{inside} (at {where})", name)
@@ -197,17 +198,6 @@ def _enclosing_function(src: mlir.Operation) -> str | None:
         except Exception:  # reached the top
             return None
     return None
-
-
-def _describe(loc: Attribute) -> str:
-    if isinstance(loc, FileLineColLoc):
-        return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
-    return "unknown location"
-
-
-def describe_location(op: Operation) -> str:
-    """A short source location for error messages: ``file.py:12:3`` or 'unknown location'."""
-    return _describe(op.location)
 
 
 def import_module(src: mlir.Module) -> ModuleOp:

@@ -41,16 +41,12 @@ from jax._src import custom_derivatives as _cd
 from jax._src.interpreters import mlir
 from jax._src.lib.mlir import ir
 
+# The attribute names of custom rules live in the jax-free ir.enzyme (the AD engine and
+# the inliner read them without JAX); they stay importable from here.
+from ..ir.enzyme import CUSTOM_JVP, CUSTOM_RULE_ATTRS, CUSTOM_RULE_MISSING, CUSTOM_VJP_BWD, CUSTOM_VJP_CONSTS, CUSTOM_VJP_FWD, JAX_PRIMITIVE  # noqa: F401
+
 MARKER_PREFIX = "zymase."
 MARKER_ATTRS = "zymase.attrs"
-CUSTOM_JVP = "enzyme.custom_jvp"
-CUSTOM_VJP_FWD = "enzyme.custom_vjp_fwd"
-CUSTOM_VJP_BWD = "enzyme.custom_vjp_bwd"
-CUSTOM_VJP_CONSTS = "enzyme.custom_vjp_consts"
-CUSTOM_RULE_MISSING = "enzyme.custom_rule_unavailable"
-"""A string attribute: why the function's custom rule could not be kept (differentiating
-the function is then refused with this reason)."""
-CUSTOM_RULE_ATTRS = (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_VJP_BWD, CUSTOM_RULE_MISSING, "enzyme.jax_rule")
 
 MAX_RULE_DEPTH = 4
 """Rules whose tracing lowers further custom rules nest; past this depth the call keeps
@@ -418,10 +414,9 @@ def _custom_vjp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr,
 
 # ============================================================================ library primitives
 
-JAX_PRIMITIVE = "enzyme.jax_rule"
-"""An integer attribute on a function whose derivative jax gives on demand (a library
-primitive, or a custom rule that needs to know which inputs are active): the key of its
-entry in ``PRIMITIVES``."""
+# JAX_PRIMITIVE (ir.enzyme, imported above): the integer attribute on a function whose
+# derivative jax gives on demand (a library primitive, or a custom rule that needs to
+# know which inputs are active): the key of its entry in ``PRIMITIVES``.
 
 PRIMITIVES: dict[int, tuple[Callable, list[jax.ShapeDtypeStruct], str]] = {}
 """Calls whose derivative rules are traced on demand, when the AD engine knows which

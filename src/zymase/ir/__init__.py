@@ -1,5 +1,6 @@
-"""zymase's IR: StableHLO, chlo and enzyme dialects on xDSL, next to xDSL's builtin, func,
-arith, math and scf dialects.
+"""zymase's IR: StableHLO, chlo, enzyme, matrix (linear algebra, ``ir/linalg.py``) and
+host (callbacks, ``ir/host.py``) dialects on xDSL, next to xDSL's builtin, func, arith,
+math, scf and tensor dialects; IR queries shared by every package are in ``ir/query.py``.
 
 ``make_context()`` gives a context with every dialect zymase understands;
 ``parse_module`` / ``print_module`` read and write MLIR text. Both forms are read, mixed

@@ -30,16 +30,8 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from . import stablehlo as hlo
 from .attributes import ComparisonDirection, ComparisonDirectionAttr, ComparisonType, ComparisonTypeAttr, DotDimensionNumbersAttr
 from .dense import dense_from_numpy, element_dtype, is_float_type
-
-
-def shape(v: SSAValue | Attribute) -> tuple[int, ...]:
-    t = v.type if isinstance(v, SSAValue) else v
-    return tuple(t.get_shape()) if isinstance(t, TensorType) else ()
-
-
-def elem(v: SSAValue | Attribute) -> Attribute:
-    t = v.type if isinstance(v, SSAValue) else v
-    return t.get_element_type() if isinstance(t, TensorType) else t
+from .query import element_type as elem
+from .query import shape
 
 
 def is_tensor(v: SSAValue | Attribute) -> bool:

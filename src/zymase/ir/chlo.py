@@ -10,7 +10,7 @@ from xdsl.printer import Printer
 from xdsl.traits import Pure
 
 from . import asm
-from .stablehlo import BinaryElementwiseOp, UnaryElementwiseOp, _fail, shape_of
+from .stablehlo import BinaryElementwiseOp, UnaryElementwiseOp, _fail, _op_class, shape_of
 
 
 def _parse_arrow(parser: Parser, op_type: type[Operation]) -> Operation:
@@ -55,21 +55,11 @@ class ChloBinaryOp(BinaryElementwiseOp):
 
 
 def _unary(mnemonic: str, doc: str) -> type[UnaryElementwiseOp]:
-    cls = type(
-        "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
-        (ChloUnaryOp,),
-        {"name": f"chlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
-    )
-    return irdl_op_definition(cls)
+    return _op_class("chlo", mnemonic, ChloUnaryOp, doc, __name__)
 
 
 def _binary(mnemonic: str, doc: str) -> type[BinaryElementwiseOp]:
-    cls = type(
-        "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
-        (ChloBinaryOp,),
-        {"name": f"chlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
-    )
-    return irdl_op_definition(cls)
+    return _op_class("chlo", mnemonic, ChloBinaryOp, doc, __name__)
 
 
 ErfOp = _unary("erf", "error function")

@@ -1,10 +1,14 @@
-"""numpy <-> xDSL conversions for element types, tensor types and dense constants."""
+"""numpy <-> xDSL conversions for element types, tensor types and dense constants.
+
+ml_dtypes (numpy's bfloat16) takes most of a second to import, so it is imported only
+when a bf16 type is met: a numpy array or dtype can be bfloat16 only once it is loaded.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
-import ml_dtypes
 import numpy as np
 from xdsl.dialects.builtin import (
     BFloat16Type,
@@ -26,6 +30,37 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute
 
 
+def bfloat16_dtype() -> np.dtype:
+    """numpy's bfloat16 (ml_dtypes), imported on first use."""
+    import ml_dtypes
+
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def is_bfloat16(dtype: np.dtype | type) -> bool:
+    """``dtype`` is bfloat16; never imports ml_dtypes (nothing is bfloat16 before it is loaded)."""
+    ml_dtypes = sys.modules.get("ml_dtypes")
+    return ml_dtypes is not None and np.dtype(dtype) == ml_dtypes.bfloat16
+
+
+class DtypeTable(dict):
+    """``{dtype: value}`` whose bfloat16 entry has the key ``"bfloat16"``: building the
+    table does not import ml_dtypes, and looking up the bfloat16 dtype finds that entry."""
+
+    @staticmethod
+    def _key(key: object) -> object:
+        return "bfloat16" if not isinstance(key, str) and is_bfloat16(key) else key  # type: ignore[arg-type]
+
+    def __getitem__(self, key: object) -> object:
+        return super().__getitem__(self._key(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self._key(key))
+
+    def get(self, key: object, default: object = None) -> object:
+        return super().get(self._key(key), default)
+
+
 def element_dtype(t: Attribute) -> np.dtype:
     """The numpy dtype of an MLIR element type."""
     if isinstance(t, Float32Type):
@@ -35,7 +70,7 @@ def element_dtype(t: Attribute) -> np.dtype:
     if isinstance(t, Float16Type):
         return np.dtype(np.float16)
     if isinstance(t, BFloat16Type):
-        return np.dtype(ml_dtypes.bfloat16)
+        return bfloat16_dtype()
     if isinstance(t, IntegerType):
         width = t.width.data
         if width == 1:
@@ -59,7 +94,7 @@ def element_type(dtype: np.dtype | type) -> Attribute:
         return f64
     if dtype == np.float16:
         return f16
-    if dtype == ml_dtypes.bfloat16:
+    if is_bfloat16(dtype):
         return bf16
     if dtype == np.bool_:
         return IntegerType(1)

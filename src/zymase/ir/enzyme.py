@@ -38,9 +38,9 @@ from xdsl.dialects.builtin import (
     UnitAttr,
     i64,
 )
-from xdsl.dialects.func import FuncOp
+from xdsl.dialects.func import FuncOp, FunctionType, ReturnOp
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Dialect, SpacedOpaqueSyntaxAttribute, SSAValue
+from xdsl.ir import Attribute, Block, Dialect, Region, SpacedOpaqueSyntaxAttribute, SSAValue
 from xdsl.irdl import IRDLOperation, irdl_attr_definition, irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def, traits_def, var_operand_def, var_result_def
 from xdsl.parser import Parser
 from xdsl.printer import Printer
@@ -74,6 +74,22 @@ CONSTNONEED = Activity.enzyme_constnoneed
 
 DERIVATIVE_KINDS = (DUP, DUPNONEED, ACTIVE, ACTIVENONEED)
 """Activities under which a value carries a derivative (tangent, seed or gradient)."""
+
+# Attributes of a func.func whose derivative is given by a rule (zymase.frontend.lowering
+# sets them when lowering jax's custom_jvp / custom_vjp and library primitives; the AD
+# engine and the inliner read them). Here so that reading them needs no JAX.
+CUSTOM_JVP = "enzyme.custom_jvp"
+CUSTOM_VJP_FWD = "enzyme.custom_vjp_fwd"
+CUSTOM_VJP_BWD = "enzyme.custom_vjp_bwd"
+CUSTOM_VJP_CONSTS = "enzyme.custom_vjp_consts"
+CUSTOM_RULE_MISSING = "enzyme.custom_rule_unavailable"
+"""A string attribute: why the function's custom rule could not be kept (differentiating
+the function is then refused with this reason)."""
+JAX_PRIMITIVE = "enzyme.jax_rule"
+"""An integer attribute on a function whose derivative jax gives on demand (a library
+primitive, or a custom rule that needs to know which inputs are active): the key of its
+entry in ``zymase.frontend.lowering.PRIMITIVES``."""
+CUSTOM_RULE_ATTRS = (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_VJP_BWD, CUSTOM_RULE_MISSING, JAX_PRIMITIVE)
 
 
 def activities(values: Sequence[Activity | str]) -> ArrayAttr[ActivityAttr]:
@@ -370,6 +386,38 @@ def make_diff_op(
     if width != 1:
         props["width"] = IntegerAttr(width, i64)
     return cls.create(operands=list(inputs), result_types=list(result_types), properties=props)
+
+
+def add_func(module: ModuleOp, name: str, inputs: Sequence[Attribute], outputs: Sequence[Attribute], visibility: str | None = None) -> tuple[FuncOp, Block]:
+    """Append ``func.func @name`` with this signature and an empty entry block to
+    ``module``; returns the function and the block (the caller fills it, return included)."""
+    block = Block(arg_types=list(inputs))
+    fn = FuncOp(name, FunctionType.from_lists(list(inputs), list(outputs)), Region(block), visibility=visibility)
+    module.body.block.add_op(fn)
+    return fn, block
+
+
+def add_diff_func(
+    module: ModuleOp,
+    name: str,
+    cls: type[_DiffOp],
+    fn: str,
+    arg_activity: Sequence[Activity | str],
+    ret_activity: Sequence[Activity | str],
+    width: int = 1,
+) -> FuncOp:
+    """Append ``func.func @name`` whose body is one ``cls`` (enzyme.autodiff or
+    enzyme.fwddiff) on ``@fn`` of ``module`` with these activities: it takes the enzyme op's
+    operands (primals, then tangents or seeds) and returns its results, their types given
+    by ``@fn``'s signature and the activities."""
+    callee = next((op for op in module.ops if isinstance(op, FuncOp) and op.sym_name.data == fn), None)
+    if callee is None:
+        raise KeyError(f"no function @{fn} in the module")
+    ins, outs = make_diff_op(cls, fn, [], [], arg_activity, ret_activity, width).expected_types(callee)
+    func_op, block = add_func(module, name, ins, outs)
+    op = make_diff_op(cls, fn, list(block.args), outs, arg_activity, ret_activity, width)
+    block.add_ops([op, ReturnOp(*op.results)])
+    return func_op
 
 
 @irdl_op_definition

@@ -38,27 +38,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import BoolAttr, ComplexType, DenseArrayBase, FileLineColLoc, IntegerAttr, IntegerType, StringAttr, SymbolRefAttr, TensorType
+from xdsl.dialects.builtin import BoolAttr, ComplexType, DenseArrayBase, IntegerAttr, IntegerType, StringAttr, SymbolRefAttr, TensorType
 from xdsl.ir import Attribute, Dialect
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def, traits_def, var_operand_def, var_result_def
 from xdsl.traits import Pure
-from xdsl.utils.exceptions import VerifyException
 
 from .dense import is_float_type
-
-
-def _fail(op: IRDLOperation, message: str) -> None:
-    loc = op.location
-    where = f" at {loc.filename.data}:{loc.line.data}:{loc.column.data}" if isinstance(loc, FileLineColLoc) else ""
-    raise VerifyException(f"'{op.name}' op{where}: {message}")
-
-
-def _shape(t: Attribute) -> tuple[int, ...]:
-    return tuple(t.get_shape()) if isinstance(t, TensorType) else ()
-
-
-def _elem(t: Attribute) -> Attribute:
-    return t.get_element_type() if isinstance(t, TensorType) else t
+from .query import element_type as _elem
+from .query import shape as _shape
+from .stablehlo import _fail
 
 
 def _is_inexact(t: Attribute) -> bool:

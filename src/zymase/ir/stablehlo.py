@@ -62,6 +62,8 @@ from xdsl.utils.exceptions import VerifyException
 
 from . import asm
 from .dense import dense_from_numpy, dense_to_numpy
+from .query import element_type, region_combiner
+from .query import shape as shape_of
 from .attributes import (
     SDY_ATTRIBUTES,
     STABLEHLO_ATTRIBUTES,
@@ -92,12 +94,6 @@ from .attributes import (
 
 def i64_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, [int(v) for v in values])
-
-
-def shape_of(value: SSAValue | Attribute) -> tuple[int, ...]:
-    t = value.type if isinstance(value, SSAValue) else value
-    assert isinstance(t, TensorType), f"expected a tensor type, got {t}"
-    return tuple(t.get_shape())
 
 
 def _fail(op: IRDLOperation, message: str) -> None:
@@ -189,26 +185,32 @@ def _print_nullary(printer: Printer, op: IRDLOperation) -> None:
     printer.print_attribute(op.results[0].type)
 
 
+def _scalar_combiner(region: Region, inputs: Sequence[SSAValue]) -> type[Operation] | str | None:
+    """``region_combiner`` of the combiner region of a one-input op, when the region's
+    arguments (and the combining op's result) are scalars of the input's element type."""
+    if len(inputs) != 1 or not isinstance(inputs[0].type, TensorType):
+        return None
+    kind = region_combiner(region)
+    if kind is None:
+        return None
+    block = region.block
+    scalar = TensorType(element_type(inputs[0]), [])
+    if any(v.type != scalar for v in (*block.args, *block.first_op.results)):
+        return None
+    return kind
+
+
 def _compact_reduce_body(op: ReduceOp) -> Operation | None:
     """The body's one op when the body is ``return op(acc, x)`` on scalars of the input
-    element type (printed ``applies stablehlo.add``), else None."""
-    if len(op.inputs) != 1 or len(op.body.blocks) != 1:
+    element type, its operands in that order and without attributes (printed
+    ``applies stablehlo.add``), else None."""
+    if not isinstance(op.combiner(), type):
         return None
-    block = op.body.blocks.first
+    block = op.body.block
     inner = block.first_op
-    ret = block.last_op
-    if inner is None or inner.next_op is not ret or not isinstance(ret, ReturnOp) or len(block.args) != 2:
+    if not inner.name.startswith("stablehlo.") or inner.attributes or inner.properties or tuple(inner.operands) != tuple(block.args):
         return None
-    if not inner.name.startswith("stablehlo.") or inner.regions or inner.attributes or inner.properties or len(inner.results) != 1:
-        return None
-    if tuple(inner.operands) != tuple(block.args) or tuple(ret.operands) != tuple(inner.results):
-        return None
-    t = op.init_values[0].type
-    if not isinstance(t, TensorType) or t.get_shape() or not isinstance(op.inputs[0].type, TensorType):
-        return None
-    if t.get_element_type() != op.inputs[0].type.get_element_type():
-        return None
-    if any(v.type != t for v in (*block.args, inner.results[0])):
+    if op.init_values[0].type != inner.results[0].type:
         return None
     return inner
 
@@ -279,23 +281,23 @@ class CommutativeBinaryOp(BinaryElementwiseOp):
     traits = traits_def(Pure(), Commutative())
 
 
-def _unary(mnemonic: str, doc: str, transcendental: bool = False) -> type[UnaryElementwiseOp]:
-    cls = type(
-        "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
-        (TranscendentalUnaryOp if transcendental else UnaryElementwiseOp,),
-        {"name": f"stablehlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
-    )
-    return irdl_op_definition(cls)
-
-
-def _binary(mnemonic: str, doc: str, commutative: bool = False) -> type[BinaryElementwiseOp]:
-    base = CommutativeBinaryOp if commutative else BinaryElementwiseOp
+def _op_class(dialect: str, mnemonic: str, base: type[IRDLOperation], doc: str, module: str) -> type[IRDLOperation]:
+    """The op ``<dialect>.<mnemonic>``: a class ``<Mnemonic>Op`` (``round_nearest_even``:
+    ``RoundNearestEvenOp``) of ``module`` deriving from ``base``."""
     cls = type(
         "".join(p.capitalize() for p in mnemonic.split("_")) + "Op",
         (base,),
-        {"name": f"stablehlo.{mnemonic}", "__doc__": doc, "__module__": __name__},
+        {"name": f"{dialect}.{mnemonic}", "__doc__": doc, "__module__": module},
     )
     return irdl_op_definition(cls)
+
+
+def _unary(mnemonic: str, doc: str, transcendental: bool = False) -> type[UnaryElementwiseOp]:
+    return _op_class("stablehlo", mnemonic, TranscendentalUnaryOp if transcendental else UnaryElementwiseOp, doc, __name__)
+
+
+def _binary(mnemonic: str, doc: str, commutative: bool = False) -> type[BinaryElementwiseOp]:
+    return _op_class("stablehlo", mnemonic, CommutativeBinaryOp if commutative else BinaryElementwiseOp, doc, __name__)
 
 
 AbsOp = _unary("abs", "|x|")
@@ -1111,6 +1113,13 @@ class ReduceOp(IRDLOperation):
             if shape_of(r) != expect:
                 _fail(self, f"result {i} has shape {shape_of(r)}, expected {expect} (input {src} reduced over {list(dims)})")
 
+    def combiner(self) -> type[Operation] | None:
+        """The op class ``k`` when this is a one-input reduce whose body is ``return k(a, b)``
+        (either operand order for a commutative ``k``) on scalars of the input element
+        type; None for any other body."""
+        kind = _scalar_combiner(self.body, self.inputs)
+        return kind if isinstance(kind, type) else None
+
     @classmethod
     def parse(cls, parser: Parser) -> ReduceOp:
         """``(%x init: %c), ... applies stablehlo.add across dimensions = [..] attr-dict
@@ -1211,6 +1220,11 @@ class ReduceWindowOp(IRDLOperation):
     irdl_options = (SameVariadicOperandSize(),)
     traits = traits_def(RecursiveMemoryEffect())
 
+    def combiner(self) -> type[Operation] | None:
+        """As ``ReduceOp.combiner``: the op class ``k`` of a one-input body ``return k(a, b)``, else None."""
+        kind = _scalar_combiner(self.body, self.inputs)
+        return kind if isinstance(kind, type) else None
+
 
 @irdl_op_definition
 class SelectAndScatterOp(IRDLOperation):
@@ -1225,6 +1239,22 @@ class SelectAndScatterOp(IRDLOperation):
     scatter = region_def()
     result = result_def(TensorType)
     traits = traits_def(RecursiveMemoryEffect())
+
+    def combiner(self) -> type[Operation] | str | None:
+        """What the scatter region computes (see ``region_combiner``): an op class ``k`` for
+        ``return k(a, b)``, 'replace' for ``return b``, else None."""
+        return _scalar_combiner(self.scatter, [self.source])
+
+    def select_direction(self) -> ComparisonDirection | None:
+        """The direction of a select region ``^bb(a, b): return compare(a, b)``, else None."""
+        block = self.select.block
+        ops = list(block.ops)
+        if len(block.args) != 2 or len(ops) != 2 or not isinstance(ops[0], CompareOp):
+            return None
+        cmp = ops[0]
+        if cmp.lhs is not block.args[0] or cmp.rhs is not block.args[1] or tuple(ops[1].operands) != (cmp.result,):
+            return None
+        return cmp.comparison_direction.data
 
 
 @irdl_op_definition
@@ -1252,6 +1282,12 @@ class ScatterOp(IRDLOperation):
     results_ = var_result_def(TensorType)
     irdl_options = (SameVariadicOperandSize(),)
     traits = traits_def(RecursiveMemoryEffect())
+
+    def combiner(self) -> type[Operation] | str | None:
+        """What the update computation of a one-input scatter computes (see
+        ``region_combiner``): an op class ``k`` for ``return k(a, b)``, 'replace' for
+        ``return b``, else None."""
+        return _scalar_combiner(self.update_computation, self.inputs)
 
 
 @irdl_op_definition

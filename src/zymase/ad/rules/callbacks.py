@@ -17,14 +17,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from xdsl.ir import SSAValue
 
-from ...frontend.importer import describe_location
+from ...ir.query import describe_location
 from ...ir.builder import Builder
 from ...ir.host import DebugCallbackOp, IoCallbackOp, PureCallbackOp, ShardingConstraintOp
-from ..engine import DiffError, ForwardSweep, ReverseSweep
+from ..errors import DiffError
 from ..registry import batched, custom_forward, custom_reverse, inactive, linear
+
+if TYPE_CHECKING:
+    from ..engine import ForwardSweep, ReverseSweep
 
 inactive(DebugCallbackOp)
 

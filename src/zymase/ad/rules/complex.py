@@ -19,6 +19,7 @@ half-spectrum complex arrays, transposed below with the Hermitian bins accounted
 from __future__ import annotations
 
 import math as pymath
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects.builtin import ComplexType
@@ -28,10 +29,12 @@ from ...ir import chlo
 from ...ir import stablehlo as hlo
 from ...ir.attributes import FftType, FftTypeAttr
 from ...ir.builder import Builder, elem, shape, tensor
-from ..engine import ForwardSweep, ReverseSweep
 from ..registry import batched, custom_forward, custom_reverse, linear
 from .elementwise import abs_partial
 from .linear import _btype, _same_op
+
+if TYPE_CHECKING:
+    from ..engine import ForwardSweep, ReverseSweep
 
 # --------------------------------------------------------------------- helpers
 

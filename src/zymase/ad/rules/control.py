@@ -10,8 +10,8 @@ runs the body's reverse sweep.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,15 +20,18 @@ from xdsl.dialects.builtin import IntegerType
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
-from ...analysis.activity import free_values, is_differentiable_type
+from ...analysis.activity import is_differentiable_type
 from ...analysis.trip_count import affine_carried, find_trip_count, loop_invariant_carried
-from ...frontend.importer import describe_location
+from ...ir.query import body_ops, describe_location, free_values, terminator, used_values
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, constant_value, is_zero, shape, tensor
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP
-from ..engine import DiffError, ForwardSweep, ReverseSweep, body_ops, terminator
+from ..errors import DiffError
 from ..registry import custom_augment, custom_forward, custom_reverse
 from . import custom
+
+if TYPE_CHECKING:
+    from ..engine import ForwardSweep, ReverseSweep
 
 # ============================================================================ while
 
@@ -37,34 +40,24 @@ from . import custom
 def while_forward(fwd: ForwardSweep, op: hlo.WhileOp) -> None:
     """Carry the tangents of the active loop values next to the primals."""
     body = op.body.block
-    n = len(op.operand)
     act = [i for i, a in enumerate(body.args) if fwd.analysis.is_active(a)]
-    init = [fwd.primal(v) for v in op.operand] + [fwd.tangent_or_zero(op.operand[i]) for i in act]
+    init = fwd.with_tangents(op.operand, act)
     types = [v.type for v in init]
 
     cond_block = Block(arg_types=types)
     cond = fwd.child(Builder(cond_block))
-    for old, new in zip(op.cond.block.args, cond_block.args):
-        cond.primals[old] = new
+    cond.bind_with_tangents(op.cond.block.args, cond_block.args, [])
     cond.run_block(op.cond.block)
     cond_block.add_op(hlo.ReturnOp([cond.primal(terminator(op.cond.block).operands[0])]))
 
     body_block = Block(arg_types=types)
     inner = fwd.child(Builder(body_block))
-    for old, new in zip(body.args, body_block.args[:n]):
-        inner.primals[old] = new
-    for i, new in zip(act, body_block.args[n:]):
-        inner.tangents[body.args[i]] = new
+    inner.bind_with_tangents(body.args, body_block.args, act)
     inner.run_block(body)
-    yields = terminator(body).operands
-    out = [inner.primal(y) for y in yields] + [inner.tangent_or_zero(yields[i]) for i in act]
-    body_block.add_op(hlo.ReturnOp(out))
+    body_block.add_op(hlo.ReturnOp(inner.with_tangents(terminator(body).operands, act)))
 
     new = fwd.builder.insert(hlo.WhileOp.create(operands=init, result_types=types, regions=[Region(cond_block), Region(body_block)]))
-    for old, res in zip(op.results, new.results[:n]):
-        fwd.primals[old] = res
-    for i, res in zip(act, new.results[n:]):
-        fwd.set_tangent(op.results[i], res)
+    fwd.bind_with_tangents(op.results, new.results, act)
 
 
 def _trip_count(op: hlo.WhileOp):
@@ -86,7 +79,7 @@ def _varying(op: hlo.WhileOp, recomputable: set[int]) -> set[SSAValue]:
     invariant = loop_invariant_carried(op)
     varying: set[SSAValue] = {a for i, a in enumerate(body.args) if i not in invariant and i not in recomputable}
     for o in body_ops(body):
-        inputs = list(o.operands) + free_values(o)
+        inputs = used_values(o)
         if any(v in varying for v in inputs):
             varying.update(o.results)
     return varying
@@ -357,21 +350,8 @@ def while_reverse(rev: ReverseSweep, op: hlo.WhileOp) -> None:
 # ============================================================================ if / case
 
 
-def _branch_regions(op) -> list[Region]:
-    return list(op.regions)
-
-
-def _rebuild_branching(op, regions: list[Region], result_types: Sequence, builder: Builder):
-    if isinstance(op, hlo.IfOp):
-        new = hlo.IfOp.create(operands=[op.pred], result_types=list(result_types), regions=regions)
-    else:
-        new = hlo.CaseOp.create(operands=[op.index], result_types=list(result_types), regions=regions)
-    return new
-
-
 @custom_forward(hlo.IfOp, hlo.CaseOp)
 def branch_forward(fwd: ForwardSweep, op) -> None:
-    n = len(op.results)
     act = [i for i, r in enumerate(op.results) if fwd.analysis.is_active(r)]
     regions = []
     for region in op.regions:
@@ -379,16 +359,13 @@ def branch_forward(fwd: ForwardSweep, op) -> None:
         sub = fwd.child(Builder(block))
         sub.run_block(region.block)
         outs = terminator(region.block).operands
-        block.add_op(hlo.ReturnOp([sub.primal(v) for v in outs] + [sub.tangent_or_zero(outs[i]) for i in act]))
+        block.add_op(hlo.ReturnOp(sub.with_tangents(outs, act)))
         regions.append(Region(block))
     types = [r.type for r in op.results] + [fwd.tangent_type(op.results[i].type) for i in act]
     selector = fwd.primal(op.operands[0])
     cls = type(op)
     new = fwd.builder.insert(cls.create(operands=[selector], result_types=types, regions=regions))
-    for old, res in zip(op.results, new.results[:n]):
-        fwd.primals[old] = res
-    for i, res in zip(act, new.results[n:]):
-        fwd.set_tangent(op.results[i], res)
+    fwd.bind_with_tangents(op.results, new.results, act)
 
 
 @custom_reverse(hlo.IfOp, hlo.CaseOp)
@@ -492,14 +469,11 @@ def barrier_reverse(rev: ReverseSweep, op) -> None:
 def reduce_kind(op: hlo.ReduceOp) -> str:
     """'sum', 'product', 'max', 'min' or 'chooser' (a variadic reduce whose float results are picked
     from the inputs by compare/select, like argmax); raises otherwise."""
-    block = op.body.block
-    ops = body_ops(block)
-    if len(op.inputs) == 1 and len(ops) == 1:
-        inner = ops[0]
-        if set(inner.operands) == {block.args[0], block.args[1]} and terminator(block).operands[0] is inner.results[0]:
-            kinds = {hlo.AddOp: "sum", hlo.MultiplyOp: "product", hlo.MaximumOp: "max", hlo.MinimumOp: "min"}
-            if type(inner) in kinds:
-                return kinds[type(inner)]
+    kinds = {hlo.AddOp: "sum", hlo.MultiplyOp: "product", hlo.MaximumOp: "max", hlo.MinimumOp: "min"}
+    kind = kinds.get(op.combiner())
+    if kind is not None:
+        return kind
+    ops = body_ops(op.body.block)
     choosing = (hlo.CompareOp, hlo.SelectOp, hlo.ConstantOp, hlo.OrOp, hlo.AndOp, hlo.NotOp, hlo.BroadcastInDimOp, hlo.ConvertOp)
     if all(isinstance(o, choosing) or not any(is_differentiable_type(r) for r in o.results) for o in ops):
         return "chooser"
@@ -597,18 +571,6 @@ def _init_is_one(op: hlo.ReduceOp) -> bool:
     return value is not None and value.size == 1 and bool(value.reshape(()) == 1)
 
 
-def _is_product(op: hlo.ReduceOp) -> bool:
-    block = op.body.block
-    ops = body_ops(block)
-    return (
-        len(op.inputs) == 1
-        and len(ops) == 1
-        and isinstance(ops[0], hlo.MultiplyOp)
-        and set(ops[0].operands) == {block.args[0], block.args[1]}
-        and terminator(block).operands[0] is ops[0].results[0]
-    )
-
-
 def _product_with_init(b: Builder, op: hlo.ReduceOp, x: SSAValue, init: SSAValue) -> tuple[SSAValue, SSAValue]:
     """``(ans, whole)`` of a product reduction whose init value is not 1: ``whole``, the
     product of each group, is a reduction from 1, and ``ans = init * whole``. How many
@@ -647,7 +609,7 @@ def _product_forward(fwd: ForwardSweep, op: hlo.ReduceOp) -> None:
 def reduce_augment(rev: ReverseSweep, op: hlo.ReduceOp) -> None:
     """A product reduction whose init value is not 1 is built as ``init * whole``
     (_product_with_init), keeping ``whole`` for the reverse sweep; the others are cloned."""
-    if not _is_product(op) or _init_is_one(op):
+    if op.combiner() is not hlo.MultiplyOp or _init_is_one(op):
         rev.clone(op)
         return
     ans, whole = _product_with_init(rev.builder, op, rev.primal(op.inputs[0]), rev.primal(op.init_values[0]))

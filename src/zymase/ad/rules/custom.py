@@ -17,17 +17,21 @@ how the rules arrive as functions of the module).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ComplexType, IntegerAttr, StringAttr, SymbolRefAttr, TensorType
 from xdsl.ir import Attribute, SSAValue
 
-from ...frontend.importer import describe_location
-from ...frontend.lowering import CUSTOM_JVP, CUSTOM_RULE_ATTRS, CUSTOM_RULE_MISSING, CUSTOM_VJP_BWD, CUSTOM_VJP_CONSTS, CUSTOM_VJP_FWD, JAX_PRIMITIVE
+from ...ir.query import describe_location, shape
+from ...ir.enzyme import CUSTOM_JVP, CUSTOM_RULE_ATTRS, CUSTOM_RULE_MISSING, CUSTOM_VJP_BWD, CUSTOM_VJP_CONSTS, CUSTOM_VJP_FWD, JAX_PRIMITIVE
 from ...ir.dense import is_float_type
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, IgnoreDerivativesOp
-from ..engine import DiffError, ForwardSweep, ReverseSweep
+from ..errors import DiffError
 from ..registry import custom_augment, inactive
+
+if TYPE_CHECKING:
+    from ..engine import ForwardSweep, ReverseSweep
 
 inactive(IgnoreDerivativesOp)
 
@@ -109,17 +113,13 @@ def call_forward(fwd: ForwardSweep, op: func.CallOp, fn: func.FuncOp) -> None:
     for r, res in zip(op.results, outs):
         fwd.primals[r] = res
     for i, r in enumerate(float_res):
-        rows = [b.reshape(ts[i], [1, *_shape(ts[i])]) for ts in per_direction]
+        rows = [b.reshape(ts[i], [1, *shape(ts[i])]) for ts in per_direction]
         fwd.set_tangent(r, b.concatenate(rows, 0))
-
-
-def _shape(v: SSAValue) -> list[int]:
-    return list(v.type.get_shape()) if isinstance(v.type, TensorType) else []
 
 
 def _direction(fwd: ForwardSweep, t: SSAValue, k: int) -> SSAValue:
     b = fwd.builder
-    dims = _shape(t)
+    dims = list(shape(t))
     row = b.slice(t, [k] + [0] * (len(dims) - 1), [k + 1, *dims[1:]])
     return b.reshape(row, dims[1:])
 
@@ -262,7 +262,7 @@ def _on_demand_forward(fwd: ForwardSweep, op: func.CallOp, fn: func.FuncOp) -> N
         if fwd.width == 1:
             fwd.set_tangent(r, per_direction[0][i])
         else:
-            rows = [b.reshape(ts[i], [1, *_shape(ts[i])]) for ts in per_direction]
+            rows = [b.reshape(ts[i], [1, *shape(ts[i])]) for ts in per_direction]
             fwd.set_tangent(r, b.concatenate(rows, 0))
 
 

@@ -60,19 +60,22 @@ The conventions are jax's, so that zymase's derivatives agree with jax's:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import BoolAttr, ComplexType, IntegerType
 from xdsl.ir import Operation, SSAValue
 
-from ...frontend.importer import describe_location
 from ...ir import linalg as M
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem, shape, tensor
 from ...ir.dense import is_float_type
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED
-from ..engine import DiffError, ForwardSweep, ReverseSweep
+from ..errors import unsupported
 from ..registry import custom_forward, custom_reverse, inactive
+
+if TYPE_CHECKING:
+    from ..engine import ForwardSweep, ReverseSweep
 
 I32 = IntegerType(32)
 I1 = IntegerType(1)
@@ -92,14 +95,10 @@ def _bool(value: bool) -> BoolAttr:
     return BoolAttr(bool(value), I1)
 
 
-def refuse(op: Operation, what: str) -> DiffError:
-    return DiffError(f"no derivative rule for '{op.name}' at {describe_location(op)}: {what}")
-
-
 def _real_only(op: Operation) -> None:
     for v in [*op.operands, *op.results]:
         if isinstance(elem(v), ComplexType):
-            raise refuse(op, "the matrix rules differentiate real matrices only, not complex ones")
+            raise unsupported(op, "the matrix rules differentiate real matrices only, not complex ones")
 
 
 T = Builder.matrix_transpose  # T(b, x): the transpose of the last two dimensions
@@ -532,7 +531,7 @@ def jvp_eigh(b: Builder, op: M.EighOp, ins: list, outs: list, tangents: Tangents
     if op.subset_by_index is not None:
         lo, hi = (int(x) for x in op.subset_by_index.get_values())
         if (lo, hi) != (0, shape(v)[-2]):
-            raise refuse(op, f"the derivative of a partial eigendecomposition (subset_by_index = ({lo}, {hi})) is not defined")
+            raise unsupported(op, f"the derivative of a partial eigendecomposition (subset_by_index = ({lo}, {hi})) is not defined")
     c = mm(b, T(b, v), mm(b, da, v))
     dims = shape(c)
     gaps = b.sub(along_columns(b, w, dims), along_rows(b, w, dims))  # w_j - w_i
@@ -575,9 +574,9 @@ def jvp_svd(b: Builder, op: M.SvdOp, ins: list, outs: list, tangents: Tangents) 
     if op.subset_by_index is not None:
         lo, hi = (int(x) for x in op.subset_by_index.get_values())
         if (lo, hi) != (0, min(m, n)):
-            raise refuse(op, f"the derivative of a partial SVD (subset_by_index = ({lo}, {hi})) is not supported")
+            raise unsupported(op, f"the derivative of a partial SVD (subset_by_index = ({lo}, {hi})) is not supported")
     if compute_uv and _flag(op.full_matrices) and m != n:
-        raise refuse(
+        raise unsupported(
             op,
             f"the singular vectors of a non-square ({m}x{n}) matrix with full_matrices=True: the extra columns are any "
             f"orthonormal basis of a complement (jax refuses this too); use full_matrices=False",
@@ -640,7 +639,7 @@ def jvp_qr(b: Builder, op: M.QrOp, ins: list, outs: list, tangents: Tangents) ->
         dr = b.concatenate([dr1, dr2], len(shape(dr1)) - 1)
     else:
         if _flag(op.full_matrices) and m > n:
-            raise refuse(
+            raise unsupported(
                 op,
                 f"the full Q of a tall ({m}x{n}) matrix (full_matrices=True, jnp.linalg.qr mode='complete'): its last "
                 f"{m - n} columns are any orthonormal basis of the complement of A's columns; use mode='reduced'",
@@ -668,7 +667,7 @@ def _linear_solve(b: Builder, op: M.CustomLinearSolveOp, operands: list, transpo
     types = [r.type for r in op.outs]
     if transposed:
         if op.transpose_solve is None or op.vecmat is None:
-            raise refuse(op, "reverse mode needs the transposed solver: pass transpose_solve (or symmetric=True) to lax.custom_linear_solve")
+            raise unsupported(op, "reverse mode needs the transposed solver: pass transpose_solve (or symmetric=True) to lax.custom_linear_solve")
         mv, vm, sv, ts, rhs = _solve_groups(op, operands)
         operands = [*vm, *mv, *ts, *sv, *rhs]
         lengths = op.lengths()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math as pymath
 from collections import ChainMap
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects.builtin import IntegerType
@@ -25,7 +26,7 @@ from xdsl.dialects import func
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.traits import SymbolTable
 
-from ...frontend.importer import describe_location
+from ...ir.query import body_ops, describe_location, padding_pairs, terminator
 from ...ir import chlo
 from ...ir import stablehlo as hlo
 from ...ir.attributes import (
@@ -36,15 +37,13 @@ from ...ir.attributes import (
     Transpose,
 )
 from ...ir.builder import Builder, constant_value, elem, shape, tensor
-from ...ir.dense import dense_to_numpy
-from ..engine import DiffError, ForwardSweep, ReverseSweep, body_ops, terminator
+from ..errors import DiffError, unsupported
 from ..registry import custom_augment, custom_forward, custom_reverse, elementwise, inactive, linear
 
+if TYPE_CHECKING:
+    from ..engine import ForwardSweep, ReverseSweep
+
 I32 = IntegerType(32)
-
-
-def unsupported(op, what: str) -> DiffError:
-    return DiffError(f"no derivative rule for '{op.name}' at {describe_location(op)}: {what}")
 
 
 def single_direction(fwd: ForwardSweep, op) -> None:
@@ -57,27 +56,6 @@ def single_direction(fwd: ForwardSweep, op) -> None:
 
 def _ints(attr, default: list[int]) -> list[int]:
     return list(attr.get_values()) if attr is not None else default
-
-
-def _padding(op, rank: int) -> list[tuple[int, int]]:
-    if op.padding is None:
-        return [(0, 0)] * rank
-    return [(int(lo), int(hi)) for lo, hi in dense_to_numpy(op.padding).reshape(rank, 2)]
-
-
-def _binary_body(region) -> type | str | None:
-    """What a two-argument region ``^bb(a, b)`` computes: the op class applied to (a, b),
-    'replace' for ``return b``, or None."""
-    block = region.block
-    ops = body_ops(block)
-    ret = terminator(block).operands
-    if len(ret) != 1:
-        return None
-    if not ops and ret[0] is block.args[1]:
-        return "replace"
-    if len(ops) == 1 and ret[0] is ops[0].results[0] and set(ops[0].operands) == {block.args[0], block.args[1]}:
-        return type(ops[0])
-    return None
 
 
 def _both(b: Builder, p: SSAValue, q: SSAValue) -> SSAValue:
@@ -172,7 +150,7 @@ _SCATTER_KINDS = {hlo.AddOp: "add", "replace": "replace", hlo.MultiplyOp: "mul",
 def _scatter_kind(op: hlo.ScatterOp) -> str:
     if len(op.inputs) != 1:
         raise unsupported(op, "variadic scatter (several inputs) is not differentiable yet")
-    kind = _SCATTER_KINDS.get(_binary_body(op.update_computation))
+    kind = _SCATTER_KINDS.get(op.combiner())
     if kind is None:
         raise unsupported(op, "only add, replace, multiply, maximum and minimum update computations are differentiable")
     return kind
@@ -487,7 +465,7 @@ def top_k_reverse(rev: ReverseSweep, op: chlo.TopKOp) -> None:
 def _window_kind(op: hlo.ReduceWindowOp) -> str:
     if len(op.inputs) != 1:
         raise unsupported(op, "variadic reduce_window is not differentiable yet")
-    kind = _binary_body(op.body)
+    kind = op.combiner()
     kinds = {hlo.AddOp: "sum", hlo.MaximumOp: "max", hlo.MinimumOp: "min", hlo.MultiplyOp: "product"}
     if kind in kinds:
         return kinds[kind]
@@ -556,7 +534,7 @@ class _Window:
     def __init__(self, op, rank: int):
         self.dims = _ints(op.window_dimensions, [1] * rank)
         self.strides = _ints(op.window_strides, [1] * rank)
-        self.padding = _padding(op, rank)
+        self.padding = padding_pairs(op, rank)
         self.base = _ints(getattr(op, "base_dilations", None), [1] * rank)
         self.wdil = _ints(getattr(op, "window_dilations", None), [1] * rank)
 
@@ -752,19 +730,10 @@ def reduce_window_reverse(rev: ReverseSweep, op: hlo.ReduceWindowOp) -> None:
 
 
 def _select_direction(op: hlo.SelectAndScatterOp) -> str:
-    block = op.select.block
-    ops = body_ops(block)
-    ok = (
-        len(ops) == 1
-        and isinstance(ops[0], hlo.CompareOp)
-        and ops[0].lhs is block.args[0]
-        and ops[0].rhs is block.args[1]
-        and terminator(block).operands[0] is ops[0].results[0]
-        and ops[0].comparison_direction.data in (ComparisonDirection.GE, ComparisonDirection.LE)
-    )
-    if not ok or _binary_body(op.scatter) is not hlo.AddOp:
+    direction = op.select_direction()
+    if direction not in (ComparisonDirection.GE, ComparisonDirection.LE) or op.combiner() is not hlo.AddOp:
         raise unsupported(op, "only the GE/LE-select, add-scatter form (the transpose of max/min pooling) is differentiable")
-    return "GE" if ops[0].comparison_direction.data == ComparisonDirection.GE else "LE"
+    return "GE" if direction == ComparisonDirection.GE else "LE"
 
 
 @custom_forward(hlo.SelectAndScatterOp)
@@ -821,7 +790,7 @@ def convolution(b: Builder, op: hlo.ConvolutionOp, ct, i, xs):
     strides = _ints(op.window_strides, [1] * n)
     ldil = _ints(op.lhs_dilation, [1] * n)
     rdil = _ints(op.rhs_dilation, [1] * n)
-    padding = _padding(op, n)
+    padding = padding_pairs(op, n)
     x, w = xs
     xs_, ws_, cs_ = shape(x), shape(w), shape(ct)
     geo = []
