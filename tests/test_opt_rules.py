@@ -1,4 +1,4 @@
-"""Every registered rewrite rule, checked on its own example: it fires, the result
+"""Every registered rewrite rule, checked on each of its examples: it fires, the result
 verifies, and the values before and after agree on random inputs (float64, 1e-12)."""
 
 import jax
@@ -21,8 +21,7 @@ def _x64():
 
 
 
-def _module(rule):
-    ex = rule.example
+def _module(ex):
     if ex.mlir is not None:
         return parse_module(ex.mlir), None
     rng = np.random.RandomState(0)
@@ -33,12 +32,12 @@ def _module(rule):
     return module, args
 
 
-def _inputs(module, rule, seed):
+def _inputs(module, ex, seed):
     from zymase.ir.dense import element_dtype
 
     main = next(op for op in module.ops if getattr(op, "sym_name", None) is not None and op.sym_name.data == "main")
     rng = np.random.RandomState(seed)
-    lo, hi = rule.example.domain
+    lo, hi = ex.domain
     out = []
     for t in main.function_type.inputs.data:
         dt = element_dtype(t.get_element_type())
@@ -52,11 +51,15 @@ def _inputs(module, rule, seed):
     return out
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
-def test_rule_example(name):
+CASES = [(name, i) for name in sorted(RULES) for i in range(max(1, len(RULES[name].examples)))]
+
+
+@pytest.mark.parametrize("name, index", CASES, ids=[name if i == 0 else f"{name}[{i}]" for name, i in CASES])
+def test_rule_example(name, index):
     rule = RULES[name]
-    assert rule.example is not None, f"rule {name} has no example"
-    module, _ = _module(rule)
+    assert rule.examples, f"rule {name} has no example"
+    ex = rule.examples[index]
+    module, _ = _module(ex)
     before = module.clone()
     STATS[name] = 0
     optimize(module, assume_finite=rule.unsafe, only=[name])
@@ -64,7 +67,7 @@ def test_rule_example(name):
     module.verify()
     f_before, f_after = build_function(before, "main"), build_function(module, "main")
     for seed in range(3):
-        args = _inputs(before, rule, seed)
+        args = _inputs(before, ex, seed)
         want = jax.jit(f_before)(*args)
         got = jax.jit(f_after)(*args)
         for w, g in zip(want, got):
@@ -85,3 +88,31 @@ def test_rules_terminate_on_median_along_an_axis():
 
     x = jnp.arange(12.0).reshape(3, 4) ** 1.3
     np.testing.assert_allclose(zymase.jit(lambda x: jnp.median(x, axis=1))(x), jnp.median(x, axis=1), rtol=1e-6)
+
+
+def test_commutative_rules_try_the_other_operand_order_on_commutative_roots_only():
+    """``@rule(commutative=True)``: written for add(x, 0), add_zero also fires on add(0, x);
+    compare swaps its operands for EQ and NE only, subtract never."""
+    from zymase.opt.pattern import is_commutative
+
+    module = parse_module(
+        """
+func.func @main(%x: tensor<4xf64>) -> tensor<4xf64> {
+  %z = "stablehlo.constant"() <{value = dense<0.0> : tensor<4xf64>}> : () -> tensor<4xf64>
+  %0 = "stablehlo.add"(%z, %x) : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+  %1 = "stablehlo.subtract"(%z, %x) : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+  %2 = "stablehlo.compare"(%0, %1) <{comparison_direction = #stablehlo<comparison_direction EQ>}> : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xi1>
+  %3 = "stablehlo.compare"(%0, %1) <{comparison_direction = #stablehlo<comparison_direction LT>}> : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xi1>
+  %4 = "stablehlo.select"(%2, %0, %1) : (tensor<4xi1>, tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+  %5 = "stablehlo.select"(%3, %4, %1) : (tensor<4xi1>, tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+  func.return %5 : tensor<4xf64>
+}"""
+    )
+    ops = {op.name: op for op in module.walk()}
+    compares = [op for op in module.walk() if op.name == "stablehlo.compare"]
+    assert is_commutative(ops["stablehlo.add"]) and not is_commutative(ops["stablehlo.subtract"])
+    assert [is_commutative(c) for c in compares] == [True, False]
+    STATS["add_zero"] = 0
+    optimize(module, only=["add_zero"])
+    assert STATS["add_zero"] == 1
+    assert not any(op.name == "stablehlo.add" for op in module.walk())

@@ -17,7 +17,7 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from ..frontend.lowering import CUSTOM_RULE_ATTRS
+from ..ir.enzyme import CUSTOM_RULE_ATTRS
 
 
 def _calls_itself(fn: func.FuncOp, funcs: dict[str, func.FuncOp], seen: set[str] | None = None) -> bool:

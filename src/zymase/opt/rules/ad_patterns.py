@@ -5,11 +5,13 @@ window keeps each step O(1)."""
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-from jax import lax
+from ..lazy_jax import jnp
+from ..lazy_jax import lax
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, shape
+from xdsl.ir import SSAValue
+
 from ..pattern import Example, is_splat, producer, rule
 
 
@@ -20,14 +22,19 @@ def _scatter_into_zeros(v):
     return None
 
 
-@rule(example=Example(lambda acc, u: acc + lax.dynamic_update_slice(jnp.zeros(8), u, (2,)), [(8,), (3,)]))
-def add_dynamic_update_slice_of_zeros(op: hlo.AddOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda acc, u: acc + lax.dynamic_update_slice(jnp.zeros(8), u, (2,)), [(8,), (3,)]),
+        Example(lambda acc, u: lax.dynamic_update_slice(jnp.zeros(8), u, (2,)) + acc, [(8,), (3,)]),
+    ],
+    commutative=True,
+    needs=hlo.DynamicUpdateSliceOp,
+)
+def add_dynamic_update_slice_of_zeros(op: hlo.AddOp, b: Builder, acc: SSAValue, other: SSAValue):
     """add(acc, dynamic_update_slice(0, u, i)) -> dynamic_update_slice(acc, add(dynamic_slice(acc, i), u), i)"""
-    for acc, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        dus = _scatter_into_zeros(other)
-        if dus is None:
-            continue
-        idx = list(dus.start_indices)
-        window = b.dynamic_slice(acc, idx, shape(dus.update))
-        return b.dynamic_update_slice(acc, b.add(window, dus.update), idx)
-    return None
+    dus = _scatter_into_zeros(other)
+    if dus is None:
+        return None
+    idx = list(dus.start_indices)
+    window = b.dynamic_slice(acc, idx, shape(dus.update))
+    return b.dynamic_update_slice(acc, b.add(window, dus.update), idx)

@@ -10,16 +10,17 @@ exact only up to NaN are marked unsafe.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazy_jax import jnp
 import numpy as np
-from jax import lax
+from ..lazy_jax import lax
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.attributes import ComparisonDirection, ComparisonDirectionAttr, ComparisonType
 from ...ir.builder import Builder
 from ...ir.dense import element_dtype, is_float_type
-from ..pattern import UNARY_ELEMENTWISE, Example, producer, rule, shape
+from ..pattern import CONSTANT, UNARY_ELEMENTWISE, Example, producer, rule, shape
+from .common import all_ones, constant_splat, emit_splat, foldable_dtype, i32_binary_examples, integer_zero, is_constant, is_integer, mlir_i32
 
 I32 = ["int32", "int32"]
 
@@ -33,10 +34,6 @@ def _kind(v: SSAValue) -> str | None:
     except (TypeError, AttributeError):
         return None
     return dt.kind if dt.kind in "iub" else None
-
-
-def _is_int(v: SSAValue) -> bool:
-    return _kind(v) in ("i", "u", "b")
 
 
 def _direction(op: hlo.CompareOp) -> str:
@@ -90,14 +87,10 @@ def _true_false(b: Builder, like: SSAValue, value: bool) -> SSAValue:
     return b.full_like(like, fill)
 
 
-def _mlir(body: str, args: str, result: str) -> str:
-    return f"func.func @main({args}) -> {result} {{\n{body}\n}}"
-
-
 # ============================================================================ nested selects
 
 
-@rule(example=Example(lambda p, a, b, c: (lambda q: jnp.where(q, jnp.where(q, a, b), c))(p > 0), [(4,)] * 4))
+@rule(example=Example(lambda p, a, b, c: (lambda q: jnp.where(q, jnp.where(q, a, b), c))(p > 0), [(4,)] * 4), needs={1: hlo.SelectOp})
 def select_select_same_pred_true(op: hlo.SelectOp, b: Builder):
     """select(p, select(p, a, b), c) -> select(p, a, c)"""
     inner = producer(op.on_true, hlo.SelectOp)
@@ -106,7 +99,7 @@ def select_select_same_pred_true(op: hlo.SelectOp, b: Builder):
     return b.select(op.pred, inner.on_true, op.on_false)
 
 
-@rule(example=Example(lambda p, a, b, c: (lambda q: jnp.where(q, a, jnp.where(q, b, c)))(p > 0), [(4,)] * 4))
+@rule(example=Example(lambda p, a, b, c: (lambda q: jnp.where(q, a, jnp.where(q, b, c)))(p > 0), [(4,)] * 4), needs={2: hlo.SelectOp})
 def select_select_same_pred_false(op: hlo.SelectOp, b: Builder):
     """select(p, a, select(p, b, c)) -> select(p, a, c)"""
     inner = producer(op.on_false, hlo.SelectOp)
@@ -115,29 +108,56 @@ def select_select_same_pred_false(op: hlo.SelectOp, b: Builder):
     return b.select(op.pred, op.on_true, inner.on_false)
 
 
-@rule(example=Example(lambda p, q, a, b: jnp.where(p > 0, jnp.where(q > 0, a, b), b), [(4,)] * 4))
+def _other_pred_select(op: hlo.SelectOp, branch: SSAValue) -> hlo.SelectOp | None:
+    """The select defining ``branch`` of ``op`` when its predicate is another value of the
+    type of op's."""
+    inner = producer(branch, hlo.SelectOp)
+    if inner is None or inner.pred is op.pred or inner.pred.type != op.pred.type:
+        return None
+    return inner
+
+
+@rule(example=Example(lambda p, q, a, b: jnp.where(p > 0, jnp.where(q > 0, a, b), b), [(4,)] * 4), needs={1: hlo.SelectOp})
 def select_select_shared_false(op: hlo.SelectOp, b: Builder):
     """select(p, select(q, a, c), c) -> select(and(p, q), a, c)   (p, q of one shape)"""
-    inner = producer(op.on_true, hlo.SelectOp)
-    if inner is None or inner.on_false is not op.on_false or inner.pred is op.pred:
-        return None
-    if inner.pred.type != op.pred.type:
+    inner = _other_pred_select(op, op.on_true)
+    if inner is None or inner.on_false is not op.on_false:
         return None
     return b.select(b.insert(hlo.AndOp(op.pred, inner.pred)).results[0], inner.on_true, op.on_false)
 
 
-@rule(example=Example(lambda p, q, a, b: jnp.where(p > 0, a, jnp.where(q > 0, a, b)), [(4,)] * 4))
+@rule(example=Example(lambda p, q, a, b: jnp.where(p > 0, a, jnp.where(q > 0, a, b)), [(4,)] * 4), needs={2: hlo.SelectOp})
 def select_select_shared_true(op: hlo.SelectOp, b: Builder):
     """select(p, a, select(q, a, c)) -> select(or(p, q), a, c)   (p, q of one shape)"""
-    inner = producer(op.on_false, hlo.SelectOp)
-    if inner is None or inner.on_true is not op.on_true or inner.pred is op.pred:
-        return None
-    if inner.pred.type != op.pred.type:
+    inner = _other_pred_select(op, op.on_false)
+    if inner is None or inner.on_true is not op.on_true:
         return None
     return b.select(b.insert(hlo.OrOp(op.pred, inner.pred)).results[0], op.on_true, inner.on_false)
 
 
-@rule(example=Example(lambda p, a, b: jnp.where(p > 0, -a, -b), [(4,)] * 3))
+@rule(example=Example(lambda x, y: jnp.where(~(x > y), x, 2 * y), [(4,), (4,)]), needs={0: hlo.NotOp})
+def select_not_predicate(op: hlo.SelectOp, b: Builder):
+    """select(not(p), x, y) -> select(p, y, x)"""
+    inner = producer(op.pred, hlo.NotOp)
+    if inner is None:
+        return None
+    return b.select(inner.operand, op.on_false, op.on_true)
+
+
+@rule(example=Example(lambda x, y: jnp.where(jnp.where(x > y, True, False), x, y), [(4,), (4,)]), needs={1: CONSTANT, 2: CONSTANT})
+def select_true_false(op: hlo.SelectOp, b: Builder):
+    """select(p, true, false) -> p ;  select(p, false, true) -> not(p)   (i1 results, p of the result shape)"""
+    if foldable_dtype(op.result) != np.bool_ or shape(op.pred) != shape(op.result):
+        return None
+    t, f = constant_splat(op.on_true), constant_splat(op.on_false)
+    if t is None or f is None or bool(t) == bool(f):
+        return None
+    if bool(t):
+        return op.pred
+    return b.insert(hlo.NotOp(op.pred)).results[0]
+
+
+@rule(example=Example(lambda p, a, b: jnp.where(p > 0, -a, -b), [(4,)] * 3), needs={1: UNARY_ELEMENTWISE, 2: UNARY_ELEMENTWISE})
 def select_unary_branches(op: hlo.SelectOp, b: Builder):
     """select(p, f(a), f(b)) -> f(select(p, a, b))   (f one unary elementwise op without attributes)"""
     ta, tb = op.on_true.owner, op.on_false.owner
@@ -151,11 +171,11 @@ def select_unary_branches(op: hlo.SelectOp, b: Builder):
     return b.insert(type(ta)(inner, ta.result.type)).results[0]
 
 
-@rule(example=Example(lambda x, y: jnp.where(x == y, x, y), [(4,), (4,)], dtypes=I32))
+@rule(example=Example(lambda x, y: jnp.where(x == y, x, y), [(4,), (4,)], dtypes=I32), needs={0: hlo.CompareOp})
 def select_compare_equal_branches(op: hlo.SelectOp, b: Builder):
     """select(x == y, x, y) -> y ;  select(x != y, x, y) -> x   (integers, either operand order)"""
     cmp = producer(op.pred, hlo.CompareOp)
-    if cmp is None or not _is_int(cmp.lhs) or _direction(cmp) not in ("EQ", "NE"):
+    if cmp is None or not is_integer(cmp.lhs) or _direction(cmp) not in ("EQ", "NE"):
         return None
     if {cmp.lhs, cmp.rhs} != {op.on_true, op.on_false} or cmp.lhs is cmp.rhs:
         return None
@@ -185,13 +205,13 @@ def _select_max_min(op: hlo.SelectOp, b: Builder, floats: bool):
     return b.max(cmp.lhs, cmp.rhs) if pick_greater else b.min(cmp.lhs, cmp.rhs)
 
 
-@rule(example=Example(lambda x, y: jnp.where(x > y, x, y) + jnp.where(x < y, x, y), [(4,), (4,)], dtypes=I32))
+@rule(example=Example(lambda x, y: jnp.where(x > y, x, y) + jnp.where(x < y, x, y), [(4,), (4,)], dtypes=I32), needs={0: hlo.CompareOp})
 def select_compare_max_min_integer(op: hlo.SelectOp, b: Builder):
     """select(x > y, x, y) -> maximum(x, y) ;  select(x < y, x, y) -> minimum(x, y)   (integers; GE/LE and swapped branches alike)"""
     return _select_max_min(op, b, floats=False)
 
 
-@rule(example=Example(lambda x, y: jnp.where(x > y, x, y) + jnp.where(x <= y, x, y), [(4,), (4,)]), unsafe=True)
+@rule(example=Example(lambda x, y: jnp.where(x > y, x, y) + jnp.where(x <= y, x, y), [(4,), (4,)]), unsafe=True, needs={0: hlo.CompareOp})
 def select_compare_max_min(op: hlo.SelectOp, b: Builder):
     """select(x > y, x, y) -> maximum(x, y) ;  select(x < y, x, y) -> minimum(x, y)   (floats: no NaN, up to the sign of zero)"""
     return _select_max_min(op, b, floats=True)
@@ -200,37 +220,58 @@ def select_compare_max_min(op: hlo.SelectOp, b: Builder):
 # ============================================================================ logic
 
 
-def _not_of(v: SSAValue, w: SSAValue) -> bool:
-    """``v`` is not(w) or ``w`` is not(v)."""
-    nv, nw = producer(v, hlo.NotOp), producer(w, hlo.NotOp)
-    return (nv is not None and nv.operand is w) or (nw is not None and nw.operand is v)
+def _is_not_of(v: SSAValue, w: SSAValue) -> bool:
+    """``v`` is not(w)."""
+    n = producer(v, hlo.NotOp)
+    return n is not None and n.operand is w
 
 
-@rule(example=Example(lambda x, y: jnp.where((lambda p: p & ~p)(x > y), x, y), [(4,), (4,)]))
-def and_not_self(op: hlo.AndOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: jnp.where((lambda p: p & ~p)(x > y), x, y), [(4,), (4,)]),
+        Example(lambda x, y: jnp.where((lambda p: ~p & p)(x > y), x, y), [(4,), (4,)]),
+    ],
+    commutative=True,
+    needs=hlo.NotOp,
+)
+def and_not_self(op: hlo.AndOp, b: Builder, x: SSAValue, y: SSAValue):
     """and(p, not(p)) -> 0   (false for i1; either order)"""
-    if _is_int(op.lhs) and _not_of(op.lhs, op.rhs):
+    if is_integer(x) and _is_not_of(y, x):
         return _true_false(b, op.result, False)
     return None
 
 
-@rule(example=Example(lambda x, y: jnp.where((lambda p: p | ~p)(x > y), x, y), [(4,), (4,)]))
-def or_not_self(op: hlo.OrOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: jnp.where((lambda p: p | ~p)(x > y), x, y), [(4,), (4,)]),
+        Example(lambda x, y: jnp.where((lambda p: ~p | p)(x > y), x, y), [(4,), (4,)]),
+    ],
+    commutative=True,
+    needs=hlo.NotOp,
+)
+def or_not_self(op: hlo.OrOp, b: Builder, x: SSAValue, y: SSAValue):
     """or(p, not(p)) -> all ones   (true for i1; either order)"""
-    if _is_int(op.lhs) and _not_of(op.lhs, op.rhs):
+    if is_integer(x) and _is_not_of(y, x):
         return _true_false(b, op.result, True)
     return None
 
 
-@rule(example=Example(lambda x, y: (lambda p: p ^ ~p)(x) + y, [(4,), (4,)], dtypes=I32))
-def xor_not_self(op: hlo.XorOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: (lambda p: p ^ ~p)(x) + y, [(4,), (4,)], dtypes=I32),
+        Example(lambda x, y: (lambda p: ~p ^ p)(x) + y, [(4,), (4,)], dtypes=I32),
+    ],
+    commutative=True,
+    needs=hlo.NotOp,
+)
+def xor_not_self(op: hlo.XorOp, b: Builder, x: SSAValue, y: SSAValue):
     """xor(p, not(p)) -> all ones   (true for i1; either order)"""
-    if _is_int(op.lhs) and _not_of(op.lhs, op.rhs):
+    if is_integer(x) and _is_not_of(y, x):
         return _true_false(b, op.result, True)
     return None
 
 
-@rule(example=Example(lambda x, y: jnp.where(~(x > 0) & ~(y > 0), x, y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.where(~(x > 0) & ~(y > 0), x, y), [(4,), (4,)]), needs={0: hlo.NotOp, 1: hlo.NotOp})
 def and_nots(op: hlo.AndOp, b: Builder):
     """and(not(a), not(b)) -> not(or(a, b))"""
     na, nb = producer(op.lhs, hlo.NotOp), producer(op.rhs, hlo.NotOp)
@@ -239,7 +280,7 @@ def and_nots(op: hlo.AndOp, b: Builder):
     return b.insert(hlo.NotOp(b.insert(hlo.OrOp(na.operand, nb.operand)).results[0])).results[0]
 
 
-@rule(example=Example(lambda x, y: jnp.where(~(x > 0) | ~(y > 0), x, y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.where(~(x > 0) | ~(y > 0), x, y), [(4,), (4,)]), needs={0: hlo.NotOp, 1: hlo.NotOp})
 def or_nots(op: hlo.OrOp, b: Builder):
     """or(not(a), not(b)) -> not(and(a, b))"""
     na, nb = producer(op.lhs, hlo.NotOp), producer(op.rhs, hlo.NotOp)
@@ -248,7 +289,7 @@ def or_nots(op: hlo.OrOp, b: Builder):
     return b.insert(hlo.NotOp(b.insert(hlo.AndOp(na.operand, nb.operand)).results[0])).results[0]
 
 
-@rule(example=Example(lambda x, y: (~x) ^ (~y), [(4,), (4,)], dtypes=I32))
+@rule(example=Example(lambda x, y: (~x) ^ (~y), [(4,), (4,)], dtypes=I32), needs={0: hlo.NotOp, 1: hlo.NotOp})
 def xor_nots(op: hlo.XorOp, b: Builder):
     """xor(not(a), not(b)) -> xor(a, b)"""
     na, nb = producer(op.lhs, hlo.NotOp), producer(op.rhs, hlo.NotOp)
@@ -257,10 +298,81 @@ def xor_nots(op: hlo.XorOp, b: Builder):
     return b.insert(hlo.XorOp(na.operand, nb.operand)).results[0]
 
 
+@rule(example=i32_binary_examples("and", "-1"), commutative=True, needs=CONSTANT)
+def and_all_ones(op: hlo.AndOp, b: Builder, x: SSAValue, y: SSAValue):
+    """and(x, all-ones) -> x   (true for i1)"""
+    if all_ones(y):
+        return x
+    return None
+
+
+@rule(example=i32_binary_examples("and", "0"), commutative=True, needs=CONSTANT)
+def and_zero(op: hlo.AndOp, b: Builder, x: SSAValue, y: SSAValue):
+    """and(x, 0) -> 0   (false for i1)"""
+    if integer_zero(y):
+        return y
+    return None
+
+
+@rule(example=i32_binary_examples("or", "0"), commutative=True, needs=CONSTANT)
+def or_zero(op: hlo.OrOp, b: Builder, x: SSAValue, y: SSAValue):
+    """or(x, 0) -> x   (false for i1)"""
+    if integer_zero(y):
+        return x
+    return None
+
+
+@rule(example=i32_binary_examples("or", "-1"), commutative=True, needs=CONSTANT)
+def or_all_ones(op: hlo.OrOp, b: Builder, x: SSAValue, y: SSAValue):
+    """or(x, all-ones) -> all-ones   (true for i1)"""
+    if all_ones(y):
+        return y
+    return None
+
+
+@rule(example=i32_binary_examples("xor", "0"), commutative=True, needs=CONSTANT)
+def xor_zero(op: hlo.XorOp, b: Builder, x: SSAValue, y: SSAValue):
+    """xor(x, 0) -> x"""
+    if integer_zero(y):
+        return x
+    return None
+
+
+@rule(example=i32_binary_examples("xor", "-1"), commutative=True, needs=CONSTANT)
+def xor_all_ones(op: hlo.XorOp, b: Builder, x: SSAValue, y: SSAValue):
+    """xor(x, all-ones) -> not(x)"""
+    if all_ones(y):
+        return b.insert(hlo.NotOp(x)).results[0]
+    return None
+
+
+@rule(example=Example(mlir=mlir_i32('  %0 = "stablehlo.xor"(%x, %x) : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>\n  func.return %0 : tensor<4xi32>')))
+def xor_self(op: hlo.XorOp, b: Builder):
+    """xor(x, x) -> 0"""
+    if op.lhs is op.rhs and is_integer(op.result):
+        return emit_splat(b, np.zeros((), foldable_dtype(op.result)), op.result.type)
+    return None
+
+
+@rule(
+    example=Example(
+        mlir=mlir_i32(
+            '  %0 = "stablehlo.not"(%x) : (tensor<4xi32>) -> tensor<4xi32>\n  %1 = "stablehlo.not"(%0) : (tensor<4xi32>) -> tensor<4xi32>\n  func.return %1 : tensor<4xi32>'
+        )
+    )
+, needs={0: hlo.NotOp})
+def not_not(op: hlo.NotOp, b: Builder):
+    """not(not(x)) -> x"""
+    inner = producer(op.operand, hlo.NotOp)
+    if inner is not None:
+        return inner.operand
+    return None
+
+
 # ============================================================================ comparisons
 
 
-@rule(example=Example(lambda x, y: jnp.where(~(x < y), x, y) + jnp.where(~(x == y), x, y), [(4,), (4,)], dtypes=I32))
+@rule(example=Example(lambda x, y: jnp.where(~(x < y), x, y) + jnp.where(~(x == y), x, y), [(4,), (4,)], dtypes=I32), needs={0: hlo.CompareOp})
 def not_compare(op: hlo.NotOp, b: Builder):
     """not(compare(x, y, dir)) -> compare(x, y, not dir)   (integers; floats only EQ <-> NE)"""
     cmp = producer(op.operand, hlo.CompareOp)
@@ -274,6 +386,31 @@ def not_compare(op: hlo.NotOp, b: Builder):
     if d is None:
         return None
     return _compare_like(b, cmp, cmp.lhs, cmp.rhs, d)
+
+
+@rule(
+    example=Example(
+        mlir="""func.func @main(%x: tensor<4xi32>) -> tensor<4xi32> {
+  %0 = "stablehlo.compare"(%x, %x) <{comparison_direction = #stablehlo<comparison_direction LE>}> : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi1>
+  %1 = "stablehlo.convert"(%0) : (tensor<4xi1>) -> tensor<4xi32>
+  func.return %1 : tensor<4xi32>
+}"""
+    )
+)
+def compare_self_integer(op: hlo.CompareOp, b: Builder):
+    """compare(x, x, EQ|LE|GE) -> true ;  compare(x, x, NE|LT|GT) -> false   (integers)"""
+    if op.lhs is not op.rhs or not is_integer(op.lhs):
+        return None
+    value = _direction(op) in ("EQ", "LE", "GE")
+    return emit_splat(b, np.asarray(value), op.result.type)
+
+
+@rule(example=Example(lambda x: jnp.where(jnp.less(2.0, x), x, -x), [(4,)]), needs={0: CONSTANT})
+def compare_constant_lhs(op: hlo.CompareOp, b: Builder):
+    """compare(c, x, dir) -> compare(x, c, swapped dir)   (constants to the right)"""
+    if not is_constant(op.lhs) or is_constant(op.rhs):
+        return None
+    return _compare_like(b, op, op.rhs, op.lhs, _SWAPPED[_direction(op)])
 
 
 def _same_operands(c1: hlo.CompareOp, c2: hlo.CompareOp) -> tuple[str, str] | None:
@@ -307,25 +444,25 @@ def _combine_compares(op, b: Builder, combine):
     return _compare_like(b, c1, c1.lhs, c1.rhs, d)
 
 
-@rule(example=Example(lambda x, y: jnp.where((x <= y) & (y <= x), x, 2 * y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.where((x <= y) & (y <= x), x, 2 * y), [(4,), (4,)]), needs={0: hlo.CompareOp, 1: hlo.CompareOp})
 def and_compares(op: hlo.AndOp, b: Builder):
     """and(compare(x, y, d1), compare(x, y, d2)) -> compare(x, y, d1 & d2)   (when that is a direction, or false)"""
     return _combine_compares(op, b, lambda s, t: s & t)
 
 
-@rule(example=Example(lambda x, y: jnp.where((x < y) | (x == y), x, 2 * y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.where((x < y) | (x == y), x, 2 * y), [(4,), (4,)]), needs={0: hlo.CompareOp, 1: hlo.CompareOp})
 def or_compares(op: hlo.OrOp, b: Builder):
     """or(compare(x, y, d1), compare(x, y, d2)) -> compare(x, y, d1 | d2)   (when that is a direction, or true)"""
     return _combine_compares(op, b, lambda s, t: s | t)
 
 
-@rule(example=Example(lambda x, y: jnp.where((x <= y) ^ (x == y), x, 2 * y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.where((x <= y) ^ (x == y), x, 2 * y), [(4,), (4,)]), needs={0: hlo.CompareOp, 1: hlo.CompareOp})
 def xor_compares(op: hlo.XorOp, b: Builder):
     """xor(compare(x, y, d1), compare(x, y, d2)) -> compare(x, y, d1 ^ d2)   (when that is a direction, or false/true)"""
     return _combine_compares(op, b, lambda s, t: s ^ t)
 
 
-@rule(example=Example(lambda x, y: jnp.where(-x < -y, x, y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.where(-x < -y, x, y), [(4,), (4,)]), needs={0: hlo.NegateOp, 1: hlo.NegateOp})
 def compare_negates(op: hlo.CompareOp, b: Builder):
     """compare(negate(x), negate(y), dir) -> compare(y, x, dir)   (floats; integers EQ/NE only: negation wraps)"""
     nx, ny = producer(op.lhs, hlo.NegateOp), producer(op.rhs, hlo.NegateOp)
@@ -338,7 +475,7 @@ def compare_negates(op: hlo.CompareOp, b: Builder):
 
 def _shared_term(op: hlo.CompareOp, cls: type, commutative: bool):
     """(x, y) when op compares cls(x, z) with cls(y, z) by EQ/NE on integers."""
-    if not _is_int(op.lhs) or _direction(op) not in ("EQ", "NE"):
+    if not is_integer(op.lhs) or _direction(op) not in ("EQ", "NE"):
         return None
     l, r = producer(op.lhs, cls), producer(op.rhs, cls)
     if l is None or r is None or l is r:
@@ -357,21 +494,21 @@ def _shared_term(op: hlo.CompareOp, cls: type, commutative: bool):
     return None
 
 
-@rule(example=Example(lambda x, y, z: jnp.where(x + z == y + z, x, y), [(4,)] * 3, dtypes=["int32"] * 3))
+@rule(example=Example(lambda x, y, z: jnp.where(x + z == y + z, x, y), [(4,)] * 3, dtypes=["int32"] * 3), needs={0: hlo.AddOp, 1: hlo.AddOp})
 def compare_add_shared(op: hlo.CompareOp, b: Builder):
     """compare(x + z, y + z, EQ|NE) -> compare(x, y, EQ|NE)   (integers: adding z is a bijection)"""
     xy = _shared_term(op, hlo.AddOp, commutative=True)
     return None if xy is None else _compare_like(b, op, xy[0], xy[1], _direction(op))
 
 
-@rule(example=Example(lambda x, y, z: jnp.where(x - z != y - z, x, y), [(4,)] * 3, dtypes=["int32"] * 3))
+@rule(example=Example(lambda x, y, z: jnp.where(x - z != y - z, x, y), [(4,)] * 3, dtypes=["int32"] * 3), needs={0: hlo.SubtractOp, 1: hlo.SubtractOp})
 def compare_subtract_shared(op: hlo.CompareOp, b: Builder):
     """compare(x - z, y - z, EQ|NE) -> compare(x, y, EQ|NE) ;  compare(z - x, z - y) likewise   (integers)"""
     xy = _shared_term(op, hlo.SubtractOp, commutative=False)
     return None if xy is None else _compare_like(b, op, xy[0], xy[1], _direction(op))
 
 
-@rule(example=Example(lambda x, y, z: jnp.where((x ^ z) == (y ^ z), x, y), [(4,)] * 3, dtypes=["int32"] * 3))
+@rule(example=Example(lambda x, y, z: jnp.where((x ^ z) == (y ^ z), x, y), [(4,)] * 3, dtypes=["int32"] * 3), needs={0: hlo.XorOp, 1: hlo.XorOp})
 def compare_xor_shared(op: hlo.CompareOp, b: Builder):
     """compare(x ^ z, y ^ z, EQ|NE) -> compare(x, y, EQ|NE)   (integers)"""
     xy = _shared_term(op, hlo.XorOp, commutative=True)
@@ -394,7 +531,7 @@ def _widening(src: np.dtype, dst: np.dtype) -> bool:
     return False
 
 
-@rule(example=Example(lambda x, y: jnp.where(x.astype(jnp.float64) < y.astype(jnp.float64), 1.0, 2.0), [(4,), (4,)], dtypes=I32))
+@rule(example=Example(lambda x, y: jnp.where(x.astype(jnp.float64) < y.astype(jnp.float64), 1.0, 2.0), [(4,), (4,)], dtypes=I32), needs={0: hlo.ConvertOp, 1: hlo.ConvertOp})
 def compare_converts(op: hlo.CompareOp, b: Builder):
     """compare(convert(x), convert(y)) -> compare(x, y)   (x, y of one type, converted exactly and monotonically)"""
     cx, cy = producer(op.lhs, hlo.ConvertOp), producer(op.rhs, hlo.ConvertOp)
@@ -413,60 +550,93 @@ def compare_converts(op: hlo.CompareOp, b: Builder):
 # ============================================================================ maximum / minimum
 
 
-def _absorbed(op, inner_cls) -> SSAValue | None:
-    """x when op is outer(x, inner(x, y)) in any operand order."""
-    for x, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        inner = producer(other, inner_cls)
-        if inner is not None and x in (inner.lhs, inner.rhs):
-            return x
-    return None
+def _absorbs(x: SSAValue, y: SSAValue, inner_cls) -> bool:
+    """``y`` is inner(x, z) or inner(z, x)."""
+    inner = producer(y, inner_cls)
+    return inner is not None and x in (inner.lhs, inner.rhs)
 
 
-@rule(example=Example(lambda x, y: jnp.maximum(x, jnp.minimum(x, y)), [(4,), (4,)], dtypes=I32))
-def maximum_minimum_absorb_integer(op: hlo.MaximumOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: jnp.maximum(x, jnp.minimum(x, y)), [(4,), (4,)], dtypes=I32),
+        Example(lambda x, y: jnp.maximum(jnp.minimum(y, x), x), [(4,), (4,)], dtypes=I32),
+    ],
+    commutative=True,
+    needs=hlo.MinimumOp,
+)
+def maximum_minimum_absorb_integer(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAValue):
     """maximum(x, minimum(x, y)) -> x   (integers; any operand order)"""
-    return _absorbed(op, hlo.MinimumOp) if _is_int(op.lhs) else None
+    return x if is_integer(x) and _absorbs(x, y, hlo.MinimumOp) else None
 
 
-@rule(example=Example(lambda x, y: jnp.minimum(jnp.maximum(y, x), x), [(4,), (4,)], dtypes=I32))
-def minimum_maximum_absorb_integer(op: hlo.MinimumOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: jnp.minimum(jnp.maximum(y, x), x), [(4,), (4,)], dtypes=I32),
+        Example(lambda x, y: jnp.minimum(x, jnp.maximum(x, y)), [(4,), (4,)], dtypes=I32),
+    ],
+    commutative=True,
+    needs=hlo.MaximumOp,
+)
+def minimum_maximum_absorb_integer(op: hlo.MinimumOp, b: Builder, x: SSAValue, y: SSAValue):
     """minimum(x, maximum(x, y)) -> x   (integers; any operand order)"""
-    return _absorbed(op, hlo.MaximumOp) if _is_int(op.lhs) else None
+    return x if is_integer(x) and _absorbs(x, y, hlo.MaximumOp) else None
 
 
-@rule(example=Example(lambda x, y: jnp.maximum(x, jnp.minimum(x, y)), [(4,), (4,)]), unsafe=True)
-def maximum_minimum_absorb(op: hlo.MaximumOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: jnp.maximum(x, jnp.minimum(x, y)), [(4,), (4,)]),
+        Example(lambda x, y: jnp.maximum(jnp.minimum(x, y), x), [(4,), (4,)]),
+    ],
+    unsafe=True,
+    commutative=True,
+    needs=hlo.MinimumOp,
+)
+def maximum_minimum_absorb(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAValue):
     """maximum(x, minimum(x, y)) -> x   (floats: y not NaN, which max/min propagate)"""
-    return _absorbed(op, hlo.MinimumOp) if _kind(op.lhs) == "f" else None
+    return x if _kind(x) == "f" and _absorbs(x, y, hlo.MinimumOp) else None
 
 
-@rule(example=Example(lambda x, y: jnp.minimum(x, jnp.maximum(x, y)), [(4,), (4,)]), unsafe=True)
-def minimum_maximum_absorb(op: hlo.MinimumOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: jnp.minimum(x, jnp.maximum(x, y)), [(4,), (4,)]),
+        Example(lambda x, y: jnp.minimum(jnp.maximum(x, y), x), [(4,), (4,)]),
+    ],
+    unsafe=True,
+    commutative=True,
+    needs=hlo.MaximumOp,
+)
+def minimum_maximum_absorb(op: hlo.MinimumOp, b: Builder, x: SSAValue, y: SSAValue):
     """minimum(x, maximum(x, y)) -> x   (floats: y not NaN, which max/min propagate)"""
-    return _absorbed(op, hlo.MaximumOp) if _kind(op.lhs) == "f" else None
+    return x if _kind(x) == "f" and _absorbs(x, y, hlo.MaximumOp) else None
 
 
-@rule(example=Example(lambda x, y: jnp.maximum(jnp.maximum(x, y), y), [(4,), (4,)]))
-def maximum_maximum_repeat(op: hlo.MaximumOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: jnp.maximum(jnp.maximum(x, y), y), [(4,), (4,)]),
+        Example(lambda x, y: jnp.maximum(y, jnp.maximum(x, y)), [(4,), (4,)]),
+    ],
+    commutative=True,
+    needs=hlo.MaximumOp,
+)
+def maximum_maximum_repeat(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAValue):
     """maximum(maximum(x, y), y) -> maximum(x, y)   (any operand order; NaN and -0.0 alike)"""
-    for inner_v, y in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        inner = producer(inner_v, hlo.MaximumOp)
-        if inner is not None and y in (inner.lhs, inner.rhs):
-            return inner_v
-    return None
+    return x if _absorbs(y, x, hlo.MaximumOp) else None
 
 
-@rule(example=Example(lambda x, y: jnp.minimum(y, jnp.minimum(x, y)), [(4,), (4,)]))
-def minimum_minimum_repeat(op: hlo.MinimumOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: jnp.minimum(jnp.minimum(x, y), x), [(4,), (4,)]),
+        Example(lambda x, y: jnp.minimum(y, jnp.minimum(x, y)), [(4,), (4,)]),
+    ],
+    commutative=True,
+    needs=hlo.MinimumOp,
+)
+def minimum_minimum_repeat(op: hlo.MinimumOp, b: Builder, x: SSAValue, y: SSAValue):
     """minimum(minimum(x, y), y) -> minimum(x, y)   (any operand order; NaN and -0.0 alike)"""
-    for inner_v, y in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        inner = producer(inner_v, hlo.MinimumOp)
-        if inner is not None and y in (inner.lhs, inner.rhs):
-            return inner_v
-    return None
+    return x if _absorbs(y, x, hlo.MinimumOp) else None
 
 
-@rule(example=Example(lambda x, y: jnp.maximum(-x, -y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.maximum(-x, -y), [(4,), (4,)]), needs={0: hlo.NegateOp, 1: hlo.NegateOp})
 def maximum_negates(op: hlo.MaximumOp, b: Builder):
     """maximum(negate(x), negate(y)) -> negate(minimum(x, y))   (floats: negation does not wrap)"""
     nx, ny = producer(op.lhs, hlo.NegateOp), producer(op.rhs, hlo.NegateOp)
@@ -475,7 +645,7 @@ def maximum_negates(op: hlo.MaximumOp, b: Builder):
     return b.neg(b.min(nx.operand, ny.operand))
 
 
-@rule(example=Example(lambda x, y: jnp.minimum(-x, -y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.minimum(-x, -y), [(4,), (4,)]), needs={0: hlo.NegateOp, 1: hlo.NegateOp})
 def minimum_negates(op: hlo.MinimumOp, b: Builder):
     """minimum(negate(x), negate(y)) -> negate(maximum(x, y))   (floats: negation does not wrap)"""
     nx, ny = producer(op.lhs, hlo.NegateOp), producer(op.rhs, hlo.NegateOp)
@@ -484,7 +654,7 @@ def minimum_negates(op: hlo.MinimumOp, b: Builder):
     return b.neg(b.max(nx.operand, ny.operand))
 
 
-@rule(example=Example(lambda x: jnp.sign(jnp.sign(x)), [(4,)]))
+@rule(example=Example(lambda x: jnp.sign(jnp.sign(x)), [(4,)]), needs={0: hlo.SignOp})
 def sign_sign(op: hlo.SignOp, b: Builder):
     """sign(sign(x)) -> sign(x)   (floats and integers: sign(z) = z / |z| of a complex z has modulus 1 only up to rounding)"""
     if producer(op.operand, hlo.SignOp) is not None and _kind(op.operand) is not None:
@@ -492,7 +662,7 @@ def sign_sign(op: hlo.SignOp, b: Builder):
     return None
 
 
-@rule(example=Example(lambda x: jnp.abs(jnp.sign(x)) * jnp.sign(jnp.abs(x)), [(4,)]))
+@rule(example=Example(lambda x: jnp.abs(jnp.sign(x)) * jnp.sign(jnp.abs(x)), [(4,)]), needs={0: hlo.AbsOp})
 def sign_abs(op: hlo.SignOp, b: Builder):
     """sign(abs(x)) -> abs(sign(x))   (floats: both are +0, 1 or NaN; integers differ at INT_MIN; canonical: sign innermost)"""
     inner = producer(op.operand, hlo.AbsOp)

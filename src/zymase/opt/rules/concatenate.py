@@ -9,18 +9,17 @@ pieces. Rules that sink a concatenate require it to have no other user.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazy_jax import jnp
 import numpy as np
-from jax import lax
+from ..lazy_jax import lax
 from xdsl.dialects.builtin import TensorType
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
-from ..pattern import Example, sole_producer, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
+from ..pattern import CONSTANT, Example, sole_producer, producer, rule, shape, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
+from .common import MAX_FOLD_ELEMENTS, as_value, beside_splat, rebuild, same_scalar, splat_scalar
 
 UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
-
-MAX_FOLD_ELEMENTS = 65536
 
 
 def _dim(op: hlo.ConcatenateOp) -> int:
@@ -31,46 +30,22 @@ def _sizes(cat: hlo.ConcatenateOp) -> list[int]:
     return [shape(v)[_dim(cat)] for v in cat.inputs]
 
 
-def _rebuild(b: Builder, op, operands, dims):
-    """``op`` (an elementwise op) again on ``operands``, with result shape ``dims``."""
-    result_type = TensorType(op.result.type.get_element_type(), list(dims))
-    new = type(op).create(operands=list(operands), result_types=[result_type], properties=dict(op.properties), attributes=dict(op.attributes))
-    return b.insert(new).results[0]
-
-
-def _splat_scalar(v):
-    """The rank-0 value that ``v`` splats (a broadcast of a rank-0 value, or a splat
-    constant as a numpy scalar), else None."""
-    bc = producer(v, hlo.BroadcastInDimOp)
-    if bc is not None and shape(bc.operand) == ():
-        return bc.operand
-    if producer(v, hlo.ConstantOp) is not None and splat_value(v) is not None:
-        return value_of(v).reshape(-1)[0]
-    return None
-
-
-def _same_scalar(s, t) -> bool:
-    if isinstance(s, np.generic) and isinstance(t, np.generic):
-        return s.dtype == t.dtype and s.tobytes() == t.tobytes()
-    return s is t
-
-
-def _as_value(b: Builder, scalar, like):
-    """A rank-0 SSA value for what _splat_scalar returned."""
-    if isinstance(scalar, np.generic):
-        return b.constant(scalar, TensorType(elem(like), []))
-    return scalar
-
-
-def _merge_runs(op: hlo.ConcatenateOp, can_merge, merge) -> list | None:
-    """Operands of ``op`` with each maximal run of neighbours accepted pairwise by
-    ``can_merge(a, b)`` replaced by ``merge(run)``; None when there is no such run."""
+def _runs(op: hlo.ConcatenateOp, can_merge) -> list[list]:
+    """The operands of ``op`` in maximal runs of neighbours accepted pairwise by
+    ``can_merge(a, b)`` (an operand alone is a run of one)."""
     groups: list[list] = []
     for v in op.inputs:
         if groups and can_merge(groups[-1][-1], v):
             groups[-1].append(v)
         else:
             groups.append([v])
+    return groups
+
+
+def _merge_runs(op: hlo.ConcatenateOp, can_merge, merge) -> list | None:
+    """Operands of ``op`` with each maximal run of neighbours accepted pairwise by
+    ``can_merge(a, b)`` replaced by ``merge(run)``; None when there is no such run."""
+    groups = _runs(op, can_merge)
     if len(groups) == len(op.inputs):
         return None
     return [g[0] if len(g) == 1 else merge(g) for g in groups]
@@ -112,7 +87,7 @@ def concatenate_empty_operands(op: hlo.ConcatenateOp, b: Builder):
     return b.concatenate(kept, _dim(op))
 
 
-@rule(example=Example(lambda x, y, z: jnp.concatenate([x, jnp.concatenate([y, z], axis=1)], axis=1), [(2, 3), (2, 1), (2, 4)]))
+@rule(example=Example(lambda x, y, z: jnp.concatenate([x, jnp.concatenate([y, z], axis=1)], axis=1), [(2, 3), (2, 1), (2, 4)]), needs=hlo.ConcatenateOp)
 def concatenate_concatenate(op: hlo.ConcatenateOp, b: Builder):
     """concatenate(x, concatenate(y, z, d), d) -> concatenate(x, y, z, d)"""
     dim = _dim(op)
@@ -142,7 +117,7 @@ def _adjacent_slices(dim: int):
     return can_merge
 
 
-@rule(example=Example(lambda x: jnp.concatenate([x[:, 1:3], x[:, 3:6], x[:, 0:1]], axis=1), [(2, 6)]))
+@rule(example=Example(lambda x: jnp.concatenate([x[:, 1:3], x[:, 3:6], x[:, 0:1]], axis=1), [(2, 6)]), needs=hlo.SliceOp)
 def concatenate_adjacent_slices(op: hlo.ConcatenateOp, b: Builder):
     """concatenate(slice(x, a:b), slice(x, b:c)) -> slice(x, a:c)   (x when it is all of x)"""
     dim = _dim(op)
@@ -176,7 +151,7 @@ func.func @main(%x: tensor<2xf64>) -> tensor<7xf64> {
   func.return %0 : tensor<7xf64>
 }"""
     )
-)
+, needs=CONSTANT)
 def concatenate_constants(op: hlo.ConcatenateOp, b: Builder):
     """concatenate(constant a, constant b) -> constant [a, b]   (at most 65536 elements unless a splat)"""
     dim = _dim(op)
@@ -187,12 +162,7 @@ def concatenate_constants(op: hlo.ConcatenateOp, b: Builder):
     def fits(run) -> bool:
         return sum(int(np.prod(shape(v))) for v in run) <= MAX_FOLD_ELEMENTS
 
-    groups: list[list] = []
-    for v in op.inputs:
-        if groups and can_merge(groups[-1][-1], v):
-            groups[-1].append(v)
-        else:
-            groups.append([v])
+    groups = _runs(op, can_merge)
     runs = [g for g in groups if len(g) > 1]
     if not runs:
         return None
@@ -221,7 +191,7 @@ def _broadcast_along(v, dim: int) -> hlo.BroadcastInDimOp | None:
     return bc
 
 
-@rule(example=Example(lambda x: jnp.concatenate([jnp.broadcast_to(x, (2, 3)), jnp.broadcast_to(x, (4, 3))]), [(3,)]))
+@rule(example=Example(lambda x: jnp.concatenate([jnp.broadcast_to(x, (2, 3)), jnp.broadcast_to(x, (4, 3))]), [(3,)]), needs=hlo.BroadcastInDimOp)
 def concatenate_broadcasts_of_one_value(op: hlo.ConcatenateOp, b: Builder):
     """concatenate(broadcast(x), broadcast(x)) -> broadcast(x)   (x repeated along the concatenated dim)"""
     dim = _dim(op)
@@ -242,7 +212,7 @@ def concatenate_broadcasts_of_one_value(op: hlo.ConcatenateOp, b: Builder):
     return b.concatenate(operands, dim)
 
 
-@rule(example=Example(lambda x, y: jnp.concatenate([jnp.broadcast_to(x, (4, 2)), jnp.broadcast_to(y, (4, 3))], axis=1), [(2,), (3,)]))
+@rule(example=Example(lambda x, y: jnp.concatenate([jnp.broadcast_to(x, (4, 2)), jnp.broadcast_to(y, (4, 3))], axis=1), [(2,), (3,)]), needs={0: hlo.BroadcastInDimOp})
 def concatenate_broadcasts(op: hlo.ConcatenateOp, b: Builder):
     """concatenate(broadcast(x, dims), broadcast(y, dims), d) -> broadcast(concatenate(x, y, k), dims)   (d = dims[k], not expanded)"""
     dim = _dim(op)
@@ -265,7 +235,7 @@ def concatenate_broadcasts(op: hlo.ConcatenateOp, b: Builder):
     return b.broadcast_in_dim(x, shape(op.result), dims)
 
 
-@rule(example=Example(lambda x: x + jnp.concatenate([lax.broadcasted_iota(jnp.float64, (2, 3), 1), lax.broadcasted_iota(jnp.float64, (4, 3), 1)]), [(6, 3)]))
+@rule(example=Example(lambda x: x + jnp.concatenate([lax.broadcasted_iota(jnp.float64, (2, 3), 1), lax.broadcasted_iota(jnp.float64, (4, 3), 1)]), [(6, 3)]), needs={0: hlo.IotaOp})
 def concatenate_iotas(op: hlo.ConcatenateOp, b: Builder):
     """concatenate(iota(k), iota(k), d) -> iota(k)   (k != d)"""
     dim = _dim(op)
@@ -278,15 +248,15 @@ def concatenate_iotas(op: hlo.ConcatenateOp, b: Builder):
     return b.iota(shape(op.result), k, elem(op.result))
 
 
-@rule(example=Example(lambda x: jnp.concatenate([jnp.zeros((2, 3)), x, jnp.zeros((1, 3))]), [(4, 3)]))
+@rule(example=Example(lambda x: jnp.concatenate([jnp.zeros((2, 3)), x, jnp.zeros((1, 3))]), [(4, 3)]), needs=CONSTANT)
 def concatenate_splat_edges(op: hlo.ConcatenateOp, b: Builder):
     """concatenate(splat c, x, splat c) -> pad(x, c)"""
     dim = _dim(op)
     if len(op.inputs) < 2:
         return None
-    first, last = _splat_scalar(op.inputs[0]), _splat_scalar(op.inputs[-1])
+    first, last = splat_scalar(op.inputs[0]), splat_scalar(op.inputs[-1])
     lead = first is not None
-    trail = last is not None and (first is None or _same_scalar(first, last))
+    trail = last is not None and (first is None or same_scalar(first, last))
     if not lead and not trail or lead + trail >= len(op.inputs):
         return None
     scalar = first if lead else last
@@ -295,56 +265,50 @@ def concatenate_splat_edges(op: hlo.ConcatenateOp, b: Builder):
     lows[dim] = shape(op.inputs[0])[dim] if lead else 0
     highs[dim] = shape(op.inputs[-1])[dim] if trail else 0
     x = b.concatenate(rest, dim)
-    return b.pad(x, _as_value(b, scalar, op.result), lows, highs)
+    return b.pad(x, as_value(b, scalar, op.result), lows, highs)
 
 
 # ============================================================================ sinking concatenates past elementwise ops
 
 
-@rule(roots=UNARY, example=Example(lambda x, y: jnp.exp(jnp.concatenate([x, y])), [(3,), (4,)]))
+@rule(roots=UNARY, example=Example(lambda x, y: jnp.exp(jnp.concatenate([x, y])), [(3,), (4,)]), needs={0: hlo.ConcatenateOp})
 def unary_concatenate(op, b: Builder):
     """f(concatenate(x, y)) -> concatenate(f(x), f(y))   (f elementwise; the concatenate has no other user)"""
     cat = sole_producer(op.operand, hlo.ConcatenateOp, op)
     if cat is None:
         return None
-    return b.concatenate([_rebuild(b, op, [v], shape(v)) for v in cat.inputs], _dim(cat))
+    return b.concatenate([rebuild(b, op, [v], shape(v)) for v in cat.inputs], _dim(cat))
 
 
-@rule(roots=BINARY, example=Example(lambda a, b, c, d: jnp.concatenate([a, b]) * jnp.concatenate([c, d]), [(3,), (4,), (3,), (4,)]))
+@rule(roots=BINARY, example=Example(lambda a, b, c, d: jnp.concatenate([a, b]) * jnp.concatenate([c, d]), [(3,), (4,), (3,), (4,)]), needs={0: hlo.ConcatenateOp, 1: hlo.ConcatenateOp})
 def binary_concatenates(op, b: Builder):
     """f(concatenate(x, y), concatenate(z, w)) -> concatenate(f(x, z), f(y, w))   (f elementwise; the same split; no other users)"""
     cx, cy = sole_producer(op.lhs, hlo.ConcatenateOp, op), sole_producer(op.rhs, hlo.ConcatenateOp, op)
     if cx is None or cy is None or _dim(cx) != _dim(cy) or _sizes(cx) != _sizes(cy):
         return None
-    parts = [_rebuild(b, op, [u, v], shape(u)) for u, v in zip(cx.inputs, cy.inputs)]
+    parts = [rebuild(b, op, [u, v], shape(u)) for u, v in zip(cx.inputs, cy.inputs)]
     return b.concatenate(parts, _dim(cx))
 
 
-@rule(roots=BINARY, example=Example(lambda x, y: jnp.concatenate([x, y], axis=1) - 1.5, [(2, 3), (2, 4)]))
-def binary_concatenate_splat_rhs(op, b: Builder):
-    """f(concatenate(x, y), splat c) -> concatenate(f(x, splat c), f(y, splat c))   (f elementwise; no other user)"""
-    cat = sole_producer(op.lhs, hlo.ConcatenateOp, op)
-    c = _splat_scalar(op.rhs)
-    if cat is None or c is None:
+@rule(
+    roots=BINARY,
+    example=[
+        Example(lambda x, y: jnp.concatenate([x, y], axis=1) - 1.5, [(2, 3), (2, 4)]),
+        Example(lambda x, y: 1.5 / jnp.concatenate([x, y], axis=1), [(2, 3), (2, 4)]),
+    ],
+    needs=hlo.ConcatenateOp,
+)
+def binary_concatenate_splat(op, b: Builder):
+    """f(concatenate(x, y), splat c) -> concatenate(f(x, splat c), f(y, splat c)) ;  f(splat c, concatenate(x, y)) likewise   (f elementwise; no other user)"""
+    match = beside_splat(op, b, hlo.ConcatenateOp)
+    if match is None:
         return None
-    c = _as_value(b, c, op.rhs)
-    parts = [_rebuild(b, op, [v, b.broadcast_in_dim(c, shape(v), [])], shape(v)) for v in cat.inputs]
+    cat, c, place = match
+    parts = [rebuild(b, op, place(v, b.broadcast_in_dim(c, shape(v), [])), shape(v)) for v in cat.inputs]
     return b.concatenate(parts, _dim(cat))
 
 
-@rule(roots=BINARY, example=Example(lambda x, y: 1.5 / jnp.concatenate([x, y], axis=1), [(2, 3), (2, 4)]))
-def binary_concatenate_splat_lhs(op, b: Builder):
-    """f(splat c, concatenate(x, y)) -> concatenate(f(splat c, x), f(splat c, y))   (f elementwise; no other user)"""
-    cat = sole_producer(op.rhs, hlo.ConcatenateOp, op)
-    c = _splat_scalar(op.lhs)
-    if cat is None or c is None:
-        return None
-    c = _as_value(b, c, op.lhs)
-    parts = [_rebuild(b, op, [b.broadcast_in_dim(c, shape(v), []), v], shape(v)) for v in cat.inputs]
-    return b.concatenate(parts, _dim(cat))
-
-
-@rule(example=Example(lambda p, x, y: jnp.where(p, jnp.concatenate([x, y]), jnp.concatenate([y, x])), [(), (3,), (3,)], dtypes=["bool", "float64", "float64"]))
+@rule(example=Example(lambda p, x, y: jnp.where(p, jnp.concatenate([x, y]), jnp.concatenate([y, x])), [(), (3,), (3,)], dtypes=["bool", "float64", "float64"]), needs={1: hlo.ConcatenateOp, 2: hlo.ConcatenateOp})
 def select_concatenates(op: hlo.SelectOp, b: Builder):
     """select(p, concatenate(x, y), concatenate(z, w)) -> concatenate(select(p, x, z), select(p, y, w))   (scalar p or p split the same way)"""
     cx, cy = sole_producer(op.on_true, hlo.ConcatenateOp, op), sole_producer(op.on_false, hlo.ConcatenateOp, op)

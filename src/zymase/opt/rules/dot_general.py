@@ -16,15 +16,14 @@ from __future__ import annotations
 
 from math import prod
 
-import jax.numpy as jnp
-import numpy as np
-from jax import lax
+from ..lazy_jax import jnp
+from ..lazy_jax import lax
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
-from ...ir.dense import dense_to_numpy, element_dtype
-from ..pattern import Example, producer, rule, shape, single_use
+from ..pattern import CONSTANT, Example, orders, producer, rule, shape, single_use
+from .common import free_dims, is_integer, single_number
 
 # ============================================================================ helpers
 
@@ -39,33 +38,10 @@ def _numbers(op: hlo.DotGeneralOp):
     )
 
 
-def _free(rank: int, batch, contract) -> list[int]:
-    return [d for d in range(rank) if d not in batch and d not in contract]
-
-
 def _plain(op: hlo.DotGeneralOp) -> bool:
     """One element type throughout and no algorithm: rebuilding the dot from other
     operands keeps its arithmetic."""
     return op.algorithm is None and elem(op.lhs) == elem(op.rhs) == elem(op.result)
-
-
-def _is_int(v: SSAValue) -> bool:
-    dt = element_dtype(elem(v))
-    return np.issubdtype(dt, np.integer) or dt == np.bool_
-
-
-def _splat_scalar(v: SSAValue):
-    """The scalar every element of v has, for splat constants of any size, else None."""
-    bc = producer(v, hlo.BroadcastInDimOp)
-    if bc is not None:
-        return _splat_scalar(bc.operand) if prod(shape(bc.operand)) == 1 else None
-    c = producer(v, hlo.ConstantOp)
-    if c is None or prod(shape(v)) > 65536:
-        return None
-    value = dense_to_numpy(c.value)
-    if value.size == 0 or not np.all(value == value.reshape(-1)[0]):
-        return None
-    return value.reshape(-1)[0]
 
 
 def _cost(result: tuple[int, ...], contract_sizes) -> int:
@@ -93,21 +69,21 @@ def _expanded(bc: hlo.BroadcastInDimOp) -> set[int]:
 
 
 def _zero_operand(op: hlo.DotGeneralOp) -> bool:
-    return any(_splat_scalar(v) is not None and _splat_scalar(v) == 0 for v in (op.lhs, op.rhs))
+    return any(single_number(v) is not None and single_number(v) == 0 for v in (op.lhs, op.rhs))
 
 
-@rule(example=Example(lambda x: x @ jnp.zeros((4, 2)), [(3, 4)]), unsafe=True)
+@rule(example=Example(lambda x: x @ jnp.zeros((4, 2)), [(3, 4)]), unsafe=True, needs=CONSTANT)
 def dot_general_zero(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x, 0) -> 0 ;  dot_general(0, y) -> 0   (floats: wrong for NaN/Inf in the other operand; fast-math only)"""
-    if _is_int(op.result) or not _zero_operand(op):
+    if is_integer(op.result) or not _zero_operand(op):
         return None
     return b.zeros_like(op.result)
 
 
-@rule(example=Example(lambda x: x @ jnp.zeros((4, 2), dtype=jnp.int64), [(3, 4)], dtypes=["int64"]))
+@rule(example=Example(lambda x: x @ jnp.zeros((4, 2), dtype=jnp.int64), [(3, 4)], dtypes=["int64"]), needs=CONSTANT)
 def dot_general_zero_int(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x, 0) -> 0 ;  dot_general(0, y) -> 0   (integers: exact)"""
-    if not _is_int(op.result) or not _zero_operand(op):
+    if not is_integer(op.result) or not _zero_operand(op):
         return None
     return b.zeros_like(op.result)
 
@@ -115,7 +91,7 @@ def dot_general_zero_int(op: hlo.DotGeneralOp, b: Builder):
 @rule(example=Example(lambda x, y: x @ y, [(3, 0), (0, 2)]))
 def dot_general_empty_contraction(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x, y) -> 0   (a contracting dimension of size 0: every element is an empty sum)"""
-    _, _, lc, _ = _numbers(op)
+    lc = list(op.dot_dimension_numbers.lhs_contracting_dimensions)
     if not any(shape(op.lhs)[d] == 0 for d in lc) or prod(shape(op.result)) == 0:
         return None
     return b.zeros_like(op.result)
@@ -124,7 +100,7 @@ def dot_general_empty_contraction(op: hlo.DotGeneralOp, b: Builder):
 # ============================================================================ negation and scaling
 
 
-@rule(example=Example(lambda x, y: (-x) @ y, [(3, 4), (4, 2)]))
+@rule(example=Example(lambda x, y: (-x) @ y, [(3, 4), (4, 2)]), needs=hlo.NegateOp)
 def dot_general_negate(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(negate(x), y) -> negate(dot_general(x, y)) ;  same for y   (rounding is symmetric; up to the sign of a zero)"""
     if not _plain(op):
@@ -143,7 +119,7 @@ def _scaled(v: SSAValue):
     mul = producer(v, hlo.MultiplyOp)
     if mul is None:
         return None
-    for x, f in ((mul.lhs, mul.rhs), (mul.rhs, mul.lhs)):
+    for x, f in orders(mul):
         bc = producer(f, hlo.BroadcastInDimOp)
         if bc is not None and shape(bc.operand) == ():
             return x, bc.operand
@@ -151,7 +127,7 @@ def _scaled(v: SSAValue):
 
 
 def _dot_general_scale(op: hlo.DotGeneralOp, b: Builder, want_int: bool):
-    if not _plain(op) or _is_int(op.result) != want_int:
+    if not _plain(op) or is_integer(op.result) != want_int:
         return None
     lb, rb, lc, rc = _numbers(op)
     for side in ("lhs", "rhs"):
@@ -165,13 +141,13 @@ def _dot_general_scale(op: hlo.DotGeneralOp, b: Builder, want_int: bool):
     return None
 
 
-@rule(example=Example(lambda x, y, c: (x * c) @ y, [(3, 4), (4, 2), ()]), unsafe=True)
+@rule(example=Example(lambda x, y, c: (x * c) @ y, [(3, 4), (4, 2), ()]), unsafe=True, needs=hlo.MultiplyOp)
 def dot_general_scale(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x * c, y) -> dot_general(x, y) * c ;  same for y   (c a scalar; floats: rounding differs; fast-math only)"""
     return _dot_general_scale(op, b, want_int=False)
 
 
-@rule(example=Example(lambda x, y, c: x @ (y * c), [(3, 4), (4, 2), ()], dtypes=["int64", "int64", "int64"]))
+@rule(example=Example(lambda x, y, c: x @ (y * c), [(3, 4), (4, 2), ()], dtypes=["int64", "int64", "int64"]), needs=hlo.MultiplyOp)
 def dot_general_scale_int(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x * c, y) -> dot_general(x, y) * c ;  same for y   (c a scalar; integers: exact)"""
     return _dot_general_scale(op, b, want_int=True)
@@ -180,14 +156,14 @@ def dot_general_scale_int(op: hlo.DotGeneralOp, b: Builder):
 # ============================================================================ broadcast operands
 
 
-@rule(example=Example(lambda x, v: x @ jnp.broadcast_to(v[:, None], (4, 6)), [(3, 4), (4,)]))
+@rule(example=Example(lambda x, v: x @ jnp.broadcast_to(v[:, None], (4, 6)), [(3, 4), (4,)]), needs=hlo.BroadcastInDimOp)
 def dot_general_broadcast_free(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x, broadcast(y)) -> broadcast(dot_general(x, y'))   (copies along free dims computed once; same for the lhs)"""
     if op.algorithm is not None:
         return None
     lb, rb, lc, rc = _numbers(op)
     ls, rs = shape(op.lhs), shape(op.rhs)
-    lfree, rfree = _free(len(ls), lb, lc), _free(len(rs), rb, rc)
+    lfree, rfree = free_dims(len(ls), lb, lc), free_dims(len(rs), rb, rc)
     nb = len(lb)
     for side in ("lhs", "rhs"):
         v = getattr(op, side)
@@ -215,7 +191,7 @@ def dot_general_broadcast_free(op: hlo.DotGeneralOp, b: Builder):
 
 
 def _dot_general_broadcast_contracting(op: hlo.DotGeneralOp, b: Builder, want_int: bool):
-    if not _plain(op) or _is_int(op.result) != want_int:
+    if not _plain(op) or is_integer(op.result) != want_int:
         return None
     lb, rb, lc, rc = _numbers(op)
     for side in ("lhs", "rhs"):
@@ -245,13 +221,13 @@ def _dot_general_broadcast_contracting(op: hlo.DotGeneralOp, b: Builder, want_in
     return None
 
 
-@rule(example=Example(lambda x, c: x @ jnp.broadcast_to(c, (4,)), [(3, 4), ()]), unsafe=True)
+@rule(example=Example(lambda x, c: x @ jnp.broadcast_to(c, (4,)), [(3, 4), ()]), unsafe=True, needs=hlo.BroadcastInDimOp)
 def dot_general_broadcast_contracting(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x, broadcast(y)) with copies along contracting dims K -> dot_general(reduce_sum(x, K), y')   (floats: rounding differs; fast-math only)"""
     return _dot_general_broadcast_contracting(op, b, want_int=False)
 
 
-@rule(example=Example(lambda x, v: jnp.broadcast_to(v[:, None], (3, 4)) @ x, [(4, 2), (3,)], dtypes=["int64", "int64"]))
+@rule(example=Example(lambda x, v: jnp.broadcast_to(v[:, None], (3, 4)) @ x, [(4, 2), (3,)], dtypes=["int64", "int64"]), needs=hlo.BroadcastInDimOp)
 def dot_general_broadcast_contracting_int(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x, broadcast(y)) with copies along contracting dims K -> dot_general(reduce_sum(x, K), y')   (integers: exact)"""
     return _dot_general_broadcast_contracting(op, b, want_int=True)
@@ -263,13 +239,12 @@ def dot_general_broadcast_contracting_int(op: hlo.DotGeneralOp, b: Builder):
 @rule(example=Example(lambda x, y: lax.dot_general(x, y, (((1,), (0,)), ((), ()))), [(3, 1), (1, 4)]))
 def dot_general_outer_product(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(x, y) -> multiply(broadcast(x'), broadcast(y'))   (every contracting dim of size 1, or none: one product per element)"""
-    if not _plain(op):
-        return None
+    ls = shape(op.lhs)
+    if any(ls[d] != 1 for d in op.dot_dimension_numbers.lhs_contracting_dimensions) or not _plain(op):
+        return None  # the cheaper test first: most dots contract a real dimension
     lb, rb, lc, rc = _numbers(op)
-    ls, rs = shape(op.lhs), shape(op.rhs)
-    if any(ls[d] != 1 for d in lc):
-        return None
-    lfree, rfree = _free(len(ls), lb, lc), _free(len(rs), rb, rc)
+    rs = shape(op.rhs)
+    lfree, rfree = free_dims(len(ls), lb, lc), free_dims(len(rs), rb, rc)
     nb, out = len(lb), shape(op.result)
     lpos = {d: i for i, d in enumerate(lb)} | {d: nb + i for i, d in enumerate(lfree)}
     rpos = {d: i for i, d in enumerate(rb)} | {d: nb + len(lfree) + i for i, d in enumerate(rfree)}
@@ -288,7 +263,7 @@ def _simple(op: hlo.DotGeneralOp) -> bool:
     return _plain(op) and not lb and len(lc) == 1
 
 
-@rule(example=Example(lambda a, m, v: (a @ m) @ v, [(4, 5), (5, 6), (6,)]), unsafe=True)
+@rule(example=Example(lambda a, m, v: (a @ m) @ v, [(4, 5), (5, 6), (6,)]), unsafe=True, needs={0: hlo.DotGeneralOp})
 def dot_general_reassociate_right(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(dot_general(a, m), v) -> dot_general(a, dot_general(m, v))   (fewer flops; no batch dims; regroups sums: fast-math only)"""
     inner = producer(op.lhs, hlo.DotGeneralOp)
@@ -302,7 +277,7 @@ def dot_general_reassociate_right(op: hlo.DotGeneralOp, b: Builder):
     na = len(shape(a)) - 1
     if q < na:
         return None
-    mfree = _free(len(shape(m)), [], [mk])
+    mfree = free_dims(len(shape(m)), [], [mk])
     mf = mfree[q - na]
     old = _cost(shape(inner.result), [shape(a)[ak]]) + _cost(shape(op.result), [shape(c)[cc]])
     t_shape = [shape(m)[d] for d in range(len(shape(m))) if d != mf] + [shape(c)[d] for d in range(len(shape(c))) if d != cc]
@@ -314,7 +289,7 @@ def dot_general_reassociate_right(op: hlo.DotGeneralOp, b: Builder):
     return b.dot_general(a, t, [], [], [ak], [mk_pos], elem(op.result), op.precision_config)
 
 
-@rule(example=Example(lambda v, a, m: v @ (a @ m), [(4,), (4, 5), (5, 6)]), unsafe=True)
+@rule(example=Example(lambda v, a, m: v @ (a @ m), [(4,), (4, 5), (5, 6)]), unsafe=True, needs={1: hlo.DotGeneralOp})
 def dot_general_reassociate_left(op: hlo.DotGeneralOp, b: Builder):
     """dot_general(v, dot_general(a, m)) -> dot_general(dot_general(v, a), m)   (fewer flops; no batch dims; regroups sums: fast-math only)"""
     inner = producer(op.rhs, hlo.DotGeneralOp)
@@ -328,7 +303,7 @@ def dot_general_reassociate_left(op: hlo.DotGeneralOp, b: Builder):
     na = len(shape(a)) - 1
     if q >= na:
         return None
-    af = _free(len(shape(a)), [], [ak])[q]
+    af = free_dims(len(shape(a)), [], [ak])[q]
     old = _cost(shape(inner.result), [shape(a)[ak]]) + _cost(shape(op.result), [shape(c)[cc]])
     a_rest = [d for d in range(len(shape(a))) if d != af]
     t_shape = [shape(c)[d] for d in range(len(shape(c))) if d != cc] + [shape(a)[d] for d in a_rest]

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from math import prod
 
-from jax import lax
+from ..lazy_jax import lax
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder
-from ...ir.dense import dense_to_numpy
-from ..pattern import Example, producer, rule, shape, value_of
+from ..pattern import CONSTANT, Example, producer, rule, shape, value_of
+from .common import constant_splat, emit_splat
 
 
 def _const_starts(indices, operand_shape, sizes) -> list[int] | None:
@@ -60,7 +60,7 @@ def dynamic_slice_full(op: hlo.DynamicSliceOp, b: Builder):
     return op.operand
 
 
-@rule(example=Example(lambda y, i: lax.dynamic_slice(lax.broadcast_in_dim(y, (5, 4, 6), (1,)), (i.astype(int), i.astype(int), 2), (2, 3, 3)), [(4,), ()], domain=(0.0, 3.0)))
+@rule(example=Example(lambda y, i: lax.dynamic_slice(lax.broadcast_in_dim(y, (5, 4, 6), (1,)), (i.astype(int), i.astype(int), 2), (2, 3, 3)), [(4,), ()], domain=(0.0, 3.0)), needs={0: hlo.BroadcastInDimOp})
 def dynamic_slice_broadcast(op: hlo.DynamicSliceOp, b: Builder):
     """dynamic_slice(broadcast_in_dim(y), i...) -> broadcast_in_dim(dynamic_slice(y, i' ...))   (only y's non-copied dims are sliced)"""
     bc = producer(op.operand, hlo.BroadcastInDimOp)
@@ -93,16 +93,13 @@ func.func @main(%x: tensor<2x3xf64>, %i: tensor<i32>) -> tensor<2x3xf64> {
   func.return %1 : tensor<2x3xf64>
 }"""
     )
-)
+, needs={0: CONSTANT})
 def dynamic_slice_splat(op: hlo.DynamicSliceOp, b: Builder):
-    """dynamic_slice(splat c, i...) -> splat c   (a dense splat constant)"""
-    c = producer(op.operand, hlo.ConstantOp)
-    if c is None or prod(shape(op.operand)) > 65536:
+    """dynamic_slice(splat c, i...) -> splat c   (a splat constant, or a broadcast of one; any indices)"""
+    c = constant_splat(op.operand, complex_ok=True)
+    if c is None:
         return None
-    value = dense_to_numpy(c.value)
-    if value.size == 0 or not (value == value.reshape(-1)[0]).all():
-        return None
-    return b.constant(value.reshape(-1)[0], op.result.type)
+    return emit_splat(b, c, op.result.type)
 
 
 @rule(
@@ -114,7 +111,7 @@ func.func @main(%x: tensor<5x3xf64>, %u: tensor<2x3xf64>, %i: tensor<i32>) -> te
   func.return %1 : tensor<2x3xf64>
 }"""
     )
-)
+, needs={0: hlo.DynamicUpdateSliceOp})
 def dynamic_slice_dynamic_update_slice(op: hlo.DynamicSliceOp, b: Builder):
     """dynamic_slice(dynamic_update_slice(x, u, i...), i..., shape(u)) -> u   (same index values)"""
     dus = producer(op.operand, hlo.DynamicUpdateSliceOp)
@@ -188,7 +185,7 @@ func.func @main(%x: tensor<5xf64>, %u: tensor<2xf64>, %v: tensor<2xf64>, %i: ten
   func.return %1 : tensor<5xf64>
 }"""
     )
-)
+, needs={0: hlo.DynamicUpdateSliceOp})
 def dynamic_update_slice_dynamic_update_slice(op: hlo.DynamicUpdateSliceOp, b: Builder):
     """dynamic_update_slice(dynamic_update_slice(x, u, i...), v, i...) -> dynamic_update_slice(x, v, i...)   (shape(u) == shape(v), same index values)"""
     inner = producer(op.operand, hlo.DynamicUpdateSliceOp)
@@ -208,7 +205,7 @@ func.func @main(%x: tensor<5xf64>, %i: tensor<i32>) -> tensor<5xf64> {
   func.return %1 : tensor<5xf64>
 }"""
     )
-)
+, needs={1: hlo.DynamicSliceOp})
 def dynamic_update_slice_dynamic_slice(op: hlo.DynamicUpdateSliceOp, b: Builder):
     """dynamic_update_slice(x, dynamic_slice(x, i..., s), i...) -> x   (writes back what is there)"""
     ds = producer(op.update, hlo.DynamicSliceOp)

@@ -11,22 +11,18 @@ or fail for NaN/Inf are marked unsafe (applied only with ``assume_finite``).
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazy_jax import jnp
 import numpy as np
-from jax import lax
+from ..lazy_jax import lax
 from xdsl.dialects.builtin import ComplexType, TensorType
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder
-from ...ir.dense import element_dtype, is_float_type
-from ..pattern import Example, producer, rule, splat_value
+from ...ir.dense import element_dtype
+from ..pattern import SPLAT, Example, is_float_tensor, orders, producer, rule, splat_value
 
 I32 = ["int32", "int32"]
-
-
-def _is_float(v: SSAValue) -> bool:
-    return is_float_type(v.type)
 
 
 def _is_int(v: SSAValue) -> bool:
@@ -51,7 +47,7 @@ def _neg(v: SSAValue) -> hlo.NegateOp | None:
 
 def _splat(v: SSAValue):
     """The scalar value of a splat constant of a float or integer type, else None."""
-    if not (_is_float(v) or _is_int(v)):
+    if not (is_float_tensor(v) or _is_int(v)):
         return None
     return splat_value(v)
 
@@ -64,61 +60,34 @@ def _negated_constant(b: Builder, like: SSAValue, c) -> SSAValue:
 # ============================================================================ negations outwards
 
 
-@rule(example=Example(lambda x, y: x * (-y), [(4,), (4,)]))
-def multiply_negate_rhs(op: hlo.MultiplyOp, b: Builder):
+@rule(example=[Example(lambda x, y: x * (-y), [(4,), (4,)]), Example(lambda x, y: (-x) * y, [(4,), (4,)])], commutative=True, needs=hlo.NegateOp)
+def multiply_negate(op: hlo.MultiplyOp, b: Builder, x: SSAValue, y: SSAValue):
     """multiply(x, negate(y)) -> negate(multiply(x, y))   (x not negated: multiply_negates takes that)"""
-    n = _neg(op.rhs)
-    if n is None or _neg(op.lhs) is not None:
+    n = _neg(y)
+    if n is None or _neg(x) is not None:
         return None
-    return b.neg(b.mul(op.lhs, n.operand))
+    return b.neg(b.mul(x, n.operand))
 
 
-@rule(example=Example(lambda x, y: (-x) * y, [(4,), (4,)]))
-def multiply_negate_lhs(op: hlo.MultiplyOp, b: Builder):
-    """multiply(negate(x), y) -> negate(multiply(x, y))   (y not negated)"""
-    n = _neg(op.lhs)
-    if n is None or _neg(op.rhs) is not None:
+@rule(example=[Example(lambda x, y: (-x) / y, [(4,), (4,)], domain=(0.5, 2.0)), Example(lambda x, y: x / (-y), [(4,), (4,)], domain=(0.5, 2.0))], needs=hlo.NegateOp)
+def divide_negate(op: hlo.DivideOp, b: Builder):
+    """divide(negate(x), y) -> negate(divide(x, y)) ;  divide(x, negate(y)) likewise   (floats; one operand negated: divide_negates takes both)"""
+    nx, ny = _neg(op.lhs), _neg(op.rhs)
+    if (nx is None) == (ny is None) or not is_float_tensor(op.result):
         return None
-    return b.neg(b.mul(n.operand, op.rhs))
+    return b.neg(b.div(op.lhs if nx is None else nx.operand, op.rhs if ny is None else ny.operand))
 
 
-@rule(example=Example(lambda x, y: (-x) / y, [(4,), (4,)], domain=(0.5, 2.0)))
-def divide_negate_lhs(op: hlo.DivideOp, b: Builder):
-    """divide(negate(x), y) -> negate(divide(x, y))   (floats; y not negated)"""
-    n = _neg(op.lhs)
-    if n is None or not _is_float(op.result) or _neg(op.rhs) is not None:
-        return None
-    return b.neg(b.div(n.operand, op.rhs))
-
-
-@rule(example=Example(lambda x, y: x / (-y), [(4,), (4,)], domain=(0.5, 2.0)))
-def divide_negate_rhs(op: hlo.DivideOp, b: Builder):
-    """divide(x, negate(y)) -> negate(divide(x, y))   (floats; x not negated)"""
-    n = _neg(op.rhs)
-    if n is None or not _is_float(op.result) or _neg(op.lhs) is not None:
-        return None
-    return b.neg(b.div(op.lhs, n.operand))
-
-
-@rule(example=Example(lambda x, y: (-x) / (-y), [(4,), (4,)], domain=(0.5, 2.0)))
+@rule(example=Example(lambda x, y: (-x) / (-y), [(4,), (4,)], domain=(0.5, 2.0)), needs={0: hlo.NegateOp, 1: hlo.NegateOp})
 def divide_negates(op: hlo.DivideOp, b: Builder):
     """divide(negate(x), negate(y)) -> divide(x, y)   (floats)"""
     nx, ny = _neg(op.lhs), _neg(op.rhs)
-    if nx is None or ny is None or not _is_float(op.result):
+    if nx is None or ny is None or not is_float_tensor(op.result):
         return None
     return b.div(nx.operand, ny.operand)
 
 
-@rule(example=Example(lambda x, y: (-x) + y, [(4,), (4,)]))
-def add_negate_lhs(op: hlo.AddOp, b: Builder):
-    """add(negate(x), y) -> subtract(y, x)   (y not negated)"""
-    n = _neg(op.lhs)
-    if n is None or _neg(op.rhs) is not None:
-        return None
-    return b.sub(op.rhs, n.operand)
-
-
-@rule(example=Example(lambda x, y: (-x) + (-y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: (-x) + (-y), [(4,), (4,)]), needs={0: hlo.NegateOp, 1: hlo.NegateOp})
 def add_negates(op: hlo.AddOp, b: Builder):
     """add(negate(x), negate(y)) -> negate(add(x, y))   (up to the sign of zero)"""
     nx, ny = _neg(op.lhs), _neg(op.rhs)
@@ -127,7 +96,7 @@ def add_negates(op: hlo.AddOp, b: Builder):
     return b.neg(b.add(nx.operand, ny.operand))
 
 
-@rule(example=Example(lambda x, y: (-x) - (-y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: (-x) - (-y), [(4,), (4,)]), needs={0: hlo.NegateOp, 1: hlo.NegateOp})
 def subtract_negates(op: hlo.SubtractOp, b: Builder):
     """subtract(negate(x), negate(y)) -> subtract(y, x)"""
     nx, ny = _neg(op.lhs), _neg(op.rhs)
@@ -136,7 +105,7 @@ def subtract_negates(op: hlo.SubtractOp, b: Builder):
     return b.sub(ny.operand, nx.operand)
 
 
-@rule(example=Example(lambda x, y: (-x) - y, [(4,), (4,)]))
+@rule(example=Example(lambda x, y: (-x) - y, [(4,), (4,)]), needs={0: hlo.NegateOp})
 def subtract_negate_lhs(op: hlo.SubtractOp, b: Builder):
     """subtract(negate(x), y) -> negate(add(x, y))   (y not negated; up to the sign of zero)"""
     n = _neg(op.lhs)
@@ -145,7 +114,7 @@ def subtract_negate_lhs(op: hlo.SubtractOp, b: Builder):
     return b.neg(b.add(n.operand, op.rhs))
 
 
-@rule(example=Example(lambda x, y: -(x - y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: -(x - y), [(4,), (4,)]), needs={0: hlo.SubtractOp})
 def negate_subtract(op: hlo.NegateOp, b: Builder):
     """negate(subtract(x, y)) -> subtract(y, x)   (up to the sign of zero)"""
     s = producer(op.operand, hlo.SubtractOp)
@@ -154,7 +123,7 @@ def negate_subtract(op: hlo.NegateOp, b: Builder):
     return b.sub(s.rhs, s.lhs)
 
 
-@rule(example=Example(lambda x: -(x * 3.0), [(4,)]))
+@rule(example=Example(lambda x: -(x * 3.0), [(4,)]), needs={0: hlo.MultiplyOp})
 def negate_multiply_constant(op: hlo.NegateOp, b: Builder):
     """negate(multiply(x, c)) -> multiply(x, -c)   (c a splat constant)"""
     m = producer(op.operand, hlo.MultiplyOp)
@@ -166,11 +135,11 @@ def negate_multiply_constant(op: hlo.NegateOp, b: Builder):
     return b.mul(m.lhs, _negated_constant(b, m.rhs, c))
 
 
-@rule(example=Example(lambda x: -(x / 3.0), [(4,)]))
+@rule(example=Example(lambda x: -(x / 3.0), [(4,)]), needs={0: hlo.DivideOp})
 def negate_divide_constant(op: hlo.NegateOp, b: Builder):
     """negate(divide(x, c)) -> divide(x, -c)   (floats; c a splat constant)"""
     d = producer(op.operand, hlo.DivideOp)
-    if d is None or not _is_float(op.result):
+    if d is None or not is_float_tensor(op.result):
         return None
     c = _splat(d.rhs)
     if c is None:
@@ -178,11 +147,11 @@ def negate_divide_constant(op: hlo.NegateOp, b: Builder):
     return b.div(d.lhs, _negated_constant(b, d.rhs, c))
 
 
-@rule(example=Example(lambda x: jnp.sign(-x), [(4,)]))
+@rule(example=Example(lambda x: jnp.sign(-x), [(4,)]), needs={0: hlo.NegateOp})
 def sign_negate(op: hlo.SignOp, b: Builder):
     """sign(negate(x)) -> negate(sign(x))   (floats: integer negation wraps at INT_MIN)"""
     n = _neg(op.operand)
-    if n is None or not _is_float(op.result):
+    if n is None or not is_float_tensor(op.result):
         return None
     return b.neg(b.sign(n.operand))
 
@@ -190,7 +159,7 @@ def sign_negate(op: hlo.SignOp, b: Builder):
 # ============================================================================ abs and sign
 
 
-@rule(example=Example(lambda x: jnp.abs(x) * jnp.abs(x), [(4,)]))
+@rule(example=Example(lambda x: jnp.abs(x) * jnp.abs(x), [(4,)]), needs={0: hlo.AbsOp, 1: hlo.AbsOp})
 def multiply_abs_self(op: hlo.MultiplyOp, b: Builder):
     """multiply(abs(x), abs(x)) -> multiply(x, x)   (real x: |z|^2 of a complex z is not z^2)"""
     a, a2 = producer(op.lhs, hlo.AbsOp), producer(op.rhs, hlo.AbsOp)
@@ -199,39 +168,38 @@ def multiply_abs_self(op: hlo.MultiplyOp, b: Builder):
     return b.mul(a.operand, a.operand)
 
 
-@rule(example=Example(lambda x, y: jnp.abs(x) * jnp.abs(y), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.abs(x) * jnp.abs(y), [(4,), (4,)]), needs={0: hlo.AbsOp, 1: hlo.AbsOp})
 def multiply_abs(op: hlo.MultiplyOp, b: Builder):
     """multiply(abs(x), abs(y)) -> abs(multiply(x, y))   (floats, not complex: exact only there; not the same abs: multiply_abs_self)"""
     ax, ay = producer(op.lhs, hlo.AbsOp), producer(op.rhs, hlo.AbsOp)
-    if ax is None or ay is None or ax.operand is ay.operand or not (_is_float(ax.operand) and _is_float(ay.operand)):
+    if ax is None or ay is None or ax.operand is ay.operand or not (is_float_tensor(ax.operand) and is_float_tensor(ay.operand)):
         return None
     return b.abs(b.mul(ax.operand, ay.operand))
 
 
-@rule(example=Example(lambda x, y: jnp.abs(x) / jnp.abs(y), [(4,), (4,)], domain=(0.5, 2.0)))
+@rule(example=Example(lambda x, y: jnp.abs(x) / jnp.abs(y), [(4,), (4,)], domain=(0.5, 2.0)), needs={0: hlo.AbsOp, 1: hlo.AbsOp})
 def divide_abs(op: hlo.DivideOp, b: Builder):
     """divide(abs(x), abs(y)) -> abs(divide(x, y))   (floats, not complex: exact only there)"""
     ax, ay = producer(op.lhs, hlo.AbsOp), producer(op.rhs, hlo.AbsOp)
-    if ax is None or ay is None or not (_is_float(ax.operand) and _is_float(ay.operand)):
+    if ax is None or ay is None or not (is_float_tensor(ax.operand) and is_float_tensor(ay.operand)):
         return None
     return b.abs(b.div(ax.operand, ay.operand))
 
 
-@rule(example=Example(lambda x: jnp.sign(x) * jnp.abs(x), [(4,)]))
-def multiply_sign_abs(op: hlo.MultiplyOp, b: Builder):
+@rule(example=[Example(lambda x: jnp.sign(x) * jnp.abs(x), [(4,)]), Example(lambda x: jnp.abs(x) * jnp.sign(x), [(4,)])], commutative=True, needs=hlo.SignOp)
+def multiply_sign_abs(op: hlo.MultiplyOp, b: Builder, x: SSAValue, y: SSAValue):
     """multiply(sign(x), abs(x)) -> x   (either order; -0.0, NaN, Inf and INT_MIN alike)"""
-    for s_v, a_v in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        s, a = producer(s_v, hlo.SignOp), producer(a_v, hlo.AbsOp)
-        if s is not None and a is not None and s.operand is a.operand:
-            return s.operand
+    s, a = producer(x, hlo.SignOp), producer(y, hlo.AbsOp)
+    if s is not None and a is not None and s.operand is a.operand:
+        return s.operand
     return None
 
 
-@rule(example=Example(lambda x: jnp.abs(x * x), [(4,)]))
+@rule(example=Example(lambda x: jnp.abs(x * x), [(4,)]), needs={0: hlo.MultiplyOp})
 def abs_multiply_self(op: hlo.AbsOp, b: Builder):
     """abs(multiply(x, x)) -> multiply(x, x)   (floats: a square is never negative, NaN aside; not complex)"""
     m = producer(op.operand, hlo.MultiplyOp)
-    if m is None or m.lhs is not m.rhs or not _is_float(op.operand):
+    if m is None or m.lhs is not m.rhs or not is_float_tensor(op.operand):
         return None
     return op.operand
 
@@ -242,7 +210,7 @@ def abs_multiply_self(op: hlo.AbsOp, b: Builder):
 @rule(example=Example(lambda x: x + x, [(4,)]))
 def add_self(op: hlo.AddOp, b: Builder):
     """add(x, x) -> multiply(x, 2)   (exact: doubling rounds nowhere; integers wrap alike; static shapes)"""
-    if op.lhs is not op.rhs or not (_is_float(op.result) or _is_int(op.result)) or not _is_static(op.result):
+    if op.lhs is not op.rhs or not (is_float_tensor(op.result) or _is_int(op.result)) or not _is_static(op.result):
         return None
     return b.mul(op.lhs, b.full_like(op.lhs, 2))
 
@@ -255,7 +223,7 @@ def _power_of_two_at_least_one(c) -> bool:
     return mant == 0.5
 
 
-@rule(example=Example(lambda x: (x * 2.0) * 4.0, [(4,)]))
+@rule(example=Example(lambda x: (x * 2.0) * 4.0, [(4,)]), needs={0: hlo.MultiplyOp, 1: SPLAT})
 def multiply_multiply_constants(op: hlo.MultiplyOp, b: Builder):
     """multiply(multiply(x, c1), c2) -> multiply(x, c1 * c2)   (integers; floats: c1, c2 powers of two of magnitude >= 1)"""
     inner = producer(op.lhs, hlo.MultiplyOp)
@@ -265,7 +233,7 @@ def multiply_multiply_constants(op: hlo.MultiplyOp, b: Builder):
     if c1 is None or c2 is None:
         return None
     dt = element_dtype(op.result.type.get_element_type())
-    if _is_float(op.result):
+    if is_float_tensor(op.result):
         if not (_power_of_two_at_least_one(c1) and _power_of_two_at_least_one(c2)):
             return None
         prod = np.asarray(c1, dt) * np.asarray(c2, dt)
@@ -279,7 +247,7 @@ def multiply_multiply_constants(op: hlo.MultiplyOp, b: Builder):
     return b.mul(inner.lhs, b.full_like(op.rhs, prod))
 
 
-@rule(example=Example(lambda x: (x + 3) + 4, [(4,)], dtypes=["int32"]))
+@rule(example=Example(lambda x: (x + 3) + 4, [(4,)], dtypes=["int32"]), needs={0: hlo.AddOp, 1: SPLAT})
 def add_add_constants_integer(op: hlo.AddOp, b: Builder):
     """add(add(x, c1), c2) -> add(x, c1 + c2)   (integers: wrapping addition is associative)"""
     inner = producer(op.lhs, hlo.AddOp)
@@ -294,7 +262,7 @@ def add_add_constants_integer(op: hlo.AddOp, b: Builder):
     return b.add(inner.lhs, b.full_like(op.rhs, total))
 
 
-@rule(example=Example(lambda x: (x - 3) + 7, [(4,)], dtypes=["int32"]))
+@rule(example=Example(lambda x: (x - 3) + 7, [(4,)], dtypes=["int32"]), needs={1: SPLAT})
 def subtract_constant_integer(op: hlo.SubtractOp, b: Builder):
     """subtract(x, c) -> add(x, -c)   (integers, c a splat: constants gather in adds)"""
     if not _is_int(op.result):
@@ -308,42 +276,57 @@ def subtract_constant_integer(op: hlo.SubtractOp, b: Builder):
     return b.add(op.lhs, b.full_like(op.rhs, neg))
 
 
-@rule(example=Example(lambda x, y: (x * y) + (x * y), [(4,), (4,)], dtypes=I32))
+@rule(example=Example(lambda x, y: (x * y) + (x * y), [(4,), (4,)], dtypes=I32), needs={0: hlo.MultiplyOp, 1: hlo.MultiplyOp})
 def add_multiply_shared_integer(op: hlo.AddOp, b: Builder):
     """add(multiply(x, y), multiply(x, z)) -> multiply(x, add(y, z))   (integers: the ring distributes exactly)"""
     ml, mr = producer(op.lhs, hlo.MultiplyOp), producer(op.rhs, hlo.MultiplyOp)
     if ml is None or mr is None or not _is_int(op.result):
         return None
-    for x, y in ((ml.lhs, ml.rhs), (ml.rhs, ml.lhs)):
-        for x2, z in ((mr.lhs, mr.rhs), (mr.rhs, mr.lhs)):
+    for x, y in orders(ml):
+        for x2, z in orders(mr):
             if x is x2:
                 return b.mul(x, b.add(y, z))
     return None
 
 
+def _other_operand(v: SSAValue, cls: type, y: SSAValue) -> SSAValue | None:
+    """x when ``v`` is cls(x, y) or cls(y, x) (cls commutative)."""
+    op = producer(v, cls)
+    if op is None:
+        return None
+    return next((x for x, y2 in orders(op) if y2 is y), None)
+
+
 # ============================================================================ unsafe: rounding or NaN/Inf differ
 
 
-@rule(example=Example(lambda x, y: x * (1.0 / y), [(4,), (4,)], domain=(0.5, 2.0)), unsafe=True)
-def multiply_reciprocal(op: hlo.MultiplyOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: x * (1.0 / y), [(4,), (4,)], domain=(0.5, 2.0)),
+        Example(lambda x, y: (1.0 / y) * x, [(4,), (4,)], domain=(0.5, 2.0)),
+    ],
+    unsafe=True,
+    commutative=True,
+    needs=hlo.DivideOp,
+)
+def multiply_reciprocal(op: hlo.MultiplyOp, b: Builder, x: SSAValue, y: SSAValue):
     """multiply(x, divide(1, y)) -> divide(x, y)   (rounds once instead of twice; 1/y overflows for tiny y)"""
-    for x, r in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        d = producer(r, hlo.DivideOp)
-        if d is not None and _is_float(op.result) and _splat(d.lhs) == 1:
-            return b.div(x, d.rhs)
+    d = producer(y, hlo.DivideOp)
+    if d is not None and is_float_tensor(op.result) and _splat(d.lhs) == 1:
+        return b.div(x, d.rhs)
     return None
 
 
-@rule(example=Example(lambda x, y: x / (1.0 / y), [(4,), (4,)], domain=(0.5, 2.0)), unsafe=True)
+@rule(example=Example(lambda x, y: x / (1.0 / y), [(4,), (4,)], domain=(0.5, 2.0)), unsafe=True, needs={1: hlo.DivideOp})
 def divide_reciprocal(op: hlo.DivideOp, b: Builder):
     """divide(x, divide(1, y)) -> multiply(x, y)   (rounding; y = 0 or Inf differ)"""
     d = producer(op.rhs, hlo.DivideOp)
-    if d is None or not _is_float(op.result) or _splat(d.lhs) != 1:
+    if d is None or not is_float_tensor(op.result) or _splat(d.lhs) != 1:
         return None
     return b.mul(op.lhs, d.rhs)
 
 
-@rule(example=Example(lambda x, y: jnp.exp(x) * jnp.exp(y), [(4,), (4,)]), unsafe=True)
+@rule(example=Example(lambda x, y: jnp.exp(x) * jnp.exp(y), [(4,), (4,)]), unsafe=True, needs={0: hlo.ExponentialOp, 1: hlo.ExponentialOp})
 def multiply_exps(op: hlo.MultiplyOp, b: Builder):
     """multiply(exp(x), exp(y)) -> exp(add(x, y))   (rounding; overflow of one factor)"""
     ex, ey = producer(op.lhs, hlo.ExponentialOp), producer(op.rhs, hlo.ExponentialOp)
@@ -352,7 +335,7 @@ def multiply_exps(op: hlo.MultiplyOp, b: Builder):
     return b.exp(b.add(ex.operand, ey.operand))
 
 
-@rule(example=Example(lambda x, y: jnp.exp(x) / jnp.exp(y), [(4,), (4,)]), unsafe=True)
+@rule(example=Example(lambda x, y: jnp.exp(x) / jnp.exp(y), [(4,), (4,)]), unsafe=True, needs={0: hlo.ExponentialOp, 1: hlo.ExponentialOp})
 def divide_exps(op: hlo.DivideOp, b: Builder):
     """divide(exp(x), exp(y)) -> exp(subtract(x, y))   (rounding; overflow/underflow of one factor)"""
     ex, ey = producer(op.lhs, hlo.ExponentialOp), producer(op.rhs, hlo.ExponentialOp)
@@ -361,7 +344,7 @@ def divide_exps(op: hlo.DivideOp, b: Builder):
     return b.exp(b.sub(ex.operand, ey.operand))
 
 
-@rule(example=Example(lambda x: (lambda r: r * r)(lax.rsqrt(x)), [(4,)], domain=(0.1, 2.0)), unsafe=True)
+@rule(example=Example(lambda x: (lambda r: r * r)(lax.rsqrt(x)), [(4,)], domain=(0.1, 2.0)), unsafe=True, needs={0: hlo.RsqrtOp})
 def multiply_rsqrt_self(op: hlo.MultiplyOp, b: Builder):
     """multiply(rsqrt(x), rsqrt(x)) -> divide(1, x)   (x > 0; rounding; static shapes)"""
     r = producer(op.lhs, hlo.RsqrtOp)
@@ -370,83 +353,63 @@ def multiply_rsqrt_self(op: hlo.MultiplyOp, b: Builder):
     return b.div(b.ones_like(r.operand), r.operand)
 
 
-@rule(example=Example(lambda x: jnp.sqrt(x * x), [(4,)]), unsafe=True)
+@rule(example=Example(lambda x: jnp.sqrt(x * x), [(4,)]), unsafe=True, needs={0: hlo.MultiplyOp})
 def sqrt_square(op: hlo.SqrtOp, b: Builder):
     """sqrt(multiply(x, x)) -> abs(x)   (x * x must not overflow or underflow; floats: sqrt(z^2) of a complex z is +-z)"""
     m = producer(op.operand, hlo.MultiplyOp)
-    if m is None or m.lhs is not m.rhs or not _is_float(op.result):
+    if m is None or m.lhs is not m.rhs or not is_float_tensor(op.result):
         return None
     return b.abs(m.lhs)
 
 
-@rule(example=Example(lambda x, y: (x / y) * y, [(4,), (4,)], domain=(0.5, 2.0)), unsafe=True)
-def multiply_divide_cancel(op: hlo.MultiplyOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: (x / y) * y, [(4,), (4,)], domain=(0.5, 2.0)),
+        Example(lambda x, y: y * (x / y), [(4,), (4,)], domain=(0.5, 2.0)),
+    ],
+    unsafe=True,
+    commutative=True,
+    needs=hlo.DivideOp,
+)
+def multiply_divide_cancel(op: hlo.MultiplyOp, b: Builder, x: SSAValue, y: SSAValue):
     """multiply(divide(x, y), y) -> x   (y nonzero and finite; rounding)"""
-    for d_v, y in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        d = producer(d_v, hlo.DivideOp)
-        if d is not None and d.rhs is y and _is_float(op.result):
-            return d.lhs
+    d = producer(x, hlo.DivideOp)
+    if d is not None and d.rhs is y and is_float_tensor(op.result):
+        return d.lhs
     return None
 
 
-@rule(example=Example(lambda x, y: (x * y) / y, [(4,), (4,)], domain=(0.5, 2.0)), unsafe=True)
+@rule(example=[Example(lambda x, y: (x * y) / y, [(4,), (4,)], domain=(0.5, 2.0)), Example(lambda x, y: (y * x) / y, [(4,), (4,)], domain=(0.5, 2.0))], unsafe=True, needs={0: hlo.MultiplyOp})
 def divide_multiply_cancel(op: hlo.DivideOp, b: Builder):
     """divide(multiply(x, y), y) -> x   (y nonzero and finite; rounding)"""
-    m = producer(op.lhs, hlo.MultiplyOp)
-    if m is None or not _is_float(op.result):
-        return None
-    if m.rhs is op.rhs:
-        return m.lhs
-    if m.lhs is op.rhs:
-        return m.rhs
-    return None
+    return _other_operand(op.lhs, hlo.MultiplyOp, op.rhs) if is_float_tensor(op.result) else None
 
 
-@rule(example=Example(lambda x, y: (x + y) - y, [(4,), (4,)]), unsafe=True)
+@rule(example=[Example(lambda x, y: (x + y) - y, [(4,), (4,)]), Example(lambda x, y: (y + x) - y, [(4,), (4,)])], unsafe=True, needs={0: hlo.AddOp})
 def subtract_add_cancel(op: hlo.SubtractOp, b: Builder):
     """subtract(add(x, y), y) -> x   (floats: rounding, Inf - Inf; integers are exact but left to the safe rules)"""
-    a = producer(op.lhs, hlo.AddOp)
-    if a is None or not _is_float(op.result):
-        return None
-    if a.rhs is op.rhs:
-        return a.lhs
-    if a.lhs is op.rhs:
-        return a.rhs
-    return None
+    return _other_operand(op.lhs, hlo.AddOp, op.rhs) if is_float_tensor(op.result) else None
 
 
-@rule(example=Example(lambda x, y: (x + y) - y, [(4,), (4,)], dtypes=I32))
+@rule(example=[Example(lambda x, y: (x + y) - y, [(4,), (4,)], dtypes=I32), Example(lambda x, y: (y + x) - y, [(4,), (4,)], dtypes=I32)], needs={0: hlo.AddOp})
 def subtract_add_cancel_integer(op: hlo.SubtractOp, b: Builder):
     """subtract(add(x, y), y) -> x   (integers: wrapping addition is a group)"""
-    a = producer(op.lhs, hlo.AddOp)
-    if a is None or not _is_int(op.result):
-        return None
-    if a.rhs is op.rhs:
-        return a.lhs
-    if a.lhs is op.rhs:
-        return a.rhs
-    return None
+    return _other_operand(op.lhs, hlo.AddOp, op.rhs) if _is_int(op.result) else None
 
 
-@rule(example=Example(lambda x, y: (x - y) + y, [(4,), (4,)], dtypes=I32))
-def add_subtract_cancel_integer(op: hlo.AddOp, b: Builder):
+def _subtracted(x: SSAValue, y: SSAValue) -> SSAValue | None:
+    """z when ``x`` is subtract(z, y)."""
+    s = producer(x, hlo.SubtractOp)
+    return s.lhs if s is not None and s.rhs is y else None
+
+
+@rule(example=[Example(lambda x, y: (x - y) + y, [(4,), (4,)], dtypes=I32), Example(lambda x, y: y + (x - y), [(4,), (4,)], dtypes=I32)], commutative=True, needs=hlo.SubtractOp)
+def add_subtract_cancel_integer(op: hlo.AddOp, b: Builder, x: SSAValue, y: SSAValue):
     """add(subtract(x, y), y) -> x   (integers; either operand order)"""
-    if not _is_int(op.result):
-        return None
-    for s_v, y in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        s = producer(s_v, hlo.SubtractOp)
-        if s is not None and s.rhs is y:
-            return s.lhs
-    return None
+    return _subtracted(x, y) if _is_int(op.result) else None
 
 
-@rule(example=Example(lambda x, y: (x - y) + y, [(4,), (4,)]), unsafe=True)
-def add_subtract_cancel(op: hlo.AddOp, b: Builder):
+@rule(example=[Example(lambda x, y: (x - y) + y, [(4,), (4,)]), Example(lambda x, y: y + (x - y), [(4,), (4,)])], unsafe=True, commutative=True, needs=hlo.SubtractOp)
+def add_subtract_cancel(op: hlo.AddOp, b: Builder, x: SSAValue, y: SSAValue):
     """add(subtract(x, y), y) -> x   (floats: rounding, Inf - Inf)"""
-    if not _is_float(op.result):
-        return None
-    for s_v, y in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        s = producer(s_v, hlo.SubtractOp)
-        if s is not None and s.rhs is y:
-            return s.lhs
-    return None
+    return _subtracted(x, y) if is_float_tensor(op.result) else None

@@ -8,15 +8,16 @@ other user, so the number of pads never grows.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazy_jax import jnp
 import numpy as np
-from jax import lax
-from xdsl.dialects.builtin import TensorType
+from ..lazy_jax import lax
+from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
 from ...ir.dense import is_float_type
-from ..pattern import Example, sole_producer, is_splat, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
+from ..pattern import CONSTANT, Example, sole_producer, is_splat, producer, rule, shape, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
+from .common import beside_splat, rebuild, same_scalar, splat_scalar
 
 UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
 
@@ -27,41 +28,6 @@ def _config(op: hlo.PadOp) -> tuple[list[int], list[int], list[int]]:
         list(op.edge_padding_high.get_values()),
         list(op.interior_padding.get_values()),
     )
-
-
-def _rebuild(b: Builder, op, operands, dims):
-    """``op`` (an elementwise op) again on ``operands``, with result shape ``dims``."""
-    result_type = TensorType(op.result.type.get_element_type(), list(dims))
-    new = type(op).create(operands=list(operands), result_types=[result_type], properties=dict(op.properties), attributes=dict(op.attributes))
-    return b.insert(new).results[0]
-
-
-def _same_scalar(u, v) -> bool:
-    """``u`` and ``v`` (rank 0) are one value, or constants with the same bits."""
-    if u is v:
-        return True
-    a, c = value_of(u), value_of(v)
-    if a is None or c is None or a.dtype != c.dtype:
-        return False
-    return a.tobytes() == c.tobytes()
-
-
-def _splat_scalar(v):
-    """The rank-0 value that ``v`` splats (a broadcast of a rank-0 value, or a splat
-    constant as a numpy scalar), else None."""
-    bc = producer(v, hlo.BroadcastInDimOp)
-    if bc is not None and shape(bc.operand) == ():
-        return bc.operand
-    if producer(v, hlo.ConstantOp) is not None and splat_value(v) is not None:
-        return value_of(v).reshape(-1)[0]
-    return None
-
-
-def _as_value(b: Builder, scalar, like):
-    """A rank-0 SSA value for what _splat_scalar returned."""
-    if isinstance(scalar, np.generic):
-        return b.constant(scalar, TensorType(elem(like), []))
-    return scalar
 
 
 def _operand_window(pad: hlo.PadOp) -> tuple[list[int], list[int], list[int]] | None:
@@ -128,11 +94,11 @@ def pad_negative_edges(op: hlo.PadOp, b: Builder):
     return b.pad(x, op.padding_value, [max(0, p) for p in lows], [max(0, p) for p in highs], interiors)
 
 
-@rule(example=Example(lambda x: lax.pad(lax.pad(x, 0.5, ((1, 2, 1), (0, 1, 0))), 0.5, ((2, -1, 0), (1, 1, 0))), [(3, 4)]))
+@rule(example=Example(lambda x: lax.pad(lax.pad(x, 0.5, ((1, 2, 1), (0, 1, 0))), 0.5, ((2, -1, 0), (1, 1, 0))), [(3, 4)]), needs={0: hlo.PadOp})
 def pad_pad(op: hlo.PadOp, b: Builder):
     """pad(pad(x, v, lo1, hi1, it), v, lo2, hi2, 0) -> pad(x, v, lo1 + lo2, hi1 + hi2, it)   (an outer crop never meets an inner crop)"""
     inner = producer(op.operand, hlo.PadOp)
-    if inner is None or not _same_scalar(inner.padding_value, op.padding_value):
+    if inner is None or not same_scalar(inner.padding_value, op.padding_value):
         return None
     lo1, hi1, it1 = _config(inner)
     lo2, hi2, it2 = _config(op)
@@ -161,17 +127,11 @@ def pad_empty_operand(op: hlo.PadOp, b: Builder):
     return b.broadcast_in_dim(op.padding_value, shape(op.result), [])
 
 
-@rule(example=Example(lambda x: x + jnp.pad(jnp.full((2, 3), 1.5), ((1, 2), (0, 1)), constant_values=1.5), [(5, 4)]))
+@rule(example=Example(lambda x: x + jnp.pad(jnp.full((2, 3), 1.5), ((1, 2), (0, 1)), constant_values=1.5), [(5, 4)]), needs={0: CONSTANT})
 def pad_splat(op: hlo.PadOp, b: Builder):
     """pad(broadcast(c), c) -> broadcast(c)"""
-    c = _splat_scalar(op.operand)
-    if c is None:
-        return None
-    if isinstance(c, np.generic):
-        v = value_of(op.padding_value)
-        if v is None or v.dtype != c.dtype or v.tobytes() != c.tobytes():
-            return None
-    elif not _same_scalar(c, op.padding_value):
+    c = splat_scalar(op.operand)
+    if c is None or not same_scalar(c, op.padding_value):
         return None
     return b.broadcast_in_dim(op.padding_value, shape(op.result), [])
 
@@ -179,59 +139,50 @@ def pad_splat(op: hlo.PadOp, b: Builder):
 # ============================================================================ sinking pads past elementwise ops
 
 
-@rule(roots=UNARY, example=Example(lambda x: jnp.exp(jnp.pad(x, ((1, 2),), constant_values=0.5)), [(4,)]))
+@rule(roots=UNARY, example=Example(lambda x: jnp.exp(jnp.pad(x, ((1, 2),), constant_values=0.5)), [(4,)]), needs={0: hlo.PadOp})
 def unary_pad(op, b: Builder):
     """f(pad(x, v)) -> pad(f(x), f(v))   (f elementwise, including convert; the pad has no other user)"""
     pad = sole_producer(op.operand, hlo.PadOp, op)
     if pad is None:
         return None
     lows, highs, interiors = _config(pad)
-    x = _rebuild(b, op, [pad.operand], shape(pad.operand))
-    v = _rebuild(b, op, [pad.padding_value], ())
+    x = rebuild(b, op, [pad.operand], shape(pad.operand))
+    v = rebuild(b, op, [pad.padding_value], ())
     return b.pad(x, v, lows, highs, interiors)
 
 
-@rule(roots=BINARY, example=Example(lambda x, y: lax.pad(x, 1.0, ((1, 2, 1),)) * lax.pad(y, 3.0, ((1, 2, 1),)), [(4,), (4,)]))
+@rule(roots=BINARY, example=Example(lambda x, y: lax.pad(x, 1.0, ((1, 2, 1),)) * lax.pad(y, 3.0, ((1, 2, 1),)), [(4,), (4,)]), needs={0: hlo.PadOp, 1: hlo.PadOp})
 def binary_pads(op, b: Builder):
     """f(pad(x, v, cfg), pad(y, w, cfg)) -> pad(f(x, y), f(v, w), cfg)   (f elementwise; the pads have no other user)"""
     px, py = sole_producer(op.lhs, hlo.PadOp, op), sole_producer(op.rhs, hlo.PadOp, op)
     if px is None or py is None or _config(px) != _config(py) or shape(px.operand) != shape(py.operand):
         return None
     lows, highs, interiors = _config(px)
-    x = _rebuild(b, op, [px.operand, py.operand], shape(px.operand))
-    v = _rebuild(b, op, [px.padding_value, py.padding_value], ())
+    x = rebuild(b, op, [px.operand, py.operand], shape(px.operand))
+    v = rebuild(b, op, [px.padding_value, py.padding_value], ())
     return b.pad(x, v, lows, highs, interiors)
 
 
-@rule(roots=BINARY, example=Example(lambda x: jnp.pad(x, ((1, 2), (0, 1))) + 2.0, [(3, 4)]))
-def binary_pad_splat_rhs(op, b: Builder):
-    """f(pad(x, v), splat c) -> pad(f(x, splat c), f(v, c))   (f elementwise; the pad has no other user)"""
-    pad = sole_producer(op.lhs, hlo.PadOp, op)
-    c = _splat_scalar(op.rhs)
-    if pad is None or c is None:
+@rule(
+    roots=BINARY,
+    example=[
+        Example(lambda x: jnp.pad(x, ((1, 2), (0, 1))) + 2.0, [(3, 4)]),
+        Example(lambda x: 2.0 / lax.pad(x, 1.0, ((1, 2, 0), (0, 1, 1))), [(3, 4)]),
+    ],
+    needs=hlo.PadOp,
+)
+def binary_pad_splat(op, b: Builder):
+    """f(pad(x, v), splat c) -> pad(f(x, splat c), f(v, c)) ;  f(splat c, pad(x, v)) likewise   (f elementwise; the pad has no other user)"""
+    match = beside_splat(op, b, hlo.PadOp)
+    if match is None:
         return None
-    c = _as_value(b, c, op.rhs)
-    lows, highs, interiors = _config(pad)
-    x = _rebuild(b, op, [pad.operand, b.broadcast_in_dim(c, shape(pad.operand), [])], shape(pad.operand))
-    v = _rebuild(b, op, [pad.padding_value, c], ())
-    return b.pad(x, v, lows, highs, interiors)
+    pad, c, place = match
+    x = rebuild(b, op, place(pad.operand, b.broadcast_in_dim(c, shape(pad.operand), [])), shape(pad.operand))
+    v = rebuild(b, op, place(pad.padding_value, c), ())
+    return b.pad(x, v, *_config(pad))
 
 
-@rule(roots=BINARY, example=Example(lambda x: 2.0 / lax.pad(x, 1.0, ((1, 2, 0), (0, 1, 1))), [(3, 4)]))
-def binary_pad_splat_lhs(op, b: Builder):
-    """f(splat c, pad(x, v)) -> pad(f(splat c, x), f(c, v))   (f elementwise; the pad has no other user)"""
-    pad = sole_producer(op.rhs, hlo.PadOp, op)
-    c = _splat_scalar(op.lhs)
-    if pad is None or c is None:
-        return None
-    c = _as_value(b, c, op.lhs)
-    lows, highs, interiors = _config(pad)
-    x = _rebuild(b, op, [b.broadcast_in_dim(c, shape(pad.operand), []), pad.operand], shape(pad.operand))
-    v = _rebuild(b, op, [c, pad.padding_value], ())
-    return b.pad(x, v, lows, highs, interiors)
-
-
-@rule(example=Example(lambda p, x, y: jnp.where(jnp.pad(p, 1), jnp.pad(x, 1), jnp.pad(y, 1, constant_values=2.0)), [(4,), (4,), (4,)], dtypes=["bool", "float64", "float64"]))
+@rule(example=Example(lambda p, x, y: jnp.where(jnp.pad(p, 1), jnp.pad(x, 1), jnp.pad(y, 1, constant_values=2.0)), [(4,), (4,), (4,)], dtypes=["bool", "float64", "float64"]), needs={1: hlo.PadOp, 2: hlo.PadOp})
 def select_pads(op: hlo.SelectOp, b: Builder):
     """select(pad(p, pv), pad(x, v), pad(y, w)) -> pad(select(p, x, y), select(pv, v, w))   (same configs, or a scalar p; no other users)"""
     px, py = sole_producer(op.on_true, hlo.PadOp, op), sole_producer(op.on_false, hlo.PadOp, op)
@@ -250,7 +201,7 @@ def select_pads(op: hlo.SelectOp, b: Builder):
     return b.pad(x, v, lows, highs, interiors)
 
 
-@rule(example=Example(lambda x: jnp.flip(lax.pad(x, 0.5, ((1, 3, 1), (2, 0, 0))), axis=0), [(3, 4)]))
+@rule(example=Example(lambda x: jnp.flip(lax.pad(x, 0.5, ((1, 3, 1), (2, 0, 0))), axis=0), [(3, 4)]), needs={0: hlo.PadOp})
 def reverse_pad(op: hlo.ReverseOp, b: Builder):
     """reverse(pad(x, v, lo, hi), dims) -> pad(reverse(x, dims), v, hi, lo)   (lo and hi swapped along dims; no other user)"""
     pad = sole_producer(op.operand, hlo.PadOp, op)
@@ -263,7 +214,7 @@ def reverse_pad(op: hlo.ReverseOp, b: Builder):
     return b.pad(b.reverse(pad.operand, dims), pad.padding_value, lows, highs, interiors)
 
 
-@rule(example=Example(lambda x: lax.pad(x, 0.5, ((1, 3, 1), (2, 0, 0))).T, [(3, 4)]))
+@rule(example=Example(lambda x: lax.pad(x, 0.5, ((1, 3, 1), (2, 0, 0))).T, [(3, 4)]), needs={0: hlo.PadOp})
 def transpose_pad(op: hlo.TransposeOp, b: Builder):
     """transpose(pad(x, v, cfg), p) -> pad(transpose(x, p), v, p(cfg))   (no other user)"""
     pad = sole_producer(op.operand, hlo.PadOp, op)
@@ -278,65 +229,59 @@ def transpose_pad(op: hlo.TransposeOp, b: Builder):
 # ============================================================================ multiplying by zero padding
 
 
-@rule(example=Example(lambda x, y: lax.pad(x, 0.0, ((1, 2, 0), (0, 1, 0))) * y, [(3, 4), (6, 5)]), unsafe=True)
-def multiply_pad_zero_lhs(op: hlo.MultiplyOp, b: Builder):
+def _sink_zero_pad(op, b: Builder, padded: SSAValue, other: SSAValue, combine) -> SSAValue | None:
+    """pad(combine(x, slice(other)), 0) when ``padded`` is pad(x, 0) with non-negative
+    edges and no other user (``combine`` is zero where either operand is)."""
+    pad = sole_producer(padded, hlo.PadOp, op)
+    if pad is None or not is_splat(pad.padding_value, 0):
+        return None
+    window = _operand_window(pad)
+    if window is None:
+        return None
+    lows, highs, interiors = _config(pad)
+    y = b.slice(other, *window)
+    return b.pad(combine(pad.operand, y), pad.padding_value, lows, highs, interiors)
+
+
+@rule(
+    example=[
+        Example(lambda x, y: lax.pad(x, 0.0, ((1, 2, 0), (0, 1, 0))) * y, [(3, 4), (6, 5)]),
+        Example(lambda x, y: y * lax.pad(x, 0.0, ((1, 2, 1), (0, 1, 0))), [(3, 4), (8, 5)]),
+    ],
+    unsafe=True,
+    commutative=True,
+    needs=hlo.PadOp,
+)
+def multiply_pad_zero(op: hlo.MultiplyOp, b: Builder, x: SSAValue, y: SSAValue):
     """multiply(pad(x, 0), y) -> pad(multiply(x, slice(y)), 0)   (y finite: 0 * inf is nan; up to the sign of zero)"""
-    pad = sole_producer(op.lhs, hlo.PadOp, op)
-    if pad is None or not is_splat(pad.padding_value, 0):
-        return None
-    window = _operand_window(pad)
-    if window is None:
-        return None
-    lows, highs, interiors = _config(pad)
-    y = b.slice(op.rhs, *window)
-    return b.pad(b.mul(pad.operand, y), pad.padding_value, lows, highs, interiors)
+    return _sink_zero_pad(op, b, x, y, b.mul)
 
 
-@rule(example=Example(lambda x, y: y * lax.pad(x, 0.0, ((1, 2, 1), (0, 1, 0))), [(3, 4), (8, 5)]), unsafe=True)
-def multiply_pad_zero_rhs(op: hlo.MultiplyOp, b: Builder):
-    """multiply(y, pad(x, 0)) -> pad(multiply(slice(y), x), 0)   (y finite: 0 * inf is nan; up to the sign of zero)"""
-    pad = sole_producer(op.rhs, hlo.PadOp, op)
-    if pad is None or not is_splat(pad.padding_value, 0):
-        return None
-    window = _operand_window(pad)
-    if window is None:
-        return None
-    lows, highs, interiors = _config(pad)
-    y = b.slice(op.lhs, *window)
-    return b.pad(b.mul(y, pad.operand), pad.padding_value, lows, highs, interiors)
-
-
-@rule(example=Example(lambda x, y: y * lax.pad(x, np.int64(0), ((1, 2, 0), (0, 1, 0))), [(3, 4), (6, 5)], dtypes=["int64", "int64"]))
-def multiply_pad_zero_integer(op: hlo.MultiplyOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda x, y: y * lax.pad(x, np.int64(0), ((1, 2, 0), (0, 1, 0))), [(3, 4), (6, 5)], dtypes=["int64", "int64"]),
+        Example(lambda x, y: lax.pad(x, np.int64(0), ((1, 2, 0), (0, 1, 0))) * y, [(3, 4), (6, 5)], dtypes=["int64", "int64"]),
+    ],
+    commutative=True,
+    needs=hlo.PadOp,
+)
+def multiply_pad_zero_integer(op: hlo.MultiplyOp, b: Builder, x: SSAValue, y: SSAValue):
     """multiply(pad(x, 0), y) -> pad(multiply(x, slice(y)), 0)   (integers, either operand order)"""
     if is_float_type(elem(op.result)):
         return None
-    for padded, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        pad = sole_producer(padded, hlo.PadOp, op)
-        if pad is None or not is_splat(pad.padding_value, 0):
-            continue
-        window = _operand_window(pad)
-        if window is None:
-            continue
-        lows, highs, interiors = _config(pad)
-        y = b.slice(other, *window)
-        return b.pad(b.mul(pad.operand, y), pad.padding_value, lows, highs, interiors)
-    return None
+    return _sink_zero_pad(op, b, x, y, b.mul)
 
 
-@rule(example=Example(lambda p, q: lax.pad(p, False, ((1, 2, 0),)) & q, [(3,), (6,)], dtypes=["bool", "bool"]))
-def and_pad_false(op: hlo.AndOp, b: Builder):
+@rule(
+    example=[
+        Example(lambda p, q: lax.pad(p, False, ((1, 2, 0),)) & q, [(3,), (6,)], dtypes=["bool", "bool"]),
+        Example(lambda p, q: q & lax.pad(p, False, ((1, 2, 0),)), [(3,), (6,)], dtypes=["bool", "bool"]),
+    ],
+    commutative=True,
+    needs=hlo.PadOp,
+)
+def and_pad_false(op: hlo.AndOp, b: Builder, x: SSAValue, y: SSAValue):
     """and(pad(x, 0), y) -> pad(and(x, slice(y)), 0)   (integers and booleans, either operand order)"""
     if is_float_type(elem(op.result)):
         return None
-    for padded, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-        pad = sole_producer(padded, hlo.PadOp, op)
-        if pad is None or not is_splat(pad.padding_value, 0):
-            continue
-        window = _operand_window(pad)
-        if window is None:
-            continue
-        lows, highs, interiors = _config(pad)
-        y = b.slice(other, *window)
-        return b.pad(b.insert(hlo.AndOp(pad.operand, y)).results[0], pad.padding_value, lows, highs, interiors)
-    return None
+    return _sink_zero_pad(op, b, x, y, lambda u, v: b.insert(hlo.AndOp(u, v)).results[0])

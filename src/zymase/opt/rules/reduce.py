@@ -22,16 +22,16 @@ from __future__ import annotations
 from fractions import Fraction
 from math import prod
 
-import jax.numpy as jnp
+from ..lazy_jax import jnp
 import numpy as np
-from jax import lax
-from xdsl.dialects.builtin import TensorType
+from ..lazy_jax import lax
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem, tensor
-from ...ir.dense import dense_to_numpy, element_dtype
-from ..pattern import Example, producer, rule, shape, single_use, splat_value
+from ...ir.dense import element_dtype
+from ..pattern import CONSTANT, Example, orders, per_visit, producer, rule, shape, single_use, splat_value
+from .common import is_integer, single_number
 
 _KINDS = (hlo.AddOp, hlo.MultiplyOp, hlo.MaximumOp, hlo.MinimumOp, hlo.AndOp, hlo.OrOp)
 _IDEMPOTENT = (hlo.MaximumOp, hlo.MinimumOp, hlo.AndOp, hlo.OrOp)
@@ -40,46 +40,19 @@ _IDEMPOTENT = (hlo.MaximumOp, hlo.MinimumOp, hlo.AndOp, hlo.OrOp)
 # ============================================================================ helpers
 
 
-def _kind(op: hlo.ReduceOp) -> type | None:
-    """The combiner class of a single-input reduce whose body is ``return k(a, b)``."""
-    if len(op.inputs) != 1 or len(op.body.blocks) != 1:
-        return None
-    block = op.body.block
-    ops = list(block.ops)
-    if len(ops) != 2 or len(block.args) != 2:
-        return None
-    inner, ret = ops
-    if type(inner) not in _KINDS or not isinstance(ret, hlo.ReturnOp):
-        return None
-    if list(ret.operands) != [inner.results[0]]:
-        return None
-    a, c = block.args
-    if not ((inner.lhs is a and inner.rhs is c) or (inner.lhs is c and inner.rhs is a)):
-        return None
-    t = a.type
-    if not isinstance(t, TensorType) or t.get_shape() != () or t.get_element_type() != elem(op.inputs[0]):
-        return None
-    if c.type != t or inner.results[0].type != t:
-        return None
-    return type(inner)
-
-
+@per_visit
 def _monoid(op: hlo.ReduceOp) -> type | None:
-    """The combiner class when op is a recognised single-input reduce whose init value is
-    the combiner's identity."""
-    kind = _kind(op)
-    if kind is None or not _is_identity(kind, op.init_values[0]):
+    """The combiner class (one of ``_KINDS``, see ``ReduceOp.combiner``) when op is a
+    single-input reduce whose init value is the combiner's identity (once per visit of the
+    driver: every reduce rule asks)."""
+    kind = op.combiner()
+    if kind not in _KINDS or not _is_identity(kind, op.init_values[0]):
         return None
     return kind
 
 
 def _dtype(v: SSAValue) -> np.dtype:
     return element_dtype(elem(v))
-
-
-def _is_int(v: SSAValue) -> bool:
-    dt = _dtype(v)
-    return np.issubdtype(dt, np.integer) or dt == np.bool_
 
 
 def _is_real_float(v: SSAValue) -> bool:
@@ -91,7 +64,7 @@ def _order_free(kind: type, v: SSAValue) -> bool:
     reordered exactly."""
     if kind in _IDEMPOTENT:
         return True
-    return _is_int(v)
+    return is_integer(v)
 
 
 def _identity(kind: type, dtype: np.dtype):
@@ -136,25 +109,6 @@ def _kept(rank: int, dims) -> list[int]:
     return [d for d in range(rank) if d not in dims]
 
 
-def _splat_scalar(v: SSAValue):
-    """The scalar every element of v has, for splat constants of any size (without
-    materialising a broadcast), else None."""
-    bc = producer(v, hlo.BroadcastInDimOp)
-    if bc is not None:
-        if prod(shape(bc.operand)) != 1:
-            return None
-        return _splat_scalar(bc.operand)
-    c = producer(v, hlo.ConstantOp)
-    if c is None or prod(shape(v)) > 65536:
-        return None
-    value = dense_to_numpy(c.value)
-    if value.size == 0:
-        return None
-    first = value.reshape(-1)[0]
-    same = np.all((value == first) | (np.isnan(value) & np.isnan(first))) if np.issubdtype(value.dtype, np.inexact) else np.all(value == first)
-    return first if same else None
-
-
 def _broadcast_split(bc: hlo.BroadcastInDimOp, reduced: list[int]):
     """For reduce(broadcast_in_dim(y, dims), reduced): the reduced result dimensions that
     are pure copies (expanded), and the y dimensions that map into reduced dimensions."""
@@ -193,7 +147,7 @@ func.func @main(%x: tensor<4xf64>) -> tensor<4xf64> {
 )
 def reduce_no_dims(op: hlo.ReduceOp, b: Builder):
     """reduce(x, init) over no dimensions -> x   (init the identity)"""
-    if _monoid(op) is None or _dims(op):
+    if _dims(op) or _monoid(op) is None:
         return None
     return op.inputs[0]
 
@@ -212,13 +166,13 @@ def reduce_empty(op: hlo.ReduceOp, b: Builder):
 @rule(example=Example(lambda x: jnp.sum(x, axis=(0, 2)), [(1, 4, 3)]))
 def reduce_unit_dims(op: hlo.ReduceOp, b: Builder):
     """reduce(x) over dims D with size-1 dims U -> reduce(reshape(x) without U) over D \\ U   (same elements, same order)"""
-    kind = _monoid(op)
-    if kind is None:
-        return None
+    if len(op.inputs) != 1:
+        return None  # (_monoid's answer, before reading the shapes)
     x, dims = op.inputs[0], _dims(op)
     xs = shape(x)
     unit = [d for d in dims if xs[d] == 1]
-    if not unit:
+    kind = _monoid(op) if unit else None
+    if kind is None:
         return None
     keep = [d for d in range(len(xs)) if d not in unit]
     y = b.reshape(x, [xs[d] for d in keep])
@@ -242,14 +196,14 @@ func.func @main(%x: tensor<3xf64>) -> tensor<3xf64> {
   func.return %1 : tensor<3xf64>
 }"""
     )
-)
+, needs={0: CONSTANT})
 def reduce_splat(op: hlo.ReduceOp, b: Builder):
     """reduce(splat c) over n > 0 elements -> splat c (max/min/and/or), n*c (integer add; float add when every partial sum is exact), c^n (integer multiply)"""
     kind = _monoid(op)
     if kind is None or not _dims(op):
         return None
     x, init = op.inputs[0], op.init_values[0]
-    c, i = _splat_scalar(x), _splat_scalar(init)
+    c, i = single_number(x), single_number(init)
     if c is None or i is None:
         return None
     n = prod(shape(x)[d] for d in _dims(op))
@@ -308,7 +262,7 @@ def _wrap(v: int, dt: np.dtype) -> int:
 # ============================================================================ broadcast
 
 
-@rule(example=Example(lambda x: jnp.max(jnp.broadcast_to(x, (5, 3)), axis=0), [(3,)]))
+@rule(example=Example(lambda x: jnp.max(jnp.broadcast_to(x, (5, 3)), axis=0), [(3,)]), needs={0: hlo.BroadcastInDimOp})
 def reduce_broadcast(op: hlo.ReduceOp, b: Builder):
     """reduce(broadcast_in_dim(y), D) -> broadcast_in_dim(reduce(y, D')) when D has no copied dims, or k is max/min/and/or (copies dropped)"""
     kind = _monoid(op)
@@ -325,9 +279,11 @@ def reduce_broadcast(op: hlo.ReduceOp, b: Builder):
 
 
 def _reduce_sum_broadcast(op: hlo.ReduceOp, b: Builder, want_int: bool):
-    kind = _monoid(op)
     bc = producer(op.inputs[0], hlo.BroadcastInDimOp)
-    if kind is not hlo.AddOp or bc is None or _is_int(op.inputs[0]) != want_int:
+    if bc is None or is_integer(op.inputs[0]) != want_int:
+        return None
+    kind = _monoid(op)
+    if kind is not hlo.AddOp:
         return None
     expanded, y_reduced = _broadcast_split(bc, _dims(op))
     if not expanded:
@@ -338,13 +294,13 @@ def _reduce_sum_broadcast(op: hlo.ReduceOp, b: Builder, want_int: bool):
     return _broadcast_result(b, op, bc, r, y_reduced)
 
 
-@rule(example=Example(lambda x: jnp.sum(jnp.broadcast_to(x[:, None], (3, 4, 5)), axis=(0, 1)), [(3, 1)]), unsafe=True)
+@rule(example=Example(lambda x: jnp.sum(jnp.broadcast_to(x[:, None], (3, 4, 5)), axis=(0, 1)), [(3, 1)]), unsafe=True, needs={0: hlo.BroadcastInDimOp})
 def reduce_sum_broadcast(op: hlo.ReduceOp, b: Builder):
     """reduce_sum(broadcast_in_dim(y)) over copied dims of count n -> n * broadcast(reduce_sum(y))   (floats: rounding differs; fast-math only)"""
     return _reduce_sum_broadcast(op, b, want_int=False)
 
 
-@rule(example=Example(lambda x: jnp.sum(jnp.broadcast_to(x, (5, 3)), axis=0), [(3,)], dtypes=["int64"]))
+@rule(example=Example(lambda x: jnp.sum(jnp.broadcast_to(x, (5, 3)), axis=0), [(3,)], dtypes=["int64"]), needs={0: hlo.BroadcastInDimOp})
 def reduce_sum_broadcast_int(op: hlo.ReduceOp, b: Builder):
     """reduce_sum(broadcast_in_dim(y)) over copied dims of count n -> n * broadcast(reduce_sum(y))   (integers: exact)"""
     return _reduce_sum_broadcast(op, b, want_int=True)
@@ -367,13 +323,13 @@ def _reduce_reduce(op: hlo.ReduceOp, b: Builder, reassociating: bool):
     return _reduce(b, x, init, merged, kind)
 
 
-@rule(example=Example(lambda x: jnp.max(jnp.max(x, axis=2), axis=0), [(3, 4, 5)]))
+@rule(example=Example(lambda x: jnp.max(jnp.max(x, axis=2), axis=0), [(3, 4, 5)]), needs={0: hlo.ReduceOp})
 def reduce_reduce(op: hlo.ReduceOp, b: Builder):
     """reduce(reduce(x, D1), D2) -> reduce(x, D1 + D2)   (same body; k order-free)"""
     return _reduce_reduce(op, b, reassociating=False)
 
 
-@rule(example=Example(lambda x: jnp.sum(jnp.sum(x, axis=2), axis=0), [(3, 4, 5)]), unsafe=True)
+@rule(example=Example(lambda x: jnp.sum(jnp.sum(x, axis=2), axis=0), [(3, 4, 5)]), unsafe=True, needs={0: hlo.ReduceOp})
 def reduce_reduce_reassociate(op: hlo.ReduceOp, b: Builder):
     """reduce_sum(reduce_sum(x, D1), D2) -> reduce_sum(x, D1 + D2)   (floats: regroups the sum; fast-math only)"""
     return _reduce_reduce(op, b, reassociating=True)
@@ -402,13 +358,13 @@ def _reduce_concatenate(op: hlo.ReduceOp, b: Builder, reassociating: bool):
     return out
 
 
-@rule(example=Example(lambda x, y: jnp.max(jnp.concatenate([x, y]), axis=0), [(3, 2), (4, 2)]))
+@rule(example=Example(lambda x, y: jnp.max(jnp.concatenate([x, y]), axis=0), [(3, 2), (4, 2)]), needs={0: hlo.ConcatenateOp})
 def reduce_concatenate(op: hlo.ReduceOp, b: Builder):
     """reduce(concatenate(x, y, d), D) -> k(reduce(x, D), reduce(y, D))   (d in D; k order-free)"""
     return _reduce_concatenate(op, b, reassociating=False)
 
 
-@rule(example=Example(lambda x, y: jnp.sum(jnp.concatenate([x, y], axis=1)), [(3, 2), (3, 4)]), unsafe=True)
+@rule(example=Example(lambda x, y: jnp.sum(jnp.concatenate([x, y], axis=1)), [(3, 2), (3, 4)]), unsafe=True, needs={0: hlo.ConcatenateOp})
 def reduce_concatenate_reassociate(op: hlo.ReduceOp, b: Builder):
     """reduce_sum(concatenate(x, y, d), D) -> reduce_sum(x, D) + reduce_sum(y, D)   (d in D; floats: regroups the sum; fast-math only)"""
     return _reduce_concatenate(op, b, reassociating=True)
@@ -417,7 +373,7 @@ def reduce_concatenate_reassociate(op: hlo.ReduceOp, b: Builder):
 # ============================================================================ pad
 
 
-@rule(example=Example(lambda x: jnp.sum(lax.pad(x, 0.0, [(1, 2, 0), (0, 3, 1)])), [(3, 4)]))
+@rule(example=Example(lambda x: jnp.sum(lax.pad(x, 0.0, [(1, 2, 0), (0, 3, 1)])), [(3, 4)]), needs={0: hlo.PadOp})
 def reduce_pad(op: hlo.ReduceOp, b: Builder):
     """reduce(pad(x, p), D) -> reduce(x, D)   (all padded dims in D, no negative padding, p the identity of k)"""
     kind = _monoid(op)
@@ -438,7 +394,7 @@ def reduce_pad(op: hlo.ReduceOp, b: Builder):
 # ============================================================================ negate and scaling
 
 
-@rule(example=Example(lambda x: jnp.sum(-x, axis=0), [(3, 4)]))
+@rule(example=Example(lambda x: jnp.sum(-x, axis=0), [(3, 4)]), needs={0: hlo.NegateOp})
 def reduce_sum_negate(op: hlo.ReduceOp, b: Builder):
     """reduce_sum(negate(x), 0) -> negate(reduce_sum(x, 0))   (rounding is symmetric; up to the sign of a zero sum)"""
     kind = _monoid(op)
@@ -448,7 +404,7 @@ def reduce_sum_negate(op: hlo.ReduceOp, b: Builder):
     return b.neg(_reduce(b, neg.operand, op.init_values[0], _dims(op), kind))
 
 
-@rule(example=Example(lambda x: jnp.max(-x, axis=0), [(3, 4)]))
+@rule(example=Example(lambda x: jnp.max(-x, axis=0), [(3, 4)]), needs={0: hlo.NegateOp})
 def reduce_max_negate(op: hlo.ReduceOp, b: Builder):
     """reduce_max(negate(x), c) -> negate(reduce_min(x, -c)) ;  reduce_min(negate(x), c) -> negate(reduce_max(x, -c))   (floats)"""
     kind = _monoid(op)
@@ -464,14 +420,16 @@ def reduce_max_negate(op: hlo.ReduceOp, b: Builder):
 
 
 def _reduce_sum_scaled(op: hlo.ReduceOp, b: Builder, want_int: bool):
-    kind = _monoid(op)
     mul = producer(op.inputs[0], hlo.MultiplyOp)
-    if kind is not hlo.AddOp or mul is None or _is_int(op.inputs[0]) != want_int:
+    if mul is None or is_integer(op.inputs[0]) != want_int:
+        return None
+    kind = _monoid(op)
+    if kind is not hlo.AddOp:
         return None
     dims = _dims(op)
     if not dims:
         return None
-    for x, factor in ((mul.lhs, mul.rhs), (mul.rhs, mul.lhs)):
+    for x, factor in orders(mul):
         bc = producer(factor, hlo.BroadcastInDimOp)
         if bc is None:
             continue
@@ -487,13 +445,13 @@ def _reduce_sum_scaled(op: hlo.ReduceOp, b: Builder, want_int: bool):
     return None
 
 
-@rule(example=Example(lambda x, y: jnp.sum(x * y[:, None], axis=1), [(3, 4), (3,)]), unsafe=True)
+@rule(example=Example(lambda x, y: jnp.sum(x * y[:, None], axis=1), [(3, 4), (3,)]), unsafe=True, needs={0: hlo.MultiplyOp})
 def reduce_sum_multiply_broadcast(op: hlo.ReduceOp, b: Builder):
     """reduce_sum(x * broadcast(y), D) -> reduce_sum(x, D) * broadcast(y)   (y constant along D; floats: rounding differs; fast-math only)"""
     return _reduce_sum_scaled(op, b, want_int=False)
 
 
-@rule(example=Example(lambda x, y: jnp.sum(x * y, axis=0), [(3, 4), ()], dtypes=["int64", "int64"]))
+@rule(example=Example(lambda x, y: jnp.sum(x * y, axis=0), [(3, 4), ()], dtypes=["int64", "int64"]), needs={0: hlo.MultiplyOp})
 def reduce_sum_multiply_broadcast_int(op: hlo.ReduceOp, b: Builder):
     """reduce_sum(x * broadcast(y), D) -> reduce_sum(x, D) * broadcast(y)   (y constant along D; integers: exact)"""
     return _reduce_sum_scaled(op, b, want_int=True)

@@ -17,15 +17,15 @@ broadcast into a reshape of a broadcast, so the rules cannot undo each other.
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-import numpy as np
+from ..lazy_jax import jax
+from ..lazy_jax import jnp
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
-from ..pattern import Example, producer, rule, shape, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
+from ..pattern import Example, producer, rule, shape, sides, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by
+from .common import mlir_main, rebuild, reshape_groups, size
 
 UNARY = tuple(c for c in UNARY_ELEMENTWISE if c is not hlo.ConvertOp)
 BINARY = BINARY_ELEMENTWISE
@@ -35,19 +35,8 @@ def _dims(op: hlo.BroadcastInDimOp) -> list[int]:
     return list(op.broadcast_dimensions.get_values())
 
 
-def _size(v: SSAValue) -> int:
-    return int(np.prod(shape(v), dtype=np.int64))
-
-
-def _rebuild(b: Builder, op, operands: list[SSAValue], dims: tuple[int, ...]) -> SSAValue:
-    """``op`` (an elementwise op) again on ``operands``, with result shape ``dims``."""
-    result_type = TensorType(elem(op.result), list(dims))
-    new = type(op).create(operands=operands, result_types=[result_type], properties=dict(op.properties), attributes=dict(op.attributes))
-    return b.insert(new).results[0]
-
-
 def _expands(bc: hlo.BroadcastInDimOp) -> bool:
-    return _size(bc.operand) < _size(bc.result)
+    return size(bc.operand) < size(bc.result)
 
 
 def _scalar_of(v: SSAValue) -> SSAValue | None:
@@ -56,36 +45,6 @@ def _scalar_of(v: SSAValue) -> SSAValue | None:
     if bc is not None and shape(bc.operand) == ():
         return bc.operand
     return None
-
-
-def _mlir(body: str, args: str, result: str) -> str:
-    return f"func.func @main({args}) -> {result} {{\n{body}\n}}"
-
-
-def _groups(src: tuple[int, ...], dst: tuple[int, ...]) -> list[tuple[list[int], list[int]]] | None:
-    """The contiguous groups (src dims, dst dims) of the dimensions of size > 1 with equal
-    products: a reshape rearranges each group independently. None for empty tensors."""
-    if 0 in src or 0 in dst:
-        return None
-    a = [i for i, n in enumerate(src) if n != 1]
-    c = [j for j, n in enumerate(dst) if n != 1]
-    groups: list[tuple[list[int], list[int]]] = []
-    i = j = 0
-    while i < len(a) or j < len(c):
-        gs, gd = [a[i]], [c[j]]
-        ps, pd = src[a[i]], dst[c[j]]
-        i, j = i + 1, j + 1
-        while ps != pd:
-            if ps < pd:
-                gs.append(a[i])
-                ps *= src[a[i]]
-                i += 1
-            else:
-                gd.append(c[j])
-                pd *= dst[c[j]]
-                j += 1
-        groups.append((gs, gd))
-    return groups
 
 
 def _place_unit_dims(mapped: list[int | None], rank: int) -> list[int] | None:
@@ -116,7 +75,7 @@ def _place_unit_dims(mapped: list[int | None], rank: int) -> list[int] | None:
 
 @rule(
     example=Example(
-        mlir=_mlir(
+        mlir=mlir_main(
             '  %0 = "stablehlo.reshape"(%x) : (tensor<2x3xf64>) -> tensor<2x3xf64>\n  func.return %0 : tensor<2x3xf64>', "%x: tensor<2x3xf64>", "tensor<2x3xf64>"
         )
     )
@@ -128,7 +87,7 @@ def reshape_noop(op: hlo.ReshapeOp, b: Builder):
     return None
 
 
-@rule(example=Example(lambda x: x.reshape(2, 2).reshape(4, 1), [(4,)]))
+@rule(example=Example(lambda x: x.reshape(2, 2).reshape(4, 1), [(4,)]), needs={0: hlo.ReshapeOp})
 def reshape_reshape(op: hlo.ReshapeOp, b: Builder):
     """reshape(reshape(x)) -> reshape(x)"""
     inner = producer(op.operand, hlo.ReshapeOp)
@@ -137,14 +96,14 @@ def reshape_reshape(op: hlo.ReshapeOp, b: Builder):
     return b.reshape(inner.operand, shape(op.result))
 
 
-@rule(example=Example(lambda x: jnp.broadcast_to(x, (3, 4)).reshape(3, 1, 4), [(4,)]))
+@rule(example=Example(lambda x: jnp.broadcast_to(x, (3, 4)).reshape(3, 1, 4), [(4,)]), needs={0: hlo.BroadcastInDimOp})
 def reshape_broadcast_in_dim(op: hlo.ReshapeOp, b: Builder):
     """reshape(broadcast_in_dim(x)) -> broadcast_in_dim(x)   (each dim of x of size > 1 passes through the reshape unsplit and unmerged)"""
     bc = producer(op.operand, hlo.BroadcastInDimOp)
     if bc is None:
         return None
     mid, out = shape(bc.result), shape(op.result)
-    groups = _groups(mid, out)
+    groups = reshape_groups(mid, out)
     if groups is None:
         return None
     dims = _dims(bc)
@@ -163,26 +122,26 @@ def reshape_broadcast_in_dim(op: hlo.ReshapeOp, b: Builder):
     return b.insert(hlo.BroadcastInDimOp(bc.operand, new_dims, op.result.type)).results[0]
 
 
-@rule(example=Example(lambda x: jnp.broadcast_to(x[0], (3, 4)).reshape(12), [(2, 1)]))
+@rule(example=Example(lambda x: jnp.broadcast_to(x[0], (3, 4)).reshape(12), [(2, 1)]), needs={0: hlo.BroadcastInDimOp})
 def reshape_broadcast_in_dim_single(op: hlo.ReshapeOp, b: Builder):
     """reshape(broadcast_in_dim(x)) -> broadcast_in_dim(reshape(x, []))   (x has one element)"""
     bc = producer(op.operand, hlo.BroadcastInDimOp)
-    if bc is None or _size(bc.operand) != 1 or shape(bc.operand) == ():
+    if bc is None or size(bc.operand) != 1 or shape(bc.operand) == ():
         return None
     scalar = b.reshape(bc.operand, [])
     return b.insert(hlo.BroadcastInDimOp(scalar, [], op.result.type)).results[0]
 
 
-@rule(example=Example(lambda x: jnp.exp(x.reshape(2, 2)), [(4,)]), roots=(*UNARY, hlo.ConvertOp))
+@rule(example=Example(lambda x: jnp.exp(x.reshape(2, 2)), [(4,)]), roots=(*UNARY, hlo.ConvertOp), needs={0: hlo.ReshapeOp})
 def unary_reshape(op, b: Builder):
     """f(reshape(x)) -> reshape(f(x))   (f elementwise unary, including convert; f is the reshape's only user)"""
     r = producer(op.operand, hlo.ReshapeOp)
     if r is None or not _only_used_by(r.result, op):
         return None
-    return b.reshape(_rebuild(b, op, [r.operand], shape(r.operand)), shape(op.result))
+    return b.reshape(rebuild(b, op, [r.operand], shape(r.operand)), shape(op.result))
 
 
-@rule(example=Example(lambda x, y: x.reshape(2, 2) * y.reshape(2, 2), [(4,), (4,)]), roots=BINARY)
+@rule(example=Example(lambda x, y: x.reshape(2, 2) * y.reshape(2, 2), [(4,), (4,)]), roots=BINARY, needs={0: hlo.ReshapeOp, 1: hlo.ReshapeOp})
 def binary_reshape(op, b: Builder):
     """f(reshape(x), reshape(y)) -> reshape(f(x, y))   (f elementwise binary; x and y of one shape; the reshapes have no other user)"""
     rx, ry = producer(op.lhs, hlo.ReshapeOp), producer(op.rhs, hlo.ReshapeOp)
@@ -190,21 +149,20 @@ def binary_reshape(op, b: Builder):
         return None
     if not _only_used_by(rx.result, op) or not _only_used_by(ry.result, op):
         return None
-    inner = _rebuild(b, op, [rx.operand, ry.operand], shape(rx.operand))
+    inner = rebuild(b, op, [rx.operand, ry.operand], shape(rx.operand))
     return b.reshape(inner, shape(op.result))
 
 
-@rule(example=Example(lambda x: x.reshape(2, 2) * 3.0 - 1.0, [(4,)]), roots=BINARY)
+@rule(example=[Example(lambda x: x.reshape(2, 2) * 3.0 - 1.0, [(4,)]), Example(lambda x: 1.0 - x.reshape(2, 2), [(4,)])], roots=BINARY, needs=hlo.ReshapeOp)
 def binary_reshape_scalar(op, b: Builder):
     """f(reshape(x), broadcast(s)) -> reshape(f(x, broadcast(s)))   (f elementwise binary, s rank 0, either side; the reshape has no other user)"""
-    for mine, other, first in ((op.lhs, op.rhs, True), (op.rhs, op.lhs, False)):
+    for mine, other, place in sides(op):
         r = producer(mine, hlo.ReshapeOp)
         s = _scalar_of(other)
         if r is None or s is None or not _only_used_by(r.result, op):
             continue
         small = b.broadcast_in_dim(s, shape(r.operand), [])
-        operands = [r.operand, small] if first else [small, r.operand]
-        return b.reshape(_rebuild(b, op, operands, shape(r.operand)), shape(op.result))
+        return b.reshape(rebuild(b, op, place(r.operand, small), shape(r.operand)), shape(op.result))
     return None
 
 
@@ -213,7 +171,7 @@ def binary_reshape_scalar(op, b: Builder):
 
 @rule(
     example=Example(
-        mlir=_mlir(
+        mlir=mlir_main(
             '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<2x3xf64>) -> tensor<2x3xf64>\n'
             "  func.return %0 : tensor<2x3xf64>",
             "%x: tensor<2x3xf64>",
@@ -228,7 +186,7 @@ def broadcast_in_dim_noop(op: hlo.BroadcastInDimOp, b: Builder):
     return None
 
 
-@rule(example=Example(lambda x: jnp.broadcast_to(x[:, None], (4, 3)), [(4,)]))
+@rule(example=Example(lambda x: jnp.broadcast_to(x[:, None], (4, 3)), [(4,)]), needs={0: hlo.BroadcastInDimOp})
 def broadcast_in_dim_broadcast_in_dim(op: hlo.BroadcastInDimOp, b: Builder):
     """broadcast_in_dim(broadcast_in_dim(x, d1), d2) -> broadcast_in_dim(x, d2[d1])"""
     inner = producer(op.operand, hlo.BroadcastInDimOp)
@@ -241,12 +199,12 @@ def broadcast_in_dim_broadcast_in_dim(op: hlo.BroadcastInDimOp, b: Builder):
 def _no_expansion(op: hlo.BroadcastInDimOp) -> bool:
     """Every element of the result is a distinct element of the operand."""
     src, dst = shape(op.operand), shape(op.result)
-    return _size(op.operand) == _size(op.result) and all(src[i] == dst[d] for i, d in enumerate(_dims(op)))
+    return size(op.operand) == size(op.result) and all(src[i] == dst[d] for i, d in enumerate(_dims(op)))
 
 
 @rule(
     example=Example(
-        mlir=_mlir(
+        mlir=mlir_main(
             '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 1, 0>}> : (tensor<2x3xf64>) -> tensor<3x2xf64>\n'
             "  func.return %0 : tensor<3x2xf64>",
             "%x: tensor<2x3xf64>",
@@ -267,7 +225,7 @@ def broadcast_in_dim_is_transpose(op: hlo.BroadcastInDimOp, b: Builder):
 
 @rule(
     example=Example(
-        mlir=_mlir(
+        mlir=mlir_main(
             '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 0, 2>}> : (tensor<2x3xf64>) -> tensor<2x1x3xf64>\n'
             "  func.return %0 : tensor<2x1x3xf64>",
             "%x: tensor<2x3xf64>",
@@ -288,7 +246,7 @@ def broadcast_in_dim_is_reshape(op: hlo.BroadcastInDimOp, b: Builder):
 
 @rule(
     example=Example(
-        mlir=_mlir(
+        mlir=mlir_main(
             '  %0 = "stablehlo.reshape"(%x) : (tensor<4xf64>) -> tensor<4x1xf64>\n'
             '  %1 = "stablehlo.broadcast_in_dim"(%0) <{broadcast_dimensions = array<i64: 0, 1>}> : (tensor<4x1xf64>) -> tensor<4x3xf64>\n'
             "  func.return %1 : tensor<4x3xf64>",
@@ -296,7 +254,7 @@ def broadcast_in_dim_is_reshape(op: hlo.BroadcastInDimOp, b: Builder):
             "tensor<4x3xf64>",
         )
     )
-)
+, needs={0: hlo.ReshapeOp})
 def broadcast_in_dim_reshape(op: hlo.BroadcastInDimOp, b: Builder):
     """broadcast_in_dim(reshape(x), dims) -> broadcast_in_dim(x, dims')   (the reshape only inserts or removes dims of size 1)"""
     r = producer(op.operand, hlo.ReshapeOp)
@@ -325,6 +283,9 @@ def _hoist(op, b: Builder, operands: list[SSAValue]) -> SSAValue | None:
     shape and dims, or broadcasts of rank-0 values, or rank-0 values the op accepts as
     they are (select's predicate, clamp's bounds): the op on the small operands, then one
     broadcast."""
+    rank0_ok = shape(op.result) != ()
+    if any(not isinstance(v.owner, hlo.BroadcastInDimOp) and not (rank0_ok and shape(v) == ()) for v in operands):
+        return None  # an operand the plan below refuses: decided before the costlier tests
     template = None
     for v in operands:
         bc = producer(v, hlo.BroadcastInDimOp)
@@ -346,29 +307,29 @@ def _hoist(op, b: Builder, operands: list[SSAValue]) -> SSAValue | None:
         else:
             return None
     small = [b.broadcast_in_dim(v, small_shape, []) if how == "broadcast" else v for how, v in plan]
-    inner = _rebuild(b, op, small, small_shape)
+    inner = rebuild(b, op, small, small_shape)
     return b.insert(hlo.BroadcastInDimOp(inner, dims, op.result.type)).results[0]
 
 
-@rule(example=Example(lambda x: jnp.exp(jnp.broadcast_to(x, (3, 4))) + jnp.sin(jnp.broadcast_to(x[0], (3, 4))), [(4,)]), roots=UNARY)
+@rule(example=Example(lambda x: jnp.exp(jnp.broadcast_to(x, (3, 4))) + jnp.sin(jnp.broadcast_to(x[0], (3, 4))), [(4,)]), roots=UNARY, needs={0: hlo.BroadcastInDimOp})
 def unary_broadcast_in_dim(op, b: Builder):
     """f(broadcast_in_dim(x)) -> broadcast_in_dim(f(x))   (f elementwise unary; the broadcast expands)"""
     return _hoist(op, b, [op.operand])
 
 
-@rule(example=Example(lambda x: jnp.broadcast_to(x, (3, 4)).astype(jnp.float32), [(4,)]))
+@rule(example=Example(lambda x: jnp.broadcast_to(x, (3, 4)).astype(jnp.float32), [(4,)]), needs={0: hlo.BroadcastInDimOp})
 def convert_broadcast_in_dim(op: hlo.ConvertOp, b: Builder):
     """convert(broadcast_in_dim(x)) -> broadcast_in_dim(convert(x))   (the broadcast expands)"""
     return _hoist(op, b, [op.operand])
 
 
-@rule(example=Example(lambda x, y: jnp.broadcast_to(x, (3, 4)) * jnp.broadcast_to(y, (3, 4)), [(4,), (4,)]), roots=BINARY)
+@rule(example=Example(lambda x, y: jnp.broadcast_to(x, (3, 4)) * jnp.broadcast_to(y, (3, 4)), [(4,), (4,)]), roots=BINARY, needs=hlo.BroadcastInDimOp)
 def binary_broadcast_in_dim(op, b: Builder):
     """f(broadcast_in_dim(x, d), broadcast_in_dim(y, d)) -> broadcast_in_dim(f(x, y), d)   (f elementwise binary or compare; also broadcasts of rank-0 values; the broadcast expands)"""
     return _hoist(op, b, [op.lhs, op.rhs])
 
 
-@rule(example=Example(lambda x, y: jnp.where(jnp.broadcast_to(x > y, (3, 4)), jnp.broadcast_to(x, (3, 4)), 2.0), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jnp.where(jnp.broadcast_to(x > y, (3, 4)), jnp.broadcast_to(x, (3, 4)), 2.0), [(4,), (4,)]), needs=hlo.BroadcastInDimOp)
 def select_broadcast_in_dim(op: hlo.SelectOp, b: Builder):
     """select(broadcast_in_dim(p, d), broadcast_in_dim(x, d), broadcast_in_dim(y, d)) -> broadcast_in_dim(select(p, x, y), d)   (also a scalar p and broadcasts of rank-0 values)"""
     return _hoist(op, b, [op.pred, op.on_true, op.on_false])
@@ -376,7 +337,7 @@ def select_broadcast_in_dim(op: hlo.SelectOp, b: Builder):
 
 @rule(
     example=Example(
-        mlir=_mlir(
+        mlir=mlir_main(
             '  %lo = "stablehlo.constant"() <{value = dense<-0.5> : tensor<f64>}> : () -> tensor<f64>\n'
             '  %hi = "stablehlo.constant"() <{value = dense<0.5> : tensor<f64>}> : () -> tensor<f64>\n'
             '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf64>) -> tensor<3x4xf64>\n'
@@ -386,7 +347,7 @@ def select_broadcast_in_dim(op: hlo.SelectOp, b: Builder):
             "tensor<3x4xf64>",
         )
     )
-)
+, needs=hlo.BroadcastInDimOp)
 def clamp_broadcast_in_dim(op: hlo.ClampOp, b: Builder):
     """clamp(lo, broadcast_in_dim(x, d), hi) -> broadcast_in_dim(clamp(lo, x, hi), d)   (scalar bounds or broadcasts like x's)"""
     return _hoist(op, b, [op.min, op.operand, op.max])
@@ -394,7 +355,7 @@ def clamp_broadcast_in_dim(op: hlo.ClampOp, b: Builder):
 
 @rule(
     example=Example(
-        mlir=_mlir(
+        mlir=mlir_main(
             '  %0 = "stablehlo.broadcast_in_dim"(%x) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf64>) -> tensor<3x4xf64>\n'
             '  %1 = "stablehlo.reduce_precision"(%0) <{exponent_bits = 5 : i32, mantissa_bits = 10 : i32}> : (tensor<3x4xf64>) -> tensor<3x4xf64>\n'
             "  func.return %1 : tensor<3x4xf64>",
@@ -402,7 +363,7 @@ def clamp_broadcast_in_dim(op: hlo.ClampOp, b: Builder):
             "tensor<3x4xf64>",
         )
     )
-)
+, needs={0: hlo.BroadcastInDimOp})
 def reduce_precision_broadcast_in_dim(op: hlo.ReducePrecisionOp, b: Builder):
     """reduce_precision(broadcast_in_dim(x)) -> broadcast_in_dim(reduce_precision(x))   (the broadcast expands)"""
     bc = producer(op.operand, hlo.BroadcastInDimOp)
@@ -414,7 +375,7 @@ def reduce_precision_broadcast_in_dim(op: hlo.ReducePrecisionOp, b: Builder):
     return b.insert(hlo.BroadcastInDimOp(inner, _dims(bc), op.output.type)).results[0]
 
 
-@rule(example=Example(lambda x: jax.lax.bitcast_convert_type(jnp.broadcast_to(x, (3, 4)), jnp.int64).astype(jnp.float64), [(4,)]))
+@rule(example=Example(lambda x: jax.lax.bitcast_convert_type(jnp.broadcast_to(x, (3, 4)), jnp.int64).astype(jnp.float64), [(4,)]), needs={0: hlo.BroadcastInDimOp})
 def bitcast_convert_broadcast_in_dim(op: hlo.BitcastConvertOp, b: Builder):
     """bitcast_convert(broadcast_in_dim(x)) -> broadcast_in_dim(bitcast_convert(x))   (same element width; the broadcast expands)"""
     bc = producer(op.operand, hlo.BroadcastInDimOp)
@@ -425,7 +386,7 @@ def bitcast_convert_broadcast_in_dim(op: hlo.BitcastConvertOp, b: Builder):
     return b.insert(hlo.BroadcastInDimOp(inner, _dims(bc), op.result.type)).results[0]
 
 
-@rule(example=Example(lambda x: jnp.flip(jnp.broadcast_to(x, (3, 4)), (0, 1)), [(4,)]))
+@rule(example=Example(lambda x: jnp.flip(jnp.broadcast_to(x, (3, 4)), (0, 1)), [(4,)]), needs={0: hlo.BroadcastInDimOp})
 def reverse_broadcast_in_dim(op: hlo.ReverseOp, b: Builder):
     """reverse(broadcast_in_dim(x, d), dims) -> broadcast_in_dim(reverse(x, dims of x), d)   (reversing a broadcast dim changes nothing)"""
     bc = producer(op.operand, hlo.BroadcastInDimOp)
@@ -437,7 +398,7 @@ def reverse_broadcast_in_dim(op: hlo.ReverseOp, b: Builder):
     return b.insert(hlo.BroadcastInDimOp(b.reverse(bc.operand, rev), _dims(bc), op.result.type)).results[0]
 
 
-@rule(example=Example(lambda x: jnp.broadcast_to(x.T[:, :, None], (3, 2, 5)), [(2, 3)]))
+@rule(example=Example(lambda x: jnp.broadcast_to(x.T[:, :, None], (3, 2, 5)), [(2, 3)]), needs={0: hlo.TransposeOp})
 def broadcast_in_dim_transpose(op: hlo.BroadcastInDimOp, b: Builder):
     """broadcast_in_dim(transpose(x, p), d) -> broadcast_in_dim(x, d')   (d'[p[j]] = d[j])"""
     t = producer(op.operand, hlo.TransposeOp)
@@ -450,9 +411,22 @@ def broadcast_in_dim_transpose(op: hlo.BroadcastInDimOp, b: Builder):
     return b.insert(hlo.BroadcastInDimOp(t.operand, new_dims, op.result.type)).results[0]
 
 
+@rule(example=Example(lambda x: x + jnp.broadcast_to(jnp.arange(4.0)[:, None], (4, 3)), [(4, 3)]), needs={0: hlo.IotaOp})
+def broadcast_in_dim_iota(op: hlo.BroadcastInDimOp, b: Builder):
+    """broadcast_in_dim(iota(d)) -> iota(dims[d])   (the iota dimension is not expanded)"""
+    iota = producer(op.operand, hlo.IotaOp)
+    if iota is None:
+        return None
+    d = iota.iota_dimension.value.data
+    dims = list(op.broadcast_dimensions.get_values())
+    if shape(op.operand)[d] != shape(op.result)[dims[d]]:
+        return None
+    return b.iota(shape(op.result), dims[d], elem(op.result))
+
+
 @rule(
     example=Example(
-        mlir=_mlir(
+        mlir=mlir_main(
             '  %i = "stablehlo.iota"() <{iota_dimension = 0 : i64}> : () -> tensor<4xf64>\n'
             '  %0 = "stablehlo.reshape"(%i) : (tensor<4xf64>) -> tensor<1x4xf64>\n'
             '  %1 = "stablehlo.add"(%0, %x) : (tensor<1x4xf64>, tensor<1x4xf64>) -> tensor<1x4xf64>\n'
@@ -461,7 +435,7 @@ def broadcast_in_dim_transpose(op: hlo.BroadcastInDimOp, b: Builder):
             "tensor<1x4xf64>",
         )
     )
-)
+, needs={0: hlo.IotaOp})
 def reshape_iota(op: hlo.ReshapeOp, b: Builder):
     """reshape(iota(d)) -> iota(d')   (dim d passes through the reshape unsplit and unmerged)"""
     iota = producer(op.operand, hlo.IotaOp)
@@ -470,7 +444,7 @@ def reshape_iota(op: hlo.ReshapeOp, b: Builder):
     d = iota.iota_dimension.value.data
     if shape(op.operand)[d] == 1:
         return None  # all zeros: constant folding's business
-    groups = _groups(shape(op.operand), shape(op.result))
+    groups = reshape_groups(shape(op.operand), shape(op.result))
     if groups is None:
         return None
     for gs, gd in groups:
@@ -481,7 +455,7 @@ def reshape_iota(op: hlo.ReshapeOp, b: Builder):
     return None
 
 
-@rule(example=Example(lambda x, y: jax.lax.select(x[0] > y[0], x.reshape(2, 2), y.reshape(2, 2)), [(4,), (4,)]))
+@rule(example=Example(lambda x, y: jax.lax.select(x[0] > y[0], x.reshape(2, 2), y.reshape(2, 2)), [(4,), (4,)]), needs={1: hlo.ReshapeOp, 2: hlo.ReshapeOp})
 def select_reshape(op: hlo.SelectOp, b: Builder):
     """select(reshape(p), reshape(x), reshape(y)) -> reshape(select(p, x, y))   (p, x, y of one shape, or a scalar p; the reshapes have no other user)"""
     rs = [producer(v, hlo.ReshapeOp) for v in (op.on_true, op.on_false)]

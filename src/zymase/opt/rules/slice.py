@@ -9,30 +9,21 @@ so nothing is computed twice.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazy_jax import jnp
 import numpy as np
-from jax import lax
-from xdsl.dialects.builtin import TensorType
+from ..lazy_jax import lax
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
 from ...ir.dense import element_dtype
-from ..pattern import Example, producer, rule, shape, splat_value, value_of, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by, is_dead as _is_dead
+from ..pattern import CONSTANT, Example, producer, rule, shape, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by
+from .common import fold_rearrangement, rebuild, reshape_groups
 
 UNARY, BINARY = UNARY_ELEMENTWISE, BINARY_ELEMENTWISE
-
-MAX_FOLD_ELEMENTS = 65536
 
 
 def _params(op: hlo.SliceOp) -> tuple[list[int], list[int], list[int]]:
     return list(op.start_indices.get_values()), list(op.limit_indices.get_values()), list(op.strides.get_values())
-
-
-def _rebuild(b: Builder, op, operands, dims):
-    """``op`` (an elementwise op) again on ``operands``, with result shape ``dims``."""
-    result_type = TensorType(op.result.type.get_element_type(), list(dims))
-    new = type(op).create(operands=list(operands), result_types=[result_type], properties=dict(op.properties), attributes=dict(op.attributes))
-    return b.insert(new).results[0]
 
 
 def _slice_like(b: Builder, op: hlo.SliceOp, v):
@@ -77,7 +68,7 @@ def slice_full(op: hlo.SliceOp, b: Builder):
     return None
 
 
-@rule(example=Example(lambda x: x[1:9:2][1:3], [(10,)]))
+@rule(example=Example(lambda x: x[1:9:2][1:3], [(10,)]), needs={0: hlo.SliceOp})
 def slice_slice(op: hlo.SliceOp, b: Builder):
     """slice(slice(x, s1, l1, t1), s2, l2, t2) -> slice(x, s1 + s2*t1, ..., t1*t2)"""
     inner = producer(op.operand, hlo.SliceOp)
@@ -107,38 +98,21 @@ func.func @main(%x: tensor<3xf64>) -> tensor<2x2xf64> {
   func.return %0 : tensor<2x2xf64>
 }"""
     )
-)
+, needs={0: CONSTANT})
 def slice_constant(op: hlo.SliceOp, b: Builder):
     """slice(constant c) -> constant c[slice]   (result at most 65536 elements, or a splat)"""
-    if producer(op.operand, hlo.ConstantOp) is None:
-        return None
-    c = splat_value(op.operand)
-    if c is not None:
-        return b.constant(c, op.result.type)
-    if int(np.prod(shape(op.result))) > MAX_FOLD_ELEMENTS:
-        return None
-    value = value_of(op.operand)
     start, limit, strides = _params(op)
-    part = value[tuple(slice(s, l, t) for s, l, t in zip(start, limit, strides))]
-    return b.constant(part, op.result.type)
+    return fold_rearrangement(op, b, op.operand, lambda v: v[tuple(slice(s, l, t) for s, l, t in zip(start, limit, strides))])
 
 
-@rule(example=Example(lambda x: x + lax.broadcasted_iota(jnp.int64, (5, 6), 1)[1:4, :3].astype(jnp.float64), [(3, 3)]))
+@rule(
+    example=[
+        Example(lambda x: x + lax.broadcasted_iota(jnp.int64, (5, 6), 1)[1:4, :3].astype(jnp.float64), [(3, 3)]),
+        Example(lambda x: x + lax.broadcasted_iota(jnp.int64, (5, 9), 1)[1:4, 2:8:2].astype(jnp.float64), [(3, 3)]),
+    ]
+, needs={0: hlo.IotaOp})
 def slice_iota(op: hlo.SliceOp, b: Builder):
-    """slice(iota(d)) -> iota(d)   (the slice starts at 0 with stride 1 along d)"""
-    iota = producer(op.operand, hlo.IotaOp)
-    if iota is None:
-        return None
-    d = iota.iota_dimension.value.data
-    start, _, strides = _params(op)
-    if start[d] != 0 or strides[d] != 1:
-        return None
-    return b.iota(shape(op.result), d, elem(op.result))
-
-
-@rule(example=Example(lambda x: x + lax.broadcasted_iota(jnp.int64, (5, 9), 1)[1:4, 2:8:2].astype(jnp.float64), [(3, 3)]))
-def slice_iota_offset(op: hlo.SliceOp, b: Builder):
-    """slice(iota(d), s, l, t) -> iota(d) * t + s   (values exact in the element type)"""
+    """slice(iota(d), s, l, t) -> iota(d) * t + s   (iota(d) when s = 0 and t = 1; else values exact in the element type)"""
     iota = producer(op.operand, hlo.IotaOp)
     if iota is None:
         return None
@@ -146,7 +120,7 @@ def slice_iota_offset(op: hlo.SliceOp, b: Builder):
     start, limit, strides = _params(op)
     s, t = start[d], strides[d]
     if s == 0 and t == 1:
-        return None
+        return b.iota(shape(op.result), d, elem(op.result))
     dtype = np.dtype(element_dtype(elem(op.result)))
     if dtype.kind == "f":
         if limit[d] >= 2 ** (np.finfo(dtype).nmant + 1):
@@ -167,25 +141,25 @@ def slice_iota_offset(op: hlo.SliceOp, b: Builder):
 # ============================================================================ hoisting slices through elementwise ops
 
 
-@rule(example=Example(lambda x: jnp.exp(x)[1:3].astype(jnp.float32), [(5,)]))
+@rule(example=Example(lambda x: jnp.exp(x)[1:3].astype(jnp.float32), [(5,)]), needs={0: UNARY})
 def slice_unary(op: hlo.SliceOp, b: Builder):
     """slice(f(x)) -> f(slice(x))   (f elementwise, including convert; the slice is f's only user)"""
     f = producer(op.operand, UNARY)
     if f is None or not _only_used_by(f.result, op):
         return None
-    return _rebuild(b, f, [_slice_like(b, op, f.operand)], shape(op.result))
+    return rebuild(b, f, [_slice_like(b, op, f.operand)], shape(op.result))
 
 
-@rule(example=Example(lambda x, y: (x + y)[1:3, ::2], [(4, 5), (4, 5)]))
+@rule(example=Example(lambda x, y: (x + y)[1:3, ::2], [(4, 5), (4, 5)]), needs={0: BINARY})
 def slice_binary(op: hlo.SliceOp, b: Builder):
     """slice(f(x, y)) -> f(slice(x), slice(y))   (f elementwise binary or compare; the slice is f's only user)"""
     f = producer(op.operand, BINARY)
     if f is None or not _only_used_by(f.result, op):
         return None
-    return _rebuild(b, f, [_slice_like(b, op, f.lhs), _slice_like(b, op, f.rhs)], shape(op.result))
+    return rebuild(b, f, [_slice_like(b, op, f.lhs), _slice_like(b, op, f.rhs)], shape(op.result))
 
 
-@rule(example=Example(lambda p, x, y: jnp.where(p, x, y)[2:], [(5,), (5,), (5,)], dtypes=["bool", "float64", "float64"]))
+@rule(example=Example(lambda p, x, y: jnp.where(p, x, y)[2:], [(5,), (5,), (5,)], dtypes=["bool", "float64", "float64"]), needs={0: hlo.SelectOp})
 def slice_select(op: hlo.SliceOp, b: Builder):
     """slice(select(p, x, y)) -> select(slice(p), slice(x), slice(y))   (a scalar p stays; the slice is the only user)"""
     sel = producer(op.operand, hlo.SelectOp)
@@ -204,7 +178,7 @@ func.func @main(%lo: tensor<f64>, %x: tensor<5xf64>, %hi: tensor<5xf64>) -> tens
   func.return %0 : tensor<2xf64>
 }"""
     )
-)
+, needs={0: hlo.ClampOp})
 def slice_clamp(op: hlo.SliceOp, b: Builder):
     """slice(clamp(lo, x, hi)) -> clamp(lo', slice(x), hi')   (scalar bounds stay; the slice is the only user)"""
     cl = producer(op.operand, hlo.ClampOp)
@@ -218,7 +192,7 @@ def slice_clamp(op: hlo.SliceOp, b: Builder):
 # ============================================================================ hoisting slices through shape ops
 
 
-@rule(example=Example(lambda x: jnp.broadcast_to(x[:, None], (6, 4))[1:5, 1:3], [(6,)]))
+@rule(example=Example(lambda x: jnp.broadcast_to(x[:, None], (6, 4))[1:5, 1:3], [(6,)]), needs={0: hlo.BroadcastInDimOp})
 def slice_broadcast_in_dim(op: hlo.SliceOp, b: Builder):
     """slice(broadcast_in_dim(x, dims)) -> broadcast_in_dim(slice(x), dims)   (broadcast dims of size 1 stay whole)"""
     bc = producer(op.operand, hlo.BroadcastInDimOp)
@@ -240,7 +214,7 @@ def slice_broadcast_in_dim(op: hlo.SliceOp, b: Builder):
     return b.broadcast_in_dim(x, shape(op.result), bc.broadcast_dimensions.get_values())
 
 
-@rule(example=Example(lambda x: x.T[1:3, ::2], [(5, 4)]))
+@rule(example=Example(lambda x: x.T[1:3, ::2], [(5, 4)]), needs={0: hlo.TransposeOp})
 def slice_transpose(op: hlo.SliceOp, b: Builder):
     """slice(transpose(x, p)) -> transpose(slice(x), p)   (the slice is the transpose's only user)"""
     t = producer(op.operand, hlo.TransposeOp)
@@ -254,7 +228,7 @@ def slice_transpose(op: hlo.SliceOp, b: Builder):
     return b.transpose(b.slice(t.operand, xs, xl, xt), p)
 
 
-@rule(example=Example(lambda x: jnp.flip(x, axis=1)[:, 1:6:2], [(3, 7)]))
+@rule(example=Example(lambda x: jnp.flip(x, axis=1)[:, 1:6:2], [(3, 7)]), needs={0: hlo.ReverseOp})
 def slice_reverse(op: hlo.SliceOp, b: Builder):
     """slice(reverse(x, dims)) -> reverse(slice(x), dims)   (the slice mirrored along dims)"""
     rev = producer(op.operand, hlo.ReverseOp)
@@ -287,7 +261,7 @@ def _concatenate_pieces(op: hlo.SliceOp, cat: hlo.ConcatenateOp):
     return pieces
 
 
-@rule(example=Example(lambda x, y: jnp.concatenate([x, y])[5:8], [(4,), (6,)]))
+@rule(example=Example(lambda x, y: jnp.concatenate([x, y])[5:8], [(4,), (6,)]), needs={0: hlo.ConcatenateOp})
 def slice_concatenate_one_operand(op: hlo.SliceOp, b: Builder):
     """slice(concatenate(x, y, ...)) -> slice(y)   (the slice falls within one operand)"""
     cat = producer(op.operand, hlo.ConcatenateOp)
@@ -300,7 +274,7 @@ def slice_concatenate_one_operand(op: hlo.SliceOp, b: Builder):
     return b.slice(v, s, l, t)
 
 
-@rule(example=Example(lambda x, y, z: jnp.concatenate([x, y, z], axis=1)[:, 2:9], [(2, 4), (2, 3), (2, 5)]))
+@rule(example=Example(lambda x, y, z: jnp.concatenate([x, y, z], axis=1)[:, 2:9], [(2, 4), (2, 3), (2, 5)]), needs={0: hlo.ConcatenateOp})
 def slice_concatenate(op: hlo.SliceOp, b: Builder):
     """slice(concatenate(x, y, z)) -> concatenate(slice(x), slice(y))   (the operands the slice touches; the slice is the only user)"""
     cat = producer(op.operand, hlo.ConcatenateOp)
@@ -312,7 +286,7 @@ def slice_concatenate(op: hlo.SliceOp, b: Builder):
     return b.concatenate([b.slice(v, s, l, t) for v, s, l, t in pieces], cat.dimension.value.data)
 
 
-@rule(example=Example(lambda x: jnp.pad(x, ((2, 3), (1, 1)), constant_values=1.5)[1:6, 1:], [(4, 3)]))
+@rule(example=Example(lambda x: jnp.pad(x, ((2, 3), (1, 1)), constant_values=1.5)[1:6, 1:], [(4, 3)]), needs={0: hlo.PadOp})
 def slice_pad(op: hlo.SliceOp, b: Builder):
     """slice(pad(x, v)) -> pad(slice(x), v)   (only the padding the slice keeps; broadcast(v) when it keeps no element of x)"""
     pad = producer(op.operand, hlo.PadOp)
@@ -350,40 +324,14 @@ def slice_pad(op: hlo.SliceOp, b: Builder):
     return b.pad(b.slice(pad.operand, xs, xl, xt), pad.padding_value, new_lo, new_hi, new_in)
 
 
-def _reshape_groups(src: tuple[int, ...], dst: tuple[int, ...]) -> list[tuple[list[int], list[int]]] | None:
-    """Contiguous groups (in dims, out dims) of the dimensions of size > 1 with equal
-    products; a reshape acts on each group independently. None for empty tensors."""
-    if 0 in src or 0 in dst:
-        return None
-    ins = [i for i, n in enumerate(src) if n != 1]
-    outs = [j for j, n in enumerate(dst) if n != 1]
-    groups, i, j = [], 0, 0
-    while i < len(ins) and j < len(outs):
-        gi, gj = [ins[i]], [outs[j]]
-        pi, pj = src[ins[i]], dst[outs[j]]
-        while pi != pj:
-            if pi < pj:
-                i += 1
-                gi.append(ins[i])
-                pi *= src[ins[i]]
-            else:
-                j += 1
-                gj.append(outs[j])
-                pj *= dst[outs[j]]
-        groups.append((gi, gj))
-        i += 1
-        j += 1
-    return groups
-
-
-@rule(example=Example(lambda x: x.reshape(2, 3, 4, 5)[:, :, 1:3, :], [(6, 4, 5)]))
+@rule(example=Example(lambda x: x.reshape(2, 3, 4, 5)[:, :, 1:3, :], [(6, 4, 5)]), needs={0: hlo.ReshapeOp})
 def slice_reshape(op: hlo.SliceOp, b: Builder):
     """slice(reshape(x)) -> reshape(slice(x))   (the sliced dims pass through the reshape unsplit and unmerged)"""
     rs = producer(op.operand, hlo.ReshapeOp)
     if rs is None or 0 in shape(op.result):
         return None
     src, dst = shape(rs.operand), shape(rs.result)
-    groups = _reshape_groups(src, dst)
+    groups = reshape_groups(src, dst)
     if groups is None:
         return None
     start, limit, strides = _params(op)
@@ -402,7 +350,7 @@ def slice_reshape(op: hlo.SliceOp, b: Builder):
 # ============================================================================ hoisting slices through contractions and reductions
 
 
-@rule(example=Example(lambda x, y: jnp.einsum("bik,bkj->bij", x, y)[:, 1:3, ::2], [(2, 4, 5), (2, 5, 6)]))
+@rule(example=Example(lambda x, y: jnp.einsum("bik,bkj->bij", x, y)[:, 1:3, ::2], [(2, 4, 5), (2, 5, 6)]), needs={0: hlo.DotGeneralOp})
 def slice_dot_general(op: hlo.SliceOp, b: Builder):
     """slice(dot_general(x, y)) -> dot_general(slice(x), slice(y))   (batch and free dims sliced in the operands; the slice is the only user)"""
     dot = producer(op.operand, hlo.DotGeneralOp)
@@ -430,7 +378,7 @@ def slice_dot_general(op: hlo.SliceOp, b: Builder):
     return b.dot_general(lhs, rhs, lb, rb, lc, rc, elem(op.result), dot.precision_config)
 
 
-@rule(example=Example(lambda x: jnp.sum(x, axis=1)[1:3], [(4, 5)]))
+@rule(example=Example(lambda x: jnp.sum(x, axis=1)[1:3], [(4, 5)]), needs={0: hlo.ReduceOp})
 def slice_reduce(op: hlo.SliceOp, b: Builder):
     """slice(reduce(x, dims)) -> reduce(slice(x), dims)   (kept dims sliced in the operand; the slice is the only user)"""
     red = producer(op.operand, hlo.ReduceOp)

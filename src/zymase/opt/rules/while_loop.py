@@ -1,6 +1,7 @@
 """Rules rooted at stablehlo.while: loop-invariant code motion, removal of invariant,
 constant and dead loop-carried values, and loops with a small constant trip count
-(none: the operands; at most 8: unrolled).
+(none: the operands; at most 4 (``_UNROLL_MAX_TRIPS``), with at most 64 ops emitted:
+unrolled).
 
 A rule builds a new while op (regions cloned into fresh blocks through a value map) and
 returns one value per result of the old one.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from math import prod
 
-from jax import lax
+from ..lazy_jax import lax
 from xdsl.dialects.builtin import IntegerType, Signedness
 from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.traits import Pure, RecursiveMemoryEffect
@@ -23,7 +24,9 @@ from ...analysis.trip_count import find_trip_count, loop_invariant_carried
 from ...ir import stablehlo as hlo
 from ...ir.attributes import ComparisonType
 from ...ir.builder import Builder, constant_value, elem
-from ..pattern import Example, rule
+from ...ir.query import body_ops as _body_ops
+from ...ir.query import used_values as _free_values  # the values op and the ops nested in it use that are defined outside op
+from ..pattern import CONSTANT, Example, rule
 
 _UNROLL_MAX_TRIPS = 4  # measured: unrolling a 7-step scan RNN cost 2x (XLA runs small loops well)
 _UNROLL_MAX_OPS = 64
@@ -53,22 +56,6 @@ def _inside(v: SSAValue, op: Operation) -> bool:
             return True
         o = o.parent_op()
     return False
-
-
-def _free_values(op: Operation) -> list[SSAValue]:
-    """The values op and the ops nested in it use that are defined outside op."""
-    out = []
-    for o in op.walk():
-        for v in o.operands:
-            if o is op or not _inside(v, op):
-                out.append(v)
-    return out
-
-
-def _body_ops(block: Block) -> list[Operation]:
-    """The ops of a block without its terminator."""
-    ops = list(block.ops)
-    return ops[:-1]
 
 
 def _yields(op: hlo.WhileOp) -> list[SSAValue]:
@@ -234,7 +221,7 @@ func.func @main(%x: tensor<3xf64>) -> tensor<3xf64> {
   func.return %r#0 : tensor<3xf64>
 }"""
     )
-)
+, needs=CONSTANT)
 def while_constant_carried(op: hlo.WhileOp, b: Builder):
     """while(c, ...){ body returns the constant c } -> c used directly in the loop and for the result; no longer carried"""
     removed = {}
