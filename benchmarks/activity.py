@@ -4,7 +4,7 @@
    argument and result active, of which only o2 and dx are used. Op count of the generated
    module (after enzyme, cse, dce) with and without enzyme-activity-canonicalize.
 2. Gradient modules of a few programs of the corpus (tests/corpus.py) through zymase's
-   derivative pipeline (opt/pipelines.py) with and without enzyme-activity-opt; op counts
+   derivative pipeline (zymase-derivative in passes.py) with and without enzyme-activity-opt; op counts
    of the final module, and the time of the emitted code of both versions.
 
 The grad_square row has no timing: its "ratio" is ops with / ops without

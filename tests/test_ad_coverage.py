@@ -7,9 +7,6 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from xdsl.dialects.builtin import FunctionType
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Region
 
 import zymase
 from zymase.ad import registry
@@ -18,7 +15,7 @@ from zymase.api import run_ad_pipeline
 from zymase.backend import build_function
 from zymase.ir import chlo
 from zymase.ir import stablehlo as hlo
-from zymase.ir.enzyme import ACTIVE, ACTIVENONEED, DUP, AutoDiffOp, ForwardDiffOp, make_diff_op
+from zymase.ir.enzyme import ACTIVE, ACTIVENONEED, DUP, AutoDiffOp, ForwardDiffOp, add_diff_func
 from zymase.loader import parse_located
 
 UNSUPPORTED: dict[type, str] = {
@@ -65,13 +62,8 @@ def _differentiate(text: str, mode: str) -> None:
     """Build @entry differentiating @f (one tensor<3xf64> argument, one result) and run the
     AD pipeline."""
     module = parse_located(text, "unsupported.mlir")
-    callee = next(op for op in module.ops if isinstance(op, FuncOp) and op.sym_name.data == "f")
     cls, args, rets = (ForwardDiffOp, [DUP], [DUP]) if mode == "forward" else (AutoDiffOp, [ACTIVE], [ACTIVENONEED])
-    ins, outs = make_diff_op(cls, "f", [], [], args, rets).expected_types(callee)
-    block = Block(arg_types=ins)
-    diff = make_diff_op(cls, "f", list(block.args), outs, args, rets)
-    block.add_ops([diff, ReturnOp(*diff.results)])
-    module.body.block.add_op(FuncOp("entry", FunctionType.from_lists(ins, outs), Region(block)))
+    add_diff_func(module, "entry", cls, "f", args, rets)
     run_ad_pipeline(module)
     build_function(module, "entry")
 

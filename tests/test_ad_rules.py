@@ -24,13 +24,10 @@ from jax.experimental import io_callback
 
 import zymase
 from zymase.ad.engine import DiffError
-from xdsl.dialects.builtin import FunctionType
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Region
 
 from zymase.api import run_ad_pipeline
 from zymase.backend import build_function
-from zymase.ir.enzyme import ACTIVE, ACTIVENONEED, DUP, AutoDiffOp, ForwardDiffOp, make_diff_op
+from zymase.ir.enzyme import ACTIVE, ACTIVENONEED, DUP, AutoDiffOp, ForwardDiffOp, add_diff_func
 from zymase.loader import parse_located
 
 FD_TOL = 1e-8
@@ -115,12 +112,7 @@ def _entry(text: str, cls: type, arg_kinds: list, ret_kinds: list) -> Callable:
     """``@entry`` calling enzyme.fwddiff / enzyme.autodiff on ``@f``, differentiated and
     emitted; it takes and returns the enzyme op's operands and results."""
     module = parse_located(text, "<rule-table>")
-    callee = next(op for op in module.ops if isinstance(op, FuncOp) and op.sym_name.data == "f")
-    ins, outs = make_diff_op(cls, "f", [], [], arg_kinds, ret_kinds).expected_types(callee)
-    block = Block(arg_types=ins)
-    diff = make_diff_op(cls, "f", list(block.args), outs, arg_kinds, ret_kinds)
-    block.add_ops([diff, ReturnOp(*diff.results)])
-    module.body.block.add_op(FuncOp("entry", FunctionType.from_lists(ins, outs), Region(block)))
+    add_diff_func(module, "entry", cls, "f", arg_kinds, ret_kinds)
     run_ad_pipeline(module)
     return build_function(module, "entry")
 

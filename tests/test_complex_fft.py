@@ -19,16 +19,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax import lax
-from xdsl.dialects.builtin import FunctionType
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Region
 
 import zymase
 from zymase.api import run_ad_pipeline
 from zymase.backend import build_function
 from zymase.frontend import lower
 from zymase.ir import parse_module
-from zymase.ir.enzyme import ACTIVE, ACTIVENONEED, DUP, AutoDiffOp, ForwardDiffOp, make_diff_op
+from zymase.ir.enzyme import ACTIVE, ACTIVENONEED, DUP, AutoDiffOp, ForwardDiffOp, add_diff_func
 from zymase.loader import parse_located
 from zymase.opt.inline import inline_calls
 from zymase.opt.pattern import STATS, load_rules, optimize
@@ -181,12 +178,7 @@ func.func @f(%z: tensor<3xcomplex<f64>>) -> tensor<3xcomplex<f64>> {
 
 def _entry(text: str, cls: type, arg_kinds: list, ret_kinds: list) -> Callable:
     module = parse_located(text, "<complex>")
-    callee = next(op for op in module.ops if isinstance(op, FuncOp) and op.sym_name.data == "f")
-    ins, outs = make_diff_op(cls, "f", [], [], arg_kinds, ret_kinds).expected_types(callee)
-    block = Block(arg_types=ins)
-    diff = make_diff_op(cls, "f", list(block.args), outs, arg_kinds, ret_kinds)
-    block.add_ops([diff, ReturnOp(*diff.results)])
-    module.body.block.add_op(FuncOp("entry", FunctionType.from_lists(ins, outs), Region(block)))
+    add_diff_func(module, "entry", cls, "f", arg_kinds, ret_kinds)
     assert any(op.name == "chlo.conj" for op in module.walk())
     run_ad_pipeline(module)
     return build_function(module, "entry")

@@ -34,9 +34,16 @@ def test_zymase_jit_matches_jax_jit(case: Case) -> None:
         want = jax.jit(case.fn, static_argnums=case.static_argnums)(*args, **kwargs)
         f = zymase.jit(case.fn, static_argnums=case.static_argnums)
         assert_same_tree(f(*args, **kwargs), want)
+        cached = dict(f._cache)  # module-wide: other cases of the same function are in it too
+        assert cached
         # The same signature again: served from the cache, nothing lowered anew.
         assert_same_tree(f(*args, **kwargs), want)
-        assert len(f._cache) == 1
+        assert f._cache == cached
+
+
+def fresh(fn):
+    """A new function object doing what ``fn`` does."""
+    return lambda *args, **kwargs: fn(*args, **kwargs)
 
 
 def test_cache_hit_does_not_lower_and_new_shape_compiles(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,7 +57,7 @@ def test_cache_hit_does_not_lower_and_new_shape_compiles(monkeypatch: pytest.Mon
     monkeypatch.setattr(zymase.api, "lower", counting_lower)
     case = by_name("mlp_f32")
     params, x = case.inputs()[0]
-    f = zymase.jit(case.fn)
+    f = zymase.jit(fresh(case.fn))  # a function no other test compiled (the cache is module-wide)
     f(params, x)
     f(params, x + np.float32(1))  # same shapes and dtypes, new values
     assert len(calls) == 1 and len(f._cache) == 1
@@ -64,7 +71,7 @@ def test_cache_hit_does_not_lower_and_new_shape_compiles(monkeypatch: pytest.Mon
 def test_new_static_argument_compiles_new_entry() -> None:
     case = by_name("static_args")
     x, n, act = case.inputs()[0]
-    f = zymase.jit(case.fn, static_argnums=case.static_argnums)
+    f = zymase.jit(fresh(case.fn), static_argnums=case.static_argnums)
     f(x, n, act)
     got = f(x, n, "relu")
     assert len(f._cache) == 2

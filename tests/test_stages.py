@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import zymase
+from zymase.passes import PIPELINES
 
 
 def f(x):
@@ -24,12 +25,19 @@ def test_grad_lower_records_every_stage():
     assert "enzyme.autodiff" in before
     after = program.as_text(stage="after-ad")
     assert "enzyme.autodiff" not in after and "diffemain" in after
-    assert program.as_text(stage="final") == program.as_text()
+    # each stage starts with a comment naming the pipeline text, and the pass, that produced it
+    comment, final = program.as_text(stage="final").split("\n", 1)
+    assert final == program.as_text()
+    text = PIPELINES["zymase-derivative"]
+    assert comment == f"// stage 'final' of pipeline zymase-derivative, after pass {len(text.split(','))} 'dce': -p '{text}'"
+    assert after.startswith(f"// stage 'after-ad' of pipeline zymase-derivative, after pass 5 'enzyme': -p '{text}'\n")
+    assert imported.startswith(f"// stage 'imported' of pipeline zymase-derivative, before its first pass: -p '{text}'\n")
 
 
 def test_jit_lower_records_imported_and_final():
     program = zymase.jit(f).lower(jnp.ones(3))
     assert list(program.stages) == ["imported", "final"]
+    assert program.as_text(stage="final").startswith(f"// stage 'final' of pipeline zymase-primal, after pass 4 'dce': -p '{PIPELINES['zymase-primal']}'\n")
     assert program.as_text(stage="imported").count('"stablehlo.add"') == 2  # x + 0 and the sum's body
     assert program.as_text(stage="final").count('"stablehlo.add"') == 1
 

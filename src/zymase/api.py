@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,9 +14,68 @@ import numpy as np
 
 from .backend import build_function
 from .frontend import PreTraced, Program, lower, signature, trace
+from .passes import run_pipeline
 
 
 _signature = signature
+
+
+# ============================================================================ caches
+
+
+class TransformCache:
+    """The compiled programs of a transformation: per user function, an LRU of at most
+    ``maxsize`` entries keyed by abstract signature and the transformation's options.
+
+    Each transformation has one, module-wide (``_JIT_CACHE``, ``_GRAD_CACHE``, ...), with
+    the transformation's options in the key, so ``zymase.grad(f)`` made afresh in a loop
+    finds what an earlier ``zymase.grad(f)`` compiled. Functions are held
+    weakly: a function's entries go when it dies, and an entry must not refer to its
+    function (it holds the lowered program, not the Python function). A bound method is
+    held by its object (each attribute access makes a new method object). A callable
+    that is unhashable or cannot be weakly referenced is not cached: each call builds."""
+
+    def __init__(self, maxsize: int = 64):
+        self.maxsize = maxsize
+        self._by_owner: weakref.WeakKeyDictionary[Any, OrderedDict] = weakref.WeakKeyDictionary()
+
+    @staticmethod
+    def _owner(f: Callable) -> tuple[Any, tuple]:
+        """What is held weakly for ``f``, and what tells ``f`` apart among that owner's functions."""
+        if inspect.ismethod(f):
+            return f.__self__, (f.__func__,)
+        return f, ()
+
+    def get(self, f: Callable, key: Any, build: Callable[[], Any]) -> Any:
+        """The entry of ``f`` for ``key``; ``build()`` makes (and caches) it when missing."""
+        owner, tag = self._owner(f)
+        full = (tag, key)
+        try:
+            lru = self._by_owner.get(owner)
+            if lru is None:
+                lru = self._by_owner[owner] = OrderedDict()
+            got = lru.get(full)
+        except TypeError:  # unhashable or not weakly referenceable: no caching
+            return build()
+        if got is not None:
+            lru.move_to_end(full)
+            return got
+        got = lru[full] = build()
+        while len(lru) > self.maxsize:
+            lru.popitem(last=False)
+        return got
+
+    def entries(self, f: Callable) -> dict[Any, Any]:
+        """The cached entries of ``f``, by key, least recently used first."""
+        owner, tag = self._owner(f)
+        try:
+            lru = self._by_owner.get(owner) or {}
+        except TypeError:
+            return {}
+        return {key: v for (t, key), v in lru.items() if t == tag}
+
+    def __len__(self) -> int:
+        return sum(len(lru) for lru in self._by_owner.values())
 
 
 def hoist_closure(f: Callable, args: tuple, kwargs: dict | None = None) -> tuple[Callable, tuple]:
@@ -44,9 +106,7 @@ class Compiled:
     """A program emitted as a JAX function, plus its pytree metadata."""
 
     def __init__(self, program: Program, static: tuple[int, ...]):
-        from .opt.pipelines import run_primal_pipeline
-
-        run_primal_pipeline(program.module)
+        run_pipeline("zymase-primal", program.module)
         self.program = program
         self.static = static
         self.fn = build_function(program.module, program.entry)
@@ -62,6 +122,10 @@ class Compiled:
         return jax.tree_util.tree_unflatten(self.program.out_tree, list(out))
 
 
+_JIT_CACHE = TransformCache()
+"""zymase.jit's compiled programs, per function: (signature, static_argnums) -> Compiled."""
+
+
 class Jitted:
     """``zymase.jit(f)``: a callable that lowers ``f`` through zymase per abstract
     signature (shapes, dtypes, static arguments, pytree structure), runs the primal
@@ -73,7 +137,6 @@ class Jitted:
     def __init__(self, f: Callable, static_argnums: int | Sequence[int] = ()):
         self.fun = f
         self.static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-        self._cache: dict[Any, Compiled] = {}
         functools.update_wrapper(self, f)
         self._dispatch = jax.jit(self._trace, static_argnums=self.static)
 
@@ -83,19 +146,20 @@ class Jitted:
     def _trace(self, *args: Any, **kwargs: Any) -> Any:
         fun, consts = (self.fun, ()) if self.static else hoist_closure(self.fun, args, kwargs)
         args = args + consts
-        key = _signature(args, kwargs, self.static)
-        compiled = self._cache.get(key)
-        if compiled is None:
-            program = lower(fun, *args, static_argnums=self.static, **kwargs)
-            compiled = self._cache[key] = Compiled(program, self.static)
+        compiled = _JIT_CACHE.get(
+            self.fun, (_signature(args, kwargs, self.static), self.static), lambda: Compiled(lower(fun, *args, static_argnums=self.static, **kwargs), self.static)
+        )
         return compiled(args, kwargs)
+
+    @property
+    def _cache(self) -> dict[Any, Compiled]:
+        """This function's compiled programs for these static_argnums, by signature."""
+        return {key[0]: c for key, c in _JIT_CACHE.entries(self.fun).items() if key[1] == self.static}
 
     def lower(self, *args: Any, **kwargs: Any) -> Program:
         """The program after zymase's primal pipeline, with every stage recorded."""
-        from .opt.pipelines import run_primal_pipeline
-
         program = lower(self.fun, *args, static_argnums=self.static, **kwargs)
-        run_primal_pipeline(program.module, _stage_recorder(program))
+        run_pipeline("zymase-primal", program.module, _stage_recorder(program))
         return program
 
 
@@ -106,11 +170,8 @@ def jit(f: Callable, static_argnums: int | Sequence[int] = ()) -> Jitted:
 
 # ============================================================================ AD
 
-from xdsl.dialects import func as _func  # noqa: E402
 from xdsl.dialects.builtin import ModuleOp  # noqa: E402
 
-from .ir.builder import Builder  # noqa: E402
-from .ir.dense import element_type, tensor_type  # noqa: E402
 from .ir.enzyme import (  # noqa: E402
     ACTIVE,
     ACTIVENONEED,
@@ -121,26 +182,33 @@ from .ir.enzyme import (  # noqa: E402
     Activity,
     AutoDiffOp,
     ForwardDiffOp,
-    make_diff_op,
+    add_diff_func,
 )
 
 ENTRY = "zymase_entry"
 
 
-def run_ad_pipeline(module: ModuleOp, on_stage: Callable | None = None) -> None:
-    """The derivative pipeline (opt/pipelines.py): optimize, differentiate, optimize."""
-    from .opt.pipelines import run_derivative_pipeline
-
-    run_derivative_pipeline(module, on_stage)
+def run_ad_pipeline(module: ModuleOp, on_stage: Callable | None = None) -> str:
+    """The derivative pipeline, ``zymase-derivative`` of passes.py (optimize,
+    differentiate, optimize), as ``zymase-opt -p zymase-derivative`` runs it."""
+    return run_pipeline("zymase-derivative", module, on_stage)
 
 
 def _stage_recorder(program: Program) -> Callable:
+    """Records each stage's text in ``program.stages``, after a comment line naming the
+    pipeline text that produced it."""
     from .ir import print_module
 
-    def record(stage: str, module: ModuleOp) -> None:
-        program.stages[stage] = print_module(module)
+    def record(stage: str, module: ModuleOp, comment: str) -> None:
+        program.stages[stage] = comment + "\n" + print_module(module)
 
     return record
+
+
+def _add_entry(program: Program, cls: type, arg_kinds: list[Activity], ret_kinds: list[Activity], width: int = 1) -> None:
+    """Add ``@zymase_entry`` calling enzyme.autodiff / enzyme.fwddiff on the program's
+    entry: the caller passes the enzyme op's operands and gets its results."""
+    add_diff_func(program.module, ENTRY, cls, program.entry, arg_kinds, ret_kinds, width)
 
 
 class Transformed:
@@ -166,30 +234,6 @@ class Transformed:
 
 def _is_float(dtype: Any) -> bool:
     return jax.dtypes.issubdtype(dtype, np.inexact)
-
-
-def _add_entry(program: Program, cls: type, arg_kinds: list[Activity], ret_kinds: list[Activity], width: int = 1) -> None:
-    """Add ``@zymase_entry`` calling enzyme.autodiff / enzyme.fwddiff on @main.
-
-    Its arguments are the enzyme op's operands (primals, then tangents or seeds), so the
-    caller passes them explicitly; its results are the enzyme op's results."""
-    main = program.main
-    probe = make_diff_op(cls, program.entry, [], [], arg_kinds, ret_kinds, width)
-    ins, outs = probe.expected_types(main)
-    fn, block = _new_func(program.module, ENTRY, ins)
-    op = make_diff_op(cls, program.entry, list(block.args), outs, arg_kinds, ret_kinds, width)
-    block.add_op(op)
-    block.add_op(_func.ReturnOp(*op.results))
-    fn.function_type = _func.FunctionType.from_lists(ins, outs)
-
-
-def _new_func(module: ModuleOp, name: str, ins: list) -> tuple[_func.FuncOp, Any]:
-    from xdsl.ir import Block, Region
-
-    block = Block(arg_types=ins)
-    fn = _func.FuncOp(name, _func.FunctionType.from_lists(ins, []), Region(block))
-    module.body.block.add_op(fn)
-    return fn, block
 
 
 class _Derivative:
@@ -241,7 +285,6 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
 def _grad_impl(f: Callable, argnums: int | Sequence[int], has_aux: bool, with_value: bool) -> Callable:
     nums = _argnums_tuple(argnums)
     single = isinstance(argnums, int)
-    cache: dict[Any, tuple[_Derivative, list[int]]] = {}
     name = "value_and_grad" if with_value else "grad"
 
     @functools.wraps(f)
@@ -253,11 +296,8 @@ def _grad_impl(f: Callable, argnums: int | Sequence[int], has_aux: bool, with_va
                 raise ValueError(f"{name}: argnums {a} is out of range for a function called with {nargs} positional arguments")
         norm = tuple(a % nargs for a in nums)
         full = args + consts  # closed-over tracers ride along as constant arguments
-        key = (_signature(full, kwargs, ()), norm)
-        got = cache.get(key)
-        if got is None:
-            got = cache[key] = _build_grad(fun, full, kwargs, norm, has_aux, with_value, name)
-        deriv, active = got
+        key = (_signature(full, kwargs, ()), norm, has_aux, with_value)
+        deriv, active = _GRAD_CACHE.get(f, key, lambda: _build_grad(fun, full, kwargs, norm, has_aux, with_value, name))
         leaves = jax.tree_util.tree_leaves((full, kwargs))
         seed = np.ones((), dtype=deriv.program.out_avals[0].dtype)
         outs = deriv(*leaves, seed)
@@ -352,9 +392,8 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
     # A float0 tangent on a float primal (jacfwd passes them for the arguments it does
     # not differentiate) makes that argument constant.
     const = tuple(jax.dtypes.result_type(t) == jax.dtypes.float0 for t in t_leaves)
-    key = (_signature(primals, {}, ()), has_aux, const)
-    deriv = _JVP_CACHE.get((user_f, key))
-    if deriv is None:
+
+    def build() -> tuple:
         program = lower(f, *primals)
         arg_kinds = [DUP if _is_float(a.dtype) and not c else CONST for a, c in zip(program.in_avals, const)]
         ret_kinds = [DUP if _is_float(o.dtype) else CONST for o in program.out_avals]
@@ -362,8 +401,9 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
             n_out = program.out_tree.children()[0].num_leaves
             ret_kinds = ret_kinds[:n_out] + [CONST] * (len(ret_kinds) - n_out)
         _add_entry(program, ForwardDiffOp, arg_kinds, ret_kinds)
-        deriv = _JVP_CACHE[(user_f, key)] = (_Derivative(program), arg_kinds, ret_kinds)
-    d, arg_kinds, ret_kinds = deriv
+        return _Derivative(program), arg_kinds, ret_kinds
+
+    d, arg_kinds, ret_kinds = _JVP_CACHE.get(user_f, (_signature(primals, {}, ()), has_aux, const), build)
     flat: list[Any] = []
     for p, t, k in zip(p_leaves, t_leaves, arg_kinds):
         flat.append(p)
@@ -407,8 +447,17 @@ def jnp_asarray(t: Any, like: Any) -> Any:
     return jnp.asarray(t, dtype=jax.dtypes.result_type(like))
 
 
-_JVP_CACHE: dict[Any, Any] = {}
-_VJP_CACHE: dict[Any, Any] = {}
+_GRAD_CACHE = TransformCache()
+"""grad's and value_and_grad's derivatives, per function: (signature, argnums, has_aux,
+with value) -> (derivative, active leaves). Shared by every ``grad(f)`` of the same ``f``,
+so ``zymase.grad(f)(x)`` written in a loop compiles once, as ``jax.grad`` under jit does."""
+_RAW_CACHE = TransformCache()
+"""autodiff's and fwddiff's derivatives, per function: (signature, op, activities, width)."""
+_JVP_CACHE = TransformCache()
+"""jvp's derivatives, per function: (signature, has_aux, constant leaves) -> (derivative, activities)."""
+_VJP_CACHE = TransformCache()
+"""vjp's programs, per function: ("primal", signature) -> the primal program;
+("derivative", signature, has_aux, constant leaves, zero outputs) -> (derivative, activities)."""
 
 
 def vjp(f: Callable, *primals: Any, has_aux: bool = False, _const_argnums: tuple[int, ...] = ()) -> Any:
@@ -427,9 +476,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, _const_argnums: tuple
     def derivative(zero_outputs: frozenset[int]) -> tuple:
         """The reverse-mode program; outputs whose cotangent is known to be zero are
         const (activity canonicalization then drops their derivative work)."""
-        key = (sig, has_aux, tuple(sorted(const_leaves)), zero_outputs)
-        entry = _VJP_CACHE.get((user_f, key))
-        if entry is None:
+
+        def build() -> tuple:
             program = lower(f, *primals)
             arg_kinds = [ACTIVE if _is_float(a.dtype) and i not in const_leaves else CONST for i, a in enumerate(program.in_avals)]
             n_out = program.out_tree.children()[0].num_leaves if has_aux else len(program.out_avals)
@@ -438,13 +486,12 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, _const_argnums: tuple
                 for i, o in enumerate(program.out_avals)
             ]
             _add_entry(program, AutoDiffOp, arg_kinds, ret_kinds)
-            entry = _VJP_CACHE[(user_f, key)] = (_Derivative(program), arg_kinds, ret_kinds)
-        return entry
+            return _Derivative(program), arg_kinds, ret_kinds
 
-    primal_fn = _VJP_CACHE.get((user_f, "primal"))
-    if primal_fn is None:
-        primal_fn = _VJP_CACHE[(user_f, "primal")] = jit(getattr(f, "fun", f))
-    out = primal_fn(*primals)
+        return _VJP_CACHE.get(user_f, ("derivative", sig, has_aux, tuple(sorted(const_leaves)), zero_outputs), build)
+
+    primal = _VJP_CACHE.get(user_f, ("primal", sig), lambda: Compiled(lower(f, *primals), ()))
+    out = primal(primals, {})
     p_leaves, p_tree = jax.tree_util.tree_flatten(primals)
     if has_aux:
         out, aux = out
@@ -472,12 +519,21 @@ def _known_zero(c: Any) -> bool:
     return arr.dtype != jax.dtypes.float0 and arr.size > 0 and not np.any(arr)
 
 
-def _std_basis(x: Any) -> Any:
+def _std_basis(leaves: Sequence[Any]) -> list[Any]:
+    """The standard basis of the space of ``leaves`` (arrays), for jacfwd's input
+    directions, jacrev's output cotangents and laplacian's directions: per leaf an array
+    of shape ``(total, *leaf.shape)`` and the leaf's dtype, ``total`` the sum of the leaves'
+    sizes; row k across them is the k-th unit vector of the leaves flattened and joined."""
     import jax.numpy as jnp
 
-    n = int(np.size(x))
-    dt = jax.dtypes.result_type(x)
-    return jnp.eye(n, dtype=dt).reshape((n, *np.shape(x)))
+    sizes = [int(np.size(x)) for x in leaves]
+    total, offset, basis = sum(sizes), 0, []
+    for x, n in zip(leaves, sizes):
+        dt = jax.dtypes.result_type(x)
+        block = jnp.eye(n, dtype=dt) if n == total else jnp.zeros((total, n), dtype=dt).at[offset : offset + n].set(jnp.eye(n, dtype=dt))
+        basis.append(block.reshape((total, *np.shape(x))))
+        offset += n
+    return basis
 
 
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
@@ -497,19 +553,10 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         for i in norm:
             _check_float_inputs("jacfwd", jax.tree_util.tree_leaves(args[i]), f" for argument {i}")
 
-        leaves, tree = jax.tree_util.tree_flatten(tuple(dyn))
-        sizes = [int(np.size(l)) for l in leaves]
-        basis_rows = []
-        offset, total = 0, sum(sizes)
         import jax.numpy as jnp
 
-        eye_blocks = []
-        for l, n in zip(leaves, sizes):
-            dt = jax.dtypes.result_type(l)
-            block = jnp.zeros((total, n), dtype=dt).at[offset : offset + n].set(jnp.eye(n, dtype=dt))
-            eye_blocks.append(block.reshape((total, *np.shape(l))))
-            offset += n
-        del basis_rows
+        leaves, tree = jax.tree_util.tree_flatten(tuple(dyn))
+        sizes = [int(np.size(l)) for l in leaves]
 
         def push(*ts: Any) -> Any:
             per_num = jax.tree_util.tree_unflatten(tree, list(ts))
@@ -519,7 +566,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             res = jvp(f, args, tuple(tangents), has_aux=has_aux)
             return res[1]
 
-        cols = jax.vmap(push)(*eye_blocks)  # leading axis: input directions
+        cols = jax.vmap(push)(*_std_basis(leaves))  # leading axis: input directions
         primal_out = primal_fn(*args)
         if has_aux:
             primal_out, aux = primal_out
@@ -546,8 +593,6 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     single = isinstance(argnums, int)
 
     def jac(*args: Any) -> Any:
-        import jax.numpy as jnp
-
         norm = [i % len(args) for i in nums]
         for i in norm:
             _check_float_inputs("jacrev", jax.tree_util.tree_leaves(args[i]), f" for argument {i}")
@@ -557,14 +602,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         out, pullback = res[0], res[1]
         out_leaves, out_tree = jax.tree_util.tree_flatten(out)
         sizes = [int(np.size(o)) for o in out_leaves]
-        total = sum(sizes)
-        seeds, offset = [], 0
-        for o, n in zip(out_leaves, sizes):
-            dt = jax.dtypes.result_type(o)
-            block = jnp.zeros((total, n), dtype=dt).at[offset : offset + n].set(jnp.eye(n, dtype=dt))
-            seeds.append(block.reshape((total, *np.shape(o))))
-            offset += n
-        all_rows = jax.vmap(lambda *cts: pullback(jax.tree_util.tree_unflatten(out_tree, list(cts))))(*seeds)
+        all_rows = jax.vmap(lambda *cts: pullback(jax.tree_util.tree_unflatten(out_tree, list(cts))))(*_std_basis(out_leaves))
         rows = [all_rows[i] for i in norm]
 
         def arrange_out(k: int, o: Any) -> Any:
@@ -591,7 +629,7 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
 def _raw(cls: type, f: Callable, activity: Sequence[Activity | str], ret_activity: Sequence[Activity | str], width: int) -> Callable:
     arg_kinds = [Activity(a) for a in activity]
     ret_kinds = [Activity(a) for a in ret_activity]
-    cache: dict[Any, _Derivative] = {}
+    options = (cls.name, tuple(k.value for k in arg_kinds), tuple(k.value for k in ret_kinds), width)
 
     def call(*operands: Any) -> tuple:
         primals = operands[: len(arg_kinds)] if cls is AutoDiffOp else None
@@ -602,9 +640,8 @@ def _raw(cls: type, f: Callable, activity: Sequence[Activity | str], ret_activit
                 primals.append(next(it))
                 if k in (DUP, DUPNONEED):
                     next(it)
-        key = _signature(tuple(primals), {}, ())
-        deriv = cache.get(key)
-        if deriv is None:
+
+        def build() -> _Derivative:
             program = lower(f, *primals)
             if len(program.in_avals) != len(arg_kinds) or len(program.out_avals) != len(ret_kinds):
                 raise TypeError(
@@ -612,8 +649,9 @@ def _raw(cls: type, f: Callable, activity: Sequence[Activity | str], ret_activit
                     f"{len(program.in_avals)} array arguments and {len(program.out_avals)} array results"
                 )
             _add_entry(program, cls, arg_kinds, ret_kinds, width)
-            deriv = cache[key] = _Derivative(program)
-        return tuple(deriv(*operands))
+            return _Derivative(program)
+
+        return tuple(_RAW_CACHE.get(f, (_signature(tuple(primals), {}, ()), options), build)(*operands))
 
     return call
 
@@ -645,9 +683,7 @@ def laplacian(f: Callable, argnums: int = 0) -> Callable:
         i = argnums % len(args)
         x = args[i]
         _check_float_inputs("laplacian", [x], f" for argument {i}")
-        n = int(np.size(x))
-        dt = jax.dtypes.result_type(x)
-        basis = jnp.eye(n, dtype=dt).reshape((n, *np.shape(x)))
+        (basis,) = _std_basis([x])
         others = [jax.tree_util.tree_map(_float0_zeros, a) if k != i else None for k, a in enumerate(args)]
 
         def curvature(v: Any) -> Any:

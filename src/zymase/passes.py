@@ -1,14 +1,35 @@
-"""The passes zymase-opt knows, by name: xDSL's generic ones for now, zymase's own later.
+"""zymase's passes and named pass pipelines, by name: the one registry that zymase-opt's
+``-p`` and the transformations (``zymase.jit``, ``zymase.grad``, ...) share.
 
-Each entry maps a pass name to a function returning the pass class (xDSL's convention,
-so a pass module is only imported when the pass is asked for). Add yours to the dict.
+``PASSES`` maps a pass name to a function returning the pass class (xDSL's convention,
+so a pass module is only imported when the pass is asked for). ``PIPELINES`` maps a
+pipeline name to its pass-pipeline text; each is also a pass of the registry, so
+``zymase-opt f.mlir -p zymase-derivative`` parses and runs, through xDSL's
+``PassPipeline``, literally the text that ``zymase.grad`` runs (``run_pipeline``).
+
+This module sits above ``ad/``, ``analysis/`` and ``opt/`` (it names their passes), so
+none of those import it; ``api.py`` and ``tools/opt.py`` do.
+
+Stages of a pipeline run (``imported``, ``optimized-before-ad``, ``after-ad``,
+``final``) are observed from ``PassPipeline``'s callback between passes: ``on_stage``,
+and ``ZYMASE_DUMP_IR=dir`` writes each stage of each run there. ``ZYMASE_VERIFY=1``
+verifies the module after a named pipeline. ``ZYMASE_OPT=0`` drops ``zymase-hlo-opt``
+from the named pipelines (for comparisons); inlining, the enzyme pass and the clean-up
+still run.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
 
-from xdsl.passes import ModulePass
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.utils.arg_spec import parse_pipeline
 
 
 def _canonicalize() -> type[ModulePass]:
@@ -39,6 +60,12 @@ def _scf_for_loop_unroll() -> type[ModulePass]:
     from xdsl.transforms.scf_for_loop_unroll import ScfForLoopUnrollPass
 
     return ScfForLoopUnrollPass
+
+
+def _unroll_counted_loops() -> type[ModulePass]:
+    from .ad.unroll import UnrollCountedLoopsPass
+
+    return UnrollCountedLoopsPass
 
 
 def _control_flow_hoist() -> type[ModulePass]:
@@ -93,15 +120,128 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "dce": _dce,  # removes unused pure ops
     "licm": _licm,  # hoists loop-invariant pure ops out of scf.for
     "scf-for-loop-unroll": _scf_for_loop_unroll,  # fully unrolls scf.for with constant bounds
+    "unroll-counted-loops": _unroll_counted_loops,  # ... as reverse-mode AD does: at most max_iterations (4096) trips, else a DiffError
     "control-flow-hoist": _control_flow_hoist,  # hoists speculatable ops out of scf.if
     "enzyme": _enzyme,  # generates diffe<fn> / fwddiffe<fn> for enzyme.autodiff / enzyme.fwddiff
     "print-activity-analysis": _print_activity_analysis,  # prints the activity of each value of each differentiated function
 }
 
 
+PIPELINES: dict[str, str] = {
+    "zymase-primal": "inline,zymase-hlo-opt,cse,dce",  # what zymase.jit runs
+    "zymase-derivative": "inline,zymase-hlo-opt,cse,enzyme-activity-opt,enzyme,zymase-hlo-opt,cse,dce",  # grad, vjp, jvp, ...
+}
+"""The named pipelines, as pass-pipeline text: the rewrite rules run on the primal before
+AD and on the generated code after it."""
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Pass name -> function returning the pass class, for zymase-opt's ``-p``."""
-    return dict(PASSES)
+    """Pass name -> function returning the pass class: the passes, then the named
+    pipelines (for zymase-opt's ``-p`` and ``--list-passes``)."""
+    return {**PASSES, **{name: (lambda name=name: _pipeline_pass(name)) for name in PIPELINES}}
 
 
-__all__ = ["PASSES", "get_all_passes"]
+# ============================================================================ running a pipeline
+
+
+def verify_enabled() -> bool:
+    """``ZYMASE_VERIFY=1`` (set by the test suite) or ``ZYMASE_DEBUG=1``: verify the module
+    after a named pipeline. Off by default: on a 200-layer MLP it costs a second, a third
+    of the pipeline's own time."""
+    return any(os.environ.get(k, "0") not in ("0", "", "false", "off") for k in ("ZYMASE_VERIFY", "ZYMASE_DEBUG"))
+
+
+def rules_enabled() -> bool:
+    return os.environ.get("ZYMASE_OPT", "1") not in ("0", "false", "off")
+
+
+def pipeline_text(name: str) -> str:
+    """The text the named pipeline runs now: ``PIPELINES[name]``, without
+    ``zymase-hlo-opt`` under ``ZYMASE_OPT=0``."""
+    text = PIPELINES[name]
+    if rules_enabled():
+        return text
+    return ",".join(str(spec) for spec in parse_pipeline(text) if spec.name != "zymase-hlo-opt")
+
+
+def _stages_between(prev: ModulePass | None, next: ModulePass | None) -> list[str]:
+    """The stages at this point of a pipeline: its input, around the enzyme pass, its end."""
+    stages = []
+    if prev is None:
+        stages.append("imported")
+    if next is not None and next.name == "enzyme":
+        stages.append("optimized-before-ad")
+    if prev is not None and prev.name == "enzyme":
+        stages.append("after-ad")
+    if next is None:
+        stages.append("final")
+    return stages
+
+
+StageCallback = Callable[[str, ModuleOp, str], None]
+"""``on_stage(stage, module, comment)``: ``comment`` is an MLIR comment line saying which
+pipeline text, up to which pass, produced the stage."""
+
+_RUNS = itertools.count()
+
+
+def _dump(stage: str, module: ModuleOp, comment: str, run: int) -> None:
+    """ZYMASE_DUMP_IR=dir: write every stage of every pipeline run to dir."""
+    folder = os.environ.get("ZYMASE_DUMP_IR")
+    if not folder:
+        return
+    from .ir import print_module
+
+    os.makedirs(folder, exist_ok=True)
+    name = module.sym_name.data if module.sym_name is not None else "module"
+    path = os.path.join(folder, f"{run:04d}_{name}_{stage}.mlir")
+    with open(path, "w") as f:
+        f.write(comment + "\n" + print_module(module))
+
+
+def run_pipeline(name: str, module: ModuleOp, on_stage: StageCallback | None = None, ctx: Context | None = None) -> str:
+    """Run the named pipeline on ``module`` with xDSL's ``PassPipeline``; returns the
+    pipeline text it ran. ``on_stage`` sees the module at each stage."""
+    text = pipeline_text(name)
+    run = next(_RUNS)
+    done = 0  # passes run so far
+
+    def between(prev: ModulePass | None, op: ModuleOp, next: ModulePass | None) -> None:
+        nonlocal done
+        done += prev is not None
+        for stage in _stages_between(prev, next):
+            where = f"after pass {done} '{prev.name}'" if prev is not None else "before its first pass"
+            comment = f"// stage '{stage}' of pipeline {name}, {where}: -p '{text}'"
+            _dump(stage, op, comment, run)
+            if on_stage is not None:
+                on_stage(stage, op, comment)
+
+    PassPipeline.parse_spec(get_all_passes(), text, between).apply(ctx if ctx is not None else Context(), module)
+    if verify_enabled():
+        module.verify()
+    return text
+
+
+@dataclass(frozen=True)
+class NamedPipelinePass(ModulePass):
+    """A named pipeline as a pass of the registry: ``-p zymase-derivative`` runs
+    ``run_pipeline("zymase-derivative", ...)``, the API's own call."""
+
+    name: ClassVar[str] = "zymase-pipeline"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        run_pipeline(self.name, op, ctx=ctx)
+
+
+_PIPELINE_PASSES: dict[str, type[ModulePass]] = {}
+
+
+def _pipeline_pass(name: str) -> type[ModulePass]:
+    cls = _PIPELINE_PASSES.get(name)
+    if cls is None:
+        doc = f"The named pipeline {name}: {PIPELINES[name]}"
+        cls = _PIPELINE_PASSES[name] = dataclass(frozen=True)(type(f"Pipeline_{name.replace('-', '_')}", (NamedPipelinePass,), {"name": name, "__doc__": doc}))
+    return cls
+
+
+__all__ = ["PASSES", "PIPELINES", "get_all_passes", "pipeline_text", "run_pipeline", "rules_enabled", "verify_enabled"]

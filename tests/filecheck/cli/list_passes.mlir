@@ -6,3 +6,7 @@
 // CHECK-DAG: {{^}}cse{{$}}
 // CHECK-DAG: {{^}}dce{{$}}
 // CHECK-DAG: {{^}}licm{{$}}
+
+// The named pipelines of passes.py are passes too.
+// CHECK-DAG: {{^}}zymase-derivative{{$}}
+// CHECK-DAG: {{^}}zymase-primal{{$}}
