@@ -11,6 +11,9 @@ with one result returns it, otherwise a tuple.
 
 Parsed ops get a ``file:line:col`` location, so every error (parse, verify, emit, call)
 is an :class:`MlirError` whose message is one line starting with that location.
+
+Parsing and verifying need no JAX (``zymase-opt`` on MLIR text starts without it); JAX
+is imported when a function is first called.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from xdsl.dialects.builtin import FileLineColLoc, FunctionType, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
 from xdsl.dialects.func import FuncOp
@@ -29,22 +30,9 @@ from xdsl.utils.exceptions import ParseError
 from xdsl.utils.lexer import Span
 
 from .backend.emitter import EmitError, build_function
-from .backend.std_ops import jax_dtype
-from .frontend.importer import describe_location
+from .ir.query import describe_location
+from .errors import MlirError, _one_line  # noqa: F401  (re-exported; defined apart for zymase-opt)
 from .ir import parse_module
-
-
-class MlirError(Exception):
-    """A user error in an MLIR program: ``location: error: message`` on one line."""
-
-    def __init__(self, message: str, location: str | None = None):
-        self.message = _one_line(message)
-        self.location = location
-        super().__init__(f"{location}: error: {self.message}" if location else f"error: {self.message}")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
 
 
 # ----------------------------------------------------------------- parse and verify
@@ -110,6 +98,8 @@ class MlirFunction:
         self._jitted: dict[bool, Any] = {}
 
     def _compiled(self) -> Any:
+        import jax
+
         # Dtypes (index, i64, f64) depend on jax_enable_x64 when the function is built.
         x64 = bool(jax.config.jax_enable_x64)
         got = self._jitted.get(x64)
@@ -131,6 +121,10 @@ class MlirFunction:
         return [self._convert(i, x, t) for i, (x, t) in enumerate(zip(args, self.arg_types))]
 
     def _convert(self, i: int, x: Any, t: Attribute) -> Any:
+        import jax.numpy as jnp
+
+        from .backend.std_ops import jax_dtype
+
         want = jax_dtype(t)
         have = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
         if not np.can_cast(have, want, casting="same_kind"):

@@ -1,6 +1,7 @@
 """``zymase-opt``: xDSL's opt driver with zymase's dialects and passes.
 
     zymase-opt FILE -p cse,dce              # run passes, print the module (custom form)
+    zymase-opt FILE -p zymase-derivative    # a named pipeline: what zymase.grad & co run (passes.py)
     zymase-opt FILE --print-op-generic      # print the module in the generic form
     zymase-opt --list-passes                # one pass name per line
     zymase-opt FILE --run f --args 1.0 x.npy  # call @f (after the passes) and print results
@@ -10,7 +11,9 @@ assembly syntax (``jax.jit(f).lower(x).as_text()``); output is the custom form, 
 generic form with ``--print-op-generic``, as mlir-opt does. A user error (malformed input, a verifier failure, an
 unknown pass, bad arguments) is one line on stderr, ``file:line:col: error: message``
 or ``zymase-opt: error: message``, and exit code 1. ``--run`` enables JAX's 64-bit
-mode, so ``f64`` and ``i64`` run in full width and ``index`` is int64.
+mode, so ``f64`` and ``i64`` run in full width and ``index`` is int64. JAX is imported
+only for ``--run``: listing passes and running passes on MLIR text start without it, and
+``--list-passes`` does not even import the IR (see tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -19,20 +22,19 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import jax
-import numpy as np
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute
 from xdsl.utils.arg_spec import parse_pipeline
 from xdsl.utils.exceptions import ArgSpecParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from ..backend.std_ops import jax_dtype
-from ..ir import make_context, print_module
-from ..loader import MlirError, MlirModule, parse_located, verify_located
+from ..errors import MlirError
 from ..passes import get_all_passes
+
+if TYPE_CHECKING:
+    from ..loader import MlirModule
 
 PROG = "zymase-opt"
 
@@ -41,8 +43,14 @@ class ZymaseOptMain(xDSLOptMain):
     version_format = "zymase-opt built on xDSL {xdsl_version}"
 
     def register_all_dialects(self) -> None:
+        pass  # in run(): --list-passes, --help and argument errors import no dialect
+
+    def run(self) -> None:
+        from ..ir import make_context
+
         for dialect in make_context().loaded_dialects:
             self.ctx.register_dialect(dialect.name, lambda dialect=dialect: dialect)
+        super().run()
 
     def register_all_passes(self) -> None:
         for name, factory in get_all_passes().items():
@@ -65,6 +73,8 @@ class ZymaseOptMain(xDSLOptMain):
         super().setup_pipeline()
 
     def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+        from ..loader import parse_located, verify_located
+
         # Leading newlines keep line numbers right for a chunk of --split-input-file.
         text = "\n" * start_offset + chunk.read().decode()
         module = parse_located(text, self.get_input_name())
@@ -81,6 +91,9 @@ class ZymaseOptMain(xDSLOptMain):
             raise MlirError(f"pass pipeline '{self.args.passes}' failed: {e}", self.get_input_name()) from None
 
     def output_resulting_program(self, prog: ModuleOp) -> str:
+        from ..ir import print_module
+        from ..loader import MlirModule
+
         if self.args.run is not None:
             return run_function(MlirModule(prog), self.args.run, self.args.args)
         if self.args.target == "mlir" and not self.args.print_no_properties:
@@ -90,6 +103,8 @@ class ZymaseOptMain(xDSLOptMain):
 
 def run_function(module: MlirModule, name: str, texts: Sequence[str]) -> str:
     """Call ``@name`` on arguments given as text; its results' numpy reprs, one a line."""
+    import numpy as np
+
     try:
         fn = module[name]
     except KeyError as e:
@@ -102,11 +117,15 @@ def run_function(module: MlirModule, name: str, texts: Sequence[str]) -> str:
 
 
 def _argument(i: int, text: str, t: Attribute) -> Any:
+    import numpy as np
+
     if text.endswith(".npy"):
         try:
             return np.load(text)
         except OSError as e:
             raise MlirError(f"argument {i}: cannot read '{text}': {e.strerror or e}") from None
+    from ..backend.std_ops import jax_dtype
+
     dtype = jax_dtype(t)
     try:
         if dtype == np.bool_:
@@ -139,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if tool.args.frontend is None:
             tool.args.frontend = "mlir"  # any file name: MLIR text is all zymase-opt reads
-        with jax.enable_x64(True) if tool.args.run is not None else contextlib.nullcontext():
+        with _x64() if tool.args.run is not None else contextlib.nullcontext():
             tool.run()
     except MlirError as e:
         print(str(e) if e.location else f"{PROG}: {e}", file=sys.stderr)
@@ -155,6 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: internal error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _x64() -> contextlib.AbstractContextManager[Any]:
+    import jax  # only --run needs JAX
+
+    return jax.enable_x64(True)
 
 
 def _one_line(e: BaseException) -> str:

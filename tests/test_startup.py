@@ -1,0 +1,130 @@
+"""zymase-opt starts without JAX: listing passes and rules, and running pass pipelines on
+MLIR text (the enzyme pass and zymase-hlo-opt included) import neither jax nor ml_dtypes
+(together about a second of startup); only ``--run`` does. ``--list-passes`` does not
+even import the IR. Each check runs in a fresh interpreter, since this one has long
+imported JAX."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+HEAVY = ("jax", "jaxlib", "ml_dtypes")
+IR = ("zymase.ir", "numpy")
+
+# A dense layer with a squared-sum loss, differentiated by enzyme.autodiff; `* 1.0` and
+# `2.0 + 3.0` give zymase-hlo-opt an identity and a constant fold to apply.
+MODULE = """
+func.func @layer(%w: tensor<3x4xf32>, %x: tensor<4xf32>, %b: tensor<f32>) -> tensor<f32> {
+  %h = "stablehlo.dot_general"(%w, %x) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3xf32>
+  %bb = "stablehlo.broadcast_in_dim"(%b) <{broadcast_dimensions = array<i64>}> : (tensor<f32>) -> tensor<3xf32>
+  %z = "stablehlo.add"(%h, %bb) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %t = "stablehlo.tanh"(%z) : (tensor<3xf32>) -> tensor<3xf32>
+  %one = stablehlo.constant dense<1.0> : tensor<3xf32>
+  %t1 = stablehlo.multiply %t, %one : tensor<3xf32>
+  %sq = "stablehlo.multiply"(%t1, %t1) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %two = stablehlo.constant dense<2.0> : tensor<f32>
+  %three = stablehlo.constant dense<3.0> : tensor<f32>
+  %zero = stablehlo.add %two, %three : tensor<f32>
+  %s = "stablehlo.reduce"(%sq, %zero) <{dimensions = array<i64: 0>}> ({
+  ^bb0(%a: tensor<f32>, %c: tensor<f32>):
+    %r = "stablehlo.add"(%a, %c) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+    "stablehlo.return"(%r) : (tensor<f32>) -> ()
+  }) : (tensor<3xf32>, tensor<f32>) -> tensor<f32>
+  func.return %s : tensor<f32>
+}
+
+func.func @grad_layer(%w: tensor<3x4xf32>, %x: tensor<4xf32>, %b: tensor<f32>, %d: tensor<f32>) -> (tensor<3x4xf32>, tensor<f32>) {
+  %dw, %db = enzyme.autodiff @layer(%w, %x, %b, %d) {activity = [enzyme_active, enzyme_const, enzyme_active], ret_activity = [enzyme_activenoneed]} : (tensor<3x4xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>) -> (tensor<3x4xf32>, tensor<f32>)
+  func.return %dw, %db : tensor<3x4xf32>, tensor<f32>
+}
+"""
+
+SCRIPT = textwrap.dedent(
+    """
+    import contextlib, io, json, sys
+    from zymase.tools.opt import main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = main(json.loads(sys.argv[1]))
+    loaded = [m for m in %r if m in sys.modules]
+    print(json.dumps({"rc": rc, "out": out.getvalue(), "loaded": loaded, "ir": [m for m in %r if m in sys.modules]}))
+    """
+    % (HEAVY, IR)
+)
+
+
+def run_opt(argv: list[str]) -> dict:
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(argv)], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def module_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("startup") / "layer.mlir"
+    path.write_text(MODULE)
+    return str(path)
+
+
+def test_list_passes_imports_no_jax() -> None:
+    got = run_opt(["--list-passes"])
+    assert got["rc"] == 0
+    assert "enzyme" in got["out"].split() and "zymase-hlo-opt" in got["out"].split()
+    assert got["loaded"] == [] and got["ir"] == []
+
+
+def test_list_rules_imports_no_jax() -> None:
+    got = run_opt(["--list-rules"])
+    assert got["rc"] == 0 and got["out"].strip()
+    assert got["loaded"] == []
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    ["zymase-hlo-opt,enzyme,cse,dce", "inline,enzyme-activity-opt,enzyme,zymase-hlo-opt,canonicalize,cse,dce", "print-activity-analysis"],
+)
+def test_pass_pipeline_imports_no_jax(module_file: str, pipeline: str) -> None:
+    got = run_opt([module_file, "-p", pipeline])
+    assert got["rc"] == 0
+    if "enzyme," in pipeline:
+        assert "enzyme.autodiff" not in got["out"] and "diffelayer" in got["out"]
+    assert got["loaded"] == []
+
+
+def test_run_still_imports_jax(module_file: str) -> None:
+    got = run_opt([module_file, "-p", "zymase-hlo-opt,enzyme,cse,dce", "--run", "layer", "--args", "0.5", "1.0", "0.25"])
+    assert got["rc"] == 0
+    # sum(tanh(0.5 * 4 + 0.25) ** 2) * 3 rows + 5
+    assert float(got["out"].strip().removeprefix("array(").split(",")[0]) == pytest.approx(3 * 0.9780261 ** 2 + 5, rel=1e-5)
+    assert "jax" in got["loaded"]
+
+
+def test_package_names_are_lazy() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        import zymase
+        assert "jax" not in sys.modules, "import zymase imported jax"
+        from zymase import grad, MlirModule
+        import zymase.api
+        assert grad is zymase.api.grad and zymase.grad is grad and MlirModule is zymase.MlirModule
+        assert all(hasattr(zymase, name) for name in zymase.__all__)
+        assert set(zymase.__all__) <= set(dir(zymase))
+        try:
+            zymase.no_such_name
+        except AttributeError:
+            pass
+        else:
+            raise AssertionError("zymase.no_such_name did not raise")
+        """
+    )
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
