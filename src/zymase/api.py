@@ -11,9 +11,11 @@ from typing import Any
 
 import jax
 import numpy as np
+from xdsl.dialects.builtin import ModuleOp
 
 from .backend import build_function
 from .frontend import PreTraced, Program, lower, signature, trace
+from .ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED, Activity, AutoDiffOp, ForwardDiffOp, add_diff_func
 from .passes import run_pipeline
 
 
@@ -170,20 +172,6 @@ def jit(f: Callable, static_argnums: int | Sequence[int] = ()) -> Jitted:
 
 # ============================================================================ AD
 
-from xdsl.dialects.builtin import ModuleOp  # noqa: E402
-
-from .ir.enzyme import (  # noqa: E402
-    ACTIVE,
-    ACTIVENONEED,
-    CONST,
-    CONSTNONEED,
-    DUP,
-    DUPNONEED,
-    Activity,
-    AutoDiffOp,
-    ForwardDiffOp,
-    add_diff_func,
-)
 
 ENTRY = "zymase_entry"
 
