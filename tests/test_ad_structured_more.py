@@ -191,16 +191,16 @@ def jax_vjp(row: Row, ct) -> tuple:
     """J^T ct by jax: its reverse mode, or one jax.jvp per input element (jax.jacfwd
     cannot batch the jvp of a generic reduce_window)."""
     if row.jax_reverse:
-        _, pullback = jax.vjp(row.reference, *row.inputs)
-        return pullback(ct)
+        return jax.jit(lambda inputs, ct: jax.vjp(row.reference, *inputs)[1](ct))(row.inputs, ct)
     inputs = row.inputs
+    tangent_of = jax.jit(lambda inputs, tangents: jax.jvp(row.reference, inputs, tangents)[1])  # compiled once, run per element
     cts = []
     for k, a in enumerate(inputs):
         column = np.zeros(a.size)
         for i in range(a.size):
             tangents = [jnp.zeros_like(b) for b in inputs]
             tangents[k] = jnp.zeros(a.size).at[i].set(1.0).reshape(a.shape)
-            _, t = jax.jvp(row.reference, inputs, tuple(tangents))
+            t = tangent_of(inputs, tuple(tangents))
             column[i] = float(jnp.sum(t * ct))
         cts.append(column.reshape(a.shape))
     return tuple(cts)
@@ -227,7 +227,7 @@ def test_grad(row: Row, monkeypatch: pytest.MonkeyPatch) -> None:
 
     argnums = tuple(range(len(row.inputs)))
     got = zymase.grad(loss(row.fn), argnums=argnums)(*row.inputs)
-    want = jax.grad(loss(row.reference), argnums=argnums)(*row.inputs) if row.jax_reverse else jax_vjp(row, weights)
+    want = jax.jit(jax.grad(loss(row.reference), argnums=argnums))(*row.inputs) if row.jax_reverse else jax_vjp(row, weights)
     close(got, want, f"{row.name} grad")
 
 
@@ -237,7 +237,7 @@ def test_jvp(row: Row, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("ZYMASE_OPT", "0")
     tangents = seeded_like(row.inputs, 3)
     got_out, got_t = zymase.jvp(row.fn, row.inputs, tangents)
-    want_out, want_t = jax.jvp(row.reference, row.inputs, tangents)
+    want_out, want_t = jax.jit(lambda xs, ts: jax.jvp(row.reference, xs, ts))(row.inputs, tangents)
     close(got_out, want_out, f"{row.name} jvp primal")
     close(got_t, want_t, f"{row.name} jvp tangent")
 
@@ -266,7 +266,7 @@ HESSIAN_ROWS = [
 
 @pytest.mark.parametrize("row", HESSIAN_ROWS, ids=repr)
 def test_hessian(row: Row) -> None:
-    close(zymase.hessian(row.fn)(*row.inputs), jax.hessian(row.reference)(*row.inputs), f"{row.name} hessian")
+    close(zymase.hessian(row.fn)(*row.inputs), jax.jit(jax.hessian(row.reference))(*row.inputs), f"{row.name} hessian")
 
 
 # ============================================================================ special cases
