@@ -45,3 +45,16 @@ def test_known_ops_of_the_same_module_import() -> None:
     module = import_module(_jaxlib_module(known))
     names = [op.name for op in module.walk()]
     assert "stablehlo.add" in names and "stablehlo.tanh" in names
+
+
+def test_refusal_inside_a_jnp_helper_points_at_the_users_line() -> None:
+    """jax drops the user's frame inside its jit-wrapped helpers (jnp.linalg.eigvals); the
+    inliner gives the inlined ops the call site's location, so the error names this file."""
+    import zymase
+    from zymase.ad.errors import DiffError
+
+    def f(a):
+        return jnp.sum(jnp.real(jnp.linalg.eigvals(a)))
+
+    with pytest.raises(DiffError, match=r"lapack_\w+geev\w* at \S*test_unsupported_op\.py:\d+:\d+"):
+        zymase.grad(f)(jnp.eye(3) + 0.1)

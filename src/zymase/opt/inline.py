@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, SymbolRefAttr
-from xdsl.ir import Operation
+from xdsl.dialects.builtin import ModuleOp, SymbolRefAttr, UnknownLoc
+from xdsl.ir import Attribute, Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -85,12 +85,25 @@ def _inline(call: func.CallOp, callee: func.FuncOp) -> None:
             results = [mapping.get(v, v) for v in op.operands]
             break
         new: Operation = op.clone(value_mapper=mapping)
+        _locate(new, call.location)
         Rewriter.insert_op(new, where)
     assert results is not None
     for old, new in zip(call.results, results):
         old.replace_all_uses_with(new)
     call.detach()
     call.erase()
+
+
+def _locate(op: Operation, site: Attribute) -> None:
+    """Give ``op`` and the ops nested in it the call site's location where they have
+    none: jax drops the user's frame inside its own jit-wrapped helpers (``jnp.linalg``,
+    ``jnp.where`` ...), and an error about an inlined op should still point at the user's
+    line that called the helper."""
+    if isinstance(site, UnknownLoc):
+        return
+    for o in op.walk():
+        if isinstance(o.location, UnknownLoc):
+            o.location = site
 
 
 @dataclass(frozen=True)
