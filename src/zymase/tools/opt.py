@@ -70,7 +70,10 @@ class ZymaseOptMain(xDSLOptMain):
         for spec in parse_pipeline(self.args.passes):
             if spec.name not in self.available_passes:
                 raise MlirError(f"unknown pass '{spec.name}'")
-        super().setup_pipeline()
+        try:
+            super().setup_pipeline()
+        except (ValueError, TypeError) as e:  # xDSL builds each pass from its options here
+            raise MlirError(f"bad pass options in '{self.args.passes}': {_one_line(e)}") from None
 
     def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
         from ..loader import parse_located, verify_located
