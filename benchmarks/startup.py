@@ -1,12 +1,14 @@
 """Start-up time of ``zymase-opt``: a fresh interpreter per call, as lit and shell users
-run it, next to the bound of a bare interpreter that imports xDSL's parser and printer
-(what any xDSL-based opt tool must load).
+run it, next to two bounds: a bare interpreter that imports xDSL's parser and printer
+(what any xDSL-based opt tool must load), and xDSL's own opt driver (``xdsl-opt``) running
+``canonicalize,cse`` on the same module (its ops unregistered there: generic form).
 
     .venv/bin/python benchmarks/startup.py [--runs 7]
 
-Cases: ``--list-passes``; a pass pipeline (``zymase-hlo-opt,enzyme,cse,dce``) on a small
-StableHLO module with an ``enzyme.autodiff``; the same module with ``--run``, which has to
-import jax. Calls interleaved, medians of wall and CPU (user + sys of the child) times.
+Cases: ``--list-passes``; pass pipelines on a small StableHLO module (generic form):
+``canonicalize,cse``, ``zymase-hlo-opt``, and ``zymase-hlo-opt,enzyme,cse,dce`` on the
+module with an ``enzyme.autodiff``; the latter with ``--run``, which has to import jax.
+Calls interleaved, medians of wall and CPU (user + sys of the child) times.
 """
 
 from __future__ import annotations
@@ -19,6 +21,25 @@ import subprocess
 import sys
 import tempfile
 import time
+
+LAYER = """
+func.func @layer(%w: tensor<3x4xf32>, %x: tensor<4xf32>, %b: tensor<f32>) -> tensor<f32> {
+  %h = "stablehlo.dot_general"(%w, %x) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>}> : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3xf32>
+  %bb = "stablehlo.broadcast_in_dim"(%b) <{broadcast_dimensions = array<i64>}> : (tensor<f32>) -> tensor<3xf32>
+  %z = "stablehlo.add"(%h, %bb) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %t = "stablehlo.tanh"(%z) : (tensor<3xf32>) -> tensor<3xf32>
+  %t1 = "stablehlo.transpose"(%t) <{permutation = array<i64: 0>}> : (tensor<3xf32>) -> tensor<3xf32>
+  %sq = "stablehlo.multiply"(%t1, %t1) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %zero = "stablehlo.constant"() <{value = dense<0.0> : tensor<f32>}> : () -> tensor<f32>
+  %s = "stablehlo.reduce"(%sq, %zero) <{dimensions = array<i64: 0>}> ({
+  ^bb0(%a: tensor<f32>, %c: tensor<f32>):
+    %r = "stablehlo.add"(%a, %c) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+    "stablehlo.return"(%r) : (tensor<f32>) -> ()
+  }) : (tensor<3xf32>, tensor<f32>) -> tensor<f32>
+  "func.return"(%s) : (tensor<f32>) -> ()
+}
+"""
+"""A dense layer in the generic form, which xdsl-opt parses too (as unregistered ops)."""
 
 MODULE = """
 func.func @square(%x: tensor<4xf32>) -> tensor<4xf32> {
@@ -48,12 +69,19 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
     opt = [sys.executable, "-m", "zymase.tools.opt"]
+    xdsl_opt = [sys.executable, "-m", "xdsl.tools.xdsl_opt"]
     with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
         f.write(MODULE)
         path = f.name
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
+        f.write(LAYER)
+        layer = f.name
     cases = {
         "bound: python -c 'import xdsl parser, printer'": [sys.executable, "-c", "import xdsl.parser, xdsl.printer, xdsl.context"],
+        "bound: xdsl-opt -p canonicalize,cse (layer)": [*xdsl_opt, layer, "--allow-unregistered-dialect", "-p", "canonicalize,cse"],
         "zymase-opt --list-passes": [*opt, "--list-passes"],
+        "zymase-opt -p canonicalize,cse (layer)": [*opt, layer, "-p", "canonicalize,cse"],
+        "zymase-opt -p zymase-hlo-opt (layer)": [*opt, layer, "-p", "zymase-hlo-opt"],
         "zymase-opt -p zymase-hlo-opt,enzyme,cse,dce": [*opt, path, "-p", "zymase-hlo-opt,enzyme,cse,dce"],
         "zymase-opt --run (imports jax)": [*opt, path, "-p", "enzyme", "--run", "dsquare", "--args", "1.0", "1.0"],
     }
@@ -64,6 +92,7 @@ def main() -> None:
         for name, argv in cases.items():
             times[name].append(timed(argv))
     os.unlink(path)
+    os.unlink(layer)
     print(f"load average {os.getloadavg()[0]:.1f}, {args.runs} runs, medians")
     print("| case | wall | cpu |")
     print("|---|---|---|")

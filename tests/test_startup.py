@@ -1,8 +1,10 @@
 """zymase-opt starts without JAX: listing passes and rules, and running pass pipelines on
 MLIR text (the enzyme pass and zymase-hlo-opt included) import neither jax nor ml_dtypes
 (together about a second of startup); only ``--run`` does. ``--list-passes`` does not
-even import the IR. Each check runs in a fresh interpreter, since this one has long
-imported JAX."""
+even import the IR. Beyond that, a run imports only what its input and passes need: the
+dialects the text uses (registered by name), numpy only when something reads a constant,
+and only the rewrite-rule families rooted at the module's op classes. Each check runs in
+a fresh interpreter, since this one has long imported JAX."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import pytest
 
 HEAVY = ("jax", "jaxlib", "ml_dtypes")
 IR = ("zymase.ir", "numpy")
+LAZY = ("numpy", "zymase.ir.stablehlo", "zymase.ir.chlo", "zymase.ir.linalg", "zymase.ir.host", "xdsl.dialects.arith", "xdsl.dialects.scf")
 
 # A dense layer with a squared-sum loss, differentiated by enzyme.autodiff; `* 1.0` and
 # `2.0 + 3.0` give zymase-hlo-opt an identity and a constant fold to apply.
@@ -53,9 +56,11 @@ SCRIPT = textwrap.dedent(
     with contextlib.redirect_stdout(out):
         rc = main(json.loads(sys.argv[1]))
     loaded = [m for m in %r if m in sys.modules]
-    print(json.dumps({"rc": rc, "out": out.getvalue(), "loaded": loaded, "ir": [m for m in %r if m in sys.modules]}))
+    lazy = [m for m in %r if m in sys.modules]
+    families = sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("zymase.opt.rules."))
+    print(json.dumps({"rc": rc, "out": out.getvalue(), "loaded": loaded, "ir": [m for m in %r if m in sys.modules], "lazy": lazy, "families": families}))
     """
-    % (HEAVY, IR)
+    % (HEAVY, LAZY, IR)
 )
 
 
@@ -96,6 +101,34 @@ def test_pass_pipeline_imports_no_jax(module_file: str, pipeline: str) -> None:
     if "enzyme," in pipeline:
         assert "enzyme.autodiff" not in got["out"] and "diffelayer" in got["out"]
     assert got["loaded"] == []
+
+
+def test_canonicalize_imports_only_the_dialects_of_the_text(module_file: str) -> None:
+    """The module uses func and stablehlo (and builtin): chlo, matrix, host, arith and scf
+    are never imported, and numpy is not either, since nothing reads a constant."""
+    got = run_opt([module_file, "-p", "canonicalize,cse"])
+    assert got["rc"] == 0 and "stablehlo.dot_general" in got["out"]
+    assert got["lazy"] == ["zymase.ir.stablehlo"] and got["families"] == []
+
+
+def test_hlo_opt_imports_only_the_rule_families_it_needs(module_file: str) -> None:
+    """No op of the module (nor any op the rewrites create) is a slice, dynamic slice,
+    select or while loop: those families stay unimported; the ones rooted at
+    dot_general, reduce and the elementwise ops are imported."""
+    got = run_opt([module_file, "-p", "zymase-hlo-opt"])
+    assert got["rc"] == 0 and "stablehlo.constant dense<5.000000e+00>" in got["out"]
+    assert {"dot_general", "reduce", "algebraic", "constant_fold"} <= set(got["families"])
+    assert not {"slice", "dynamic", "compare_select", "while_loop"} & set(got["families"])
+    assert got["loaded"] == []
+
+
+def test_list_rules_lists_every_family() -> None:
+    """``--list-rules`` imports every family, so each family file shows up in the list."""
+    from zymase.opt.rules import family_names
+
+    got = run_opt(["--list-rules"])
+    listed = {line.split("(", 1)[1].split(")", 1)[0] for line in got["out"].splitlines()}
+    assert set(family_names()) == listed and got["families"] == sorted({*family_names(), "common"})
 
 
 def test_run_still_imports_jax(module_file: str) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from xdsl.dialects.builtin import FileLineColLoc, FunctionType, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Attribute, Operation
@@ -122,6 +121,7 @@ class MlirFunction:
 
     def _convert(self, i: int, x: Any, t: Attribute) -> Any:
         import jax.numpy as jnp
+        import numpy as np
 
         from .backend.std_ops import jax_dtype
 

@@ -20,21 +20,18 @@ import io
 import math
 import re
 
+import importlib
+from collections.abc import Callable
+from typing import Any
+
 from xdsl.context import Context
-from xdsl.dialects.arith import Arith
-from xdsl.dialects.builtin import AnyFloat, ArrayAttr, Builtin, FileLineColLoc, FloatAttr, IntegerAttr, ModuleOp, f64, i64
-from xdsl.dialects.func import Func, FuncOp
-from xdsl.dialects.math import Math
-from xdsl.dialects.scf import Scf
-from xdsl.dialects.tensor import Tensor
+from xdsl.dialects.builtin import AnyFloat, ArrayAttr, FileLineColLoc, FloatAttr, IntegerAttr, ModuleOp, f64, i64
 from xdsl.parser import AttrParser, Parser
 from xdsl.utils.mlir_lexer import MLIRTokenKind
-from xdsl.ir import Attribute, Operation
+from xdsl.ir import Attribute, Dialect, Operation
 from xdsl.printer import Printer
 
-from . import asm, chlo, stablehlo
-from .chlo import CHLO
-from .stablehlo import StableHLO
+from . import asm
 
 
 def _patch_hex_float_literals() -> None:
@@ -84,21 +81,72 @@ def _patch_location_ranges() -> None:
 _patch_location_ranges()
 
 
-def make_context(allow_unregistered: bool = False) -> Context:
-    from .enzyme import Enzyme
-    from .host import Host
-    from .linalg import Matrix
+DIALECTS: dict[str, tuple[str, str]] = {
+    "builtin": ("xdsl.dialects.builtin", "Builtin"),
+    "func": ("xdsl.dialects.func", "Func"),
+    "arith": ("xdsl.dialects.arith", "Arith"),
+    "math": ("xdsl.dialects.math", "Math"),
+    "scf": ("xdsl.dialects.scf", "Scf"),
+    "tensor": ("xdsl.dialects.tensor", "Tensor"),
+    "stablehlo": ("zymase.ir.stablehlo", "StableHLO"),
+    "chlo": ("zymase.ir.chlo", "CHLO"),
+    "enzyme": ("zymase.ir.enzyme", "Enzyme"),
+    "host": ("zymase.ir.host", "Host"),
+    "matrix": ("zymase.ir.linalg", "Matrix"),
+}
+"""The dialects zymase understands: name -> (module, dialect object), in load order."""
 
+_SDY_HOLDERS = ("stablehlo", "host")
+"""The dialect objects the Shardy ops and attributes (``sdy.*``) ride along in."""
+
+
+def _dialect_object(name: str) -> Dialect:
+    module, attr = DIALECTS[name]
+    return getattr(importlib.import_module(module), attr)
+
+
+def _dialect_by_prefix(prefix: str) -> Dialect:
+    """The ops and attributes named ``<prefix>.*`` of zymase's dialects, as one dialect:
+    what a lazily registered context loads when the parser first meets the prefix (the
+    stablehlo and host objects also hold ``sdy.*`` names, which get a dialect of their own)."""
+    if prefix not in (*_SDY_HOLDERS, "sdy"):
+        return _dialect_object(prefix)
+    holders = [_dialect_object(n) for n in (_SDY_HOLDERS if prefix == "sdy" else (prefix,))]
+    start = prefix + "."
+    ops = [op for d in holders for op in d.operations if op.name.startswith(start)]
+    attrs = [a for d in holders for a in d.attributes if a.name.startswith(start)]
+    return Dialect(prefix, ops, attrs)
+
+
+def _factory(prefix: str) -> Callable[[], Dialect]:
+    return lambda: _dialect_by_prefix(prefix)
+
+
+def register_dialects(ctx: Context) -> None:
+    """Register zymase's dialects in ``ctx`` by name, each imported and loaded when the
+    parser (or ``ctx.get_op``) first meets one of its names."""
+    for prefix in (*DIALECTS, "sdy"):
+        ctx.register_dialect(prefix, _factory(prefix))
+
+
+def make_context(allow_unregistered: bool = False, lazy: bool = False) -> Context:
+    """A context with every dialect zymase understands. ``lazy=True`` registers each one
+    by name (``sdy`` too) and imports and loads it when the parser first meets one of its
+    ops, attributes or types: parsing then imports only the dialects the text uses
+    (zymase-opt's start-up; ``parse_module``'s default)."""
     ctx = Context(allow_unregistered=allow_unregistered)
-    for dialect in (Builtin, Func, Arith, Math, Scf, Tensor, StableHLO, CHLO, Enzyme, Host):
-        ctx.load_dialect(dialect)
-    ctx.load_dialect(Matrix)
+    if lazy:
+        register_dialects(ctx)
+        return ctx
+    for name in DIALECTS:
+        ctx.load_dialect(_dialect_object(name))
     return ctx
 
 
 def parse_module(text: str, name: str = "<input>", ctx: Context | None = None, parser_class: type[Parser] = Parser) -> ModuleOp:
-    """Parse MLIR text (generic or custom form, mixed) into a module; errors carry line:col."""
-    ctx = ctx or make_context()
+    """Parse MLIR text (generic or custom form, mixed) into a module; errors carry line:col.
+    Without ``ctx``, a lazily registered context: only the dialects the text uses are imported."""
+    ctx = ctx or make_context(lazy=True)
     text, aliases = _trailing_aliases(text, name, ctx)
     parser = parser_class(ctx, text, name)
     parser.attribute_aliases.update(aliases)
@@ -195,7 +243,7 @@ def _short_name(op: Operation) -> str | None:
     name = op.name
     if name.startswith("builtin."):
         return name[len("builtin.") :]
-    if name.startswith("func.") and isinstance(op.parent_op(), FuncOp):
+    if name.startswith("func.") and (parent := op.parent_op()) is not None and parent.name == "func.func":
         return name[len("func.") :]
     return None
 
@@ -209,4 +257,11 @@ def print_module(module: ModuleOp, generic: bool = True, debuginfo: bool = False
     return out.getvalue()
 
 
-__all__ = ["make_context", "parse_module", "print_module", "MlirPrinter", "stablehlo", "chlo"]
+def __getattr__(name: str) -> Any:
+    """``zymase.ir.stablehlo`` & co. without importing them at ``import zymase.ir``."""
+    if name in ("stablehlo", "chlo", "enzyme", "host", "linalg", "attributes", "builder", "dense", "query"):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["DIALECTS", "make_context", "register_dialects", "parse_module", "print_module", "MlirPrinter", "stablehlo", "chlo"]

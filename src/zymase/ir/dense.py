@@ -2,14 +2,16 @@
 
 ml_dtypes (numpy's bfloat16) takes most of a second to import, so it is imported only
 when a bf16 type is met: a numpy array or dtype can be bfloat16 only once it is loaded.
+numpy itself is imported by the functions that use it, so that parsing and printing MLIR
+text without constants to read (zymase-opt's start-up) does not load it.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 from xdsl.dialects.builtin import (
     BFloat16Type,
     BytesAttr,
@@ -29,10 +31,14 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
+if TYPE_CHECKING:
+    import numpy as np
+
 
 def bfloat16_dtype() -> np.dtype:
     """numpy's bfloat16 (ml_dtypes), imported on first use."""
     import ml_dtypes
+    import numpy as np
 
     return np.dtype(ml_dtypes.bfloat16)
 
@@ -40,7 +46,11 @@ def bfloat16_dtype() -> np.dtype:
 def is_bfloat16(dtype: np.dtype | type) -> bool:
     """``dtype`` is bfloat16; never imports ml_dtypes (nothing is bfloat16 before it is loaded)."""
     ml_dtypes = sys.modules.get("ml_dtypes")
-    return ml_dtypes is not None and np.dtype(dtype) == ml_dtypes.bfloat16
+    if ml_dtypes is None:
+        return False
+    import numpy as np
+
+    return np.dtype(dtype) == ml_dtypes.bfloat16
 
 
 class DtypeTable(dict):
@@ -63,6 +73,8 @@ class DtypeTable(dict):
 
 def element_dtype(t: Attribute) -> np.dtype:
     """The numpy dtype of an MLIR element type."""
+    import numpy as np
+
     if isinstance(t, Float32Type):
         return np.dtype(np.float32)
     if isinstance(t, Float64Type):
@@ -87,6 +99,8 @@ def element_dtype(t: Attribute) -> np.dtype:
 
 def element_type(dtype: np.dtype | type) -> Attribute:
     """The MLIR element type of a numpy / jax dtype."""
+    import numpy as np
+
     dtype = np.dtype(dtype)
     if dtype == np.float32:
         return f32
@@ -120,6 +134,8 @@ def is_float_type(t: Attribute) -> bool:
 
 
 def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
+    import numpy as np
+
     t = attr.type
     dtype = element_dtype(t.get_element_type())
     shape = tuple(t.get_shape())
@@ -134,6 +150,8 @@ def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
 
 
 def dense_from_numpy(value: np.ndarray, type: TensorType | None = None) -> DenseIntOrFPElementsAttr:
+    import numpy as np
+
     value = np.asarray(value)
     if type is None:
         type = tensor_type(value.shape, value.dtype)
@@ -147,5 +165,7 @@ def dense_from_numpy(value: np.ndarray, type: TensorType | None = None) -> Dense
 
 
 def splat(value: float | int | bool, type: TensorType) -> DenseIntOrFPElementsAttr:
+    import numpy as np
+
     dtype = element_dtype(type.get_element_type())
     return dense_from_numpy(np.full(tuple(type.get_shape()), value, dtype=dtype), type)

@@ -19,8 +19,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import ClassVar, NamedTuple
 
-import numpy as np
-
 from xdsl.dialects.builtin import (
     ArrayAttr,
     BoolAttr,
@@ -1024,6 +1022,8 @@ class ConvolutionOp(IRDLOperation):
                 pairs = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, lambda: asm.parse_int_list(parser))
                 if any(len(p) != 2 for p in pairs):
                     parser.raise_error("expected [low, high] pairs in 'pad'", pos)
+                import numpy as np  # here only: parsing other ops does not import numpy
+
                 properties["padding"] = dense_from_numpy(np.array(pairs, dtype=np.int64).reshape(len(pairs), 2))
             elif key == "reverse":
                 flags = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_boolean)

@@ -72,21 +72,22 @@ constants bit-exactly, dimension bookkeeping, example MLIR) are in ``rules/commo
 
 The driver (``HloOptPass``) dispatches rules by root op class through a dict, runs xDSL's
 worklist rewriter to a fixpoint with an iteration bound, and counts hits per rule
-(``ZYMASE_RULE_STATS=1`` prints them at exit).
+(``ZYMASE_RULE_STATS=1`` prints them at exit). Rule families are imported lazily: the
+first time the driver visits an op of some class, it imports the families with a rule
+rooted at that class (``rules.load_rooted_at``), so a run imports only the families the
+module's ops (and the ops rewrites create) can trigger. ``load_rules()`` imports them all.
 """
 
 from __future__ import annotations
 
 import atexit
-import inspect
 import os
 import typing
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import ModuleOp
@@ -98,6 +99,9 @@ from xdsl.rewriter import InsertPoint
 from ..ir import stablehlo as hlo
 from ..ir.builder import Builder, constant_value
 from ..ir.query import shape  # noqa: F401  (the rule files import it from here)
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RuleFn = Callable[[Any, Builder], "SSAValue | Sequence[SSAValue] | None"]
 
@@ -204,31 +208,57 @@ def rule(
         identity = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
         if "->" not in identity:
             raise ValueError(f"rule {name}: the docstring's first line must state the identity 'lhs -> rhs'")
-        if commutative and len(inspect.signature(fn).parameters) != 4:
+        if commutative and fn.__code__.co_argcount != 4:  # type: ignore[attr-defined]
             raise ValueError(f"rule {name}: a commutative rule takes (op, b, x, y)")
         examples = () if example is None else (example,) if isinstance(example, Example) else tuple(example)
         family = fn.__module__.rsplit(".", 1)[-1]
         r = Rule(name, root_classes, fn, identity, family, examples, unsafe, commutative, _needs(name, needs, commutative))
         RULES[name] = r
+        _ORDER[name] = len(_ORDER)
         for cls in root_classes:
-            BY_ROOT.setdefault(cls, []).append(r)
+            tried = BY_ROOT.setdefault(cls, [])
+            tried.append(r)
+            tried.sort(key=_rank)  # the order does not depend on which family was imported first
         return fn
 
     return register
 
 
+_ANNOTATIONS: dict[tuple[str, str], Any] = {}
+"""(module, annotation text) -> its value: the rules of a family share a few root annotations."""
+
+
+_ORDER: dict[str, int] = {}
+"""Rule name -> position in the order of registration."""
+
+
+def _rank(r: Rule) -> tuple[int, int]:
+    """Rules of a root are tried family by family as ``load_rules()`` registers them (by
+    name, a family after those it imports), each family's in the order it defines them."""
+    from .rules import family_rank
+
+    return family_rank(r.family), _ORDER[r.name]
+
+
 def _root_from_annotation(fn: RuleFn) -> tuple[type[Operation], ...]:
-    hints = typing.get_type_hints(fn, globalns=fn.__globals__)
-    first = next(iter(inspect.signature(fn).parameters))
-    ann = hints.get(first)
+    code = fn.__code__  # type: ignore[attr-defined]
+    ann = fn.__annotations__.get(code.co_varnames[0]) if code.co_argcount else None
     if ann is None:
         raise ValueError(f"rule {fn.__name__}: annotate the first parameter with the root op class")
+    if isinstance(ann, str):  # the rule files use `from __future__ import annotations`
+        key = (fn.__module__, ann)
+        if key not in _ANNOTATIONS:
+            _ANNOTATIONS[key] = eval(ann, fn.__globals__)  # noqa: S307  (a root annotation, as typing.get_type_hints does)
+        ann = _ANNOTATIONS[key]
     args = typing.get_args(ann)
     return tuple(args) if args else (ann,)
 
 
 def load_rules() -> None:
-    from . import rules  # noqa: F401  (registers every family)
+    """Import every rule family (``--list-rules``, the tests, rule names given by the user)."""
+    from .rules import load_all
+
+    load_all()
 
 
 # ============================================================================ match helpers
@@ -269,6 +299,8 @@ def splat_value(v: SSAValue) -> Any:
         owner = v.owner
     if not isinstance(owner, CONSTANT):
         return None  # what constant_value would say, without its calls
+    import numpy as np
+
     value = constant_value(v)
     if value is None or value.size == 0:
         return None
@@ -401,20 +433,42 @@ def per_visit(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return memoized
 
 
+@dataclass(frozen=True)
+class Enabled:
+    """Which rules a run of the driver may apply: the safe ones (and the unsafe ones under
+    ``assume_finite``), only those named in ``only`` when it is given, none in ``disable``."""
+
+    assume_finite: bool = False
+    only: frozenset[str] | None = None
+    disable: frozenset[str] = frozenset()
+
+    def __call__(self, r: Rule) -> bool:
+        if self.only is not None and r.name not in self.only:
+            return False
+        return r.name not in self.disable and (self.assume_finite or not r.unsafe)
+
+
 @dataclass
 class _Dispatch(RewritePattern):
-    enabled: dict[str, bool]
+    enabled: Enabled
     budget: list[int]
     filter: bool = True
     plans: dict[Any, tuple[Rule, ...]] = field(default_factory=dict)
     """The rules to try, by root class (and, with the filter, its operands' producer classes)."""
+    seen: set[type] = field(default_factory=set)
+    """The root classes whose rule families are imported (on the first visit of each)."""
 
     def _plan(self, cls: type[Operation], kinds: tuple[type, ...] | None) -> tuple[Rule, ...]:
-        rules = (r for r in BY_ROOT.get(cls, ()) if self.enabled.get(r.name, False))
+        rules = (r for r in BY_ROOT.get(cls, ()) if self.enabled(r))
         return tuple(r for r in rules if kinds is None or r.admits(kinds))
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         cls = type(op)
+        if cls not in self.seen:  # before any plan of cls: every rule rooted at cls is registered
+            from .rules import load_rooted_at
+
+            load_rooted_at(cls)
+            self.seen.add(cls)
         if cls not in BY_ROOT or self.budget[0] <= 0:
             return
         if self.filter:
@@ -457,26 +511,27 @@ class _Dispatch(RewritePattern):
 def _erase_dead_producers(ops: list[Operation], rewriter: PatternRewriter) -> None:
     """Erase pure ops left without users by a rewrite, and their producers in turn, so
     that use counts (``single_use``) seen by later rules are exact."""
-    from xdsl.traits import is_side_effect_free
+    from .cleanup import side_effect_free
 
     work = list(ops)
     while work:
         o = work.pop()
         if o.parent is None or any(True for r in o.results for _ in r.uses):
             continue
-        if not is_side_effect_free(o):
+        if not side_effect_free(o):
             continue
         work.extend(v.owner for v in o.operands if isinstance(v.owner, Operation))
         rewriter.erase(o)
 
 
-def enabled_rules(assume_finite: bool = False, only: Sequence[str] | None = None, disable: Sequence[str] = ()) -> dict[str, bool]:
-    load_rules()
-    unknown = [n for n in [*(only or ()), *disable] if n not in RULES]
-    if unknown:
-        raise KeyError(f"unknown rewrite rule(s): {', '.join(unknown)} (zymase-opt --list-rules lists them)")
-    names = set(only) if only else set(RULES)
-    return {n: (n in names and n not in disable and (assume_finite or not RULES[n].unsafe)) for n in RULES}
+def enabled_rules(assume_finite: bool = False, only: Sequence[str] | None = None, disable: Sequence[str] = ()) -> Enabled:
+    """The rules a run may apply; rule names given are checked against every family."""
+    if only or disable:
+        load_rules()
+        unknown = [n for n in [*(only or ()), *disable] if n not in RULES]
+        if unknown:
+            raise KeyError(f"unknown rewrite rule(s): {', '.join(unknown)} (zymase-opt --list-rules lists them)")
+    return Enabled(assume_finite, frozenset(only) if only else None, frozenset(disable))
 
 
 def optimize(
@@ -494,9 +549,9 @@ def optimize(
     budget = [max_rewrites]
     use_filter = rule_filter_enabled() if rule_filter is None else rule_filter
     PatternRewriteWalker(_Dispatch(enabled, budget, use_filter), apply_recursively=True).rewrite_module(module)
-    from xdsl.transforms.dead_code_elimination import DeadCodeElimination
+    from .cleanup import region_dce
 
-    DeadCodeElimination().apply(Context(), module)
+    region_dce(module.body)
     return max_rewrites - budget[0]
 
 

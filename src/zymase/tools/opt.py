@@ -46,10 +46,9 @@ class ZymaseOptMain(xDSLOptMain):
         pass  # in run(): --list-passes, --help and argument errors import no dialect
 
     def run(self) -> None:
-        from ..ir import make_context
+        from ..ir import register_dialects
 
-        for dialect in make_context().loaded_dialects:
-            self.ctx.register_dialect(dialect.name, lambda dialect=dialect: dialect)
+        register_dialects(self.ctx)  # by name: a dialect is imported when the input uses it
         super().run()
 
     def register_all_passes(self) -> None:

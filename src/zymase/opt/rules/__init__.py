@@ -1,7 +1,148 @@
-"""StableHLO rewrite rules, one module per family; importing this package registers them."""
+"""StableHLO rewrite rules, one module per family (every module here but ``common``).
+
+Importing this package registers no rule: ``load_all()`` imports every family;
+``load_rooted_at(cls)`` imports the families that have a rule rooted at the op class
+``cls``, which the driver calls the first time it visits an op of that class, so that
+``zymase-opt -p zymase-hlo-opt`` on a small module imports only the families its ops
+can trigger. Which family roots rules at which classes is read from the family files'
+text, without importing them (``roots_by_family``): the root class is the annotation of
+the first parameter of each ``@rule`` function (``op: hlo.TransposeOp``, ``op: hlo.AddOp
+| hlo.SubtractOp``) or the rule's ``roots=`` (``[hlo.MaxOp, ...]``, ``UNARY``,
+``BINARY``, ``(*UNARY, hlo.ConvertOp)``, read as the elementwise classes). A family with
+a root the reading does not understand is loaded for every op class. A new family file
+is picked up like the others; ``tests/test_opt_rule_index.py`` checks that the roots read
+cover the roots the rules register.
+"""
+
+from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
+import re
 
-for _info in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_info.name}")
+_RULE = re.compile(r"^@rule\b")
+_DECORATED = re.compile(r"^@rule\((.*?)\)\n(?:@[^\n]*\n)*def \w+\(\w+(?:: ([^,)=]+))?", re.S | re.M)
+_ROOTS = re.compile(r"\broots=(\[[^\]]*\]|\([^)]*\)|\w+)")
+_NOT_FAMILIES = ("common",)
+
+ANY = object()
+"""The roots of a family whose rules' roots were not all understood: every op class."""
+
+_INDEX: dict[str, object] | None = None  # family -> frozenset of root classes, or ANY
+_RANK: dict[str, int] = {}  # family -> its place in the order of registration of load_all()
+_LOADED: set[str] = set()
+_IMPORT = re.compile(r"^from \.(\w+) import", re.M)
+
+
+def family_names() -> list[str]:
+    """The rule families: the modules of this package but ``common``."""
+    import pkgutil
+
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name not in _NOT_FAMILIES and not info.name.startswith("_"))
+
+
+def _resolve(text: str) -> object:
+    """The classes named by a root annotation or ``roots=`` expression, or ANY."""
+    from ...ir import stablehlo as hlo
+    from ..pattern import BINARY_ELEMENTWISE, UNARY_ELEMENTWISE
+
+    out: set[type] = set()
+    for item in re.split(r"[,|]", text.strip("[]() \n")):
+        item = item.strip().lstrip("*").strip()
+        if not item:
+            continue
+        if item in ("UNARY", "UNARY_ELEMENTWISE"):
+            out.update(UNARY_ELEMENTWISE)
+        elif item in ("BINARY", "BINARY_ELEMENTWISE"):
+            out.update(BINARY_ELEMENTWISE)
+        elif item.startswith("hlo.") and isinstance(cls := getattr(hlo, item[4:], None), type):
+            out.add(cls)
+        else:
+            return ANY
+    return frozenset(out)
+
+
+def _source(family: str) -> str | None:
+    try:
+        with open(os.path.join(os.path.dirname(__file__), family + ".py"), encoding="utf-8") as f:
+            return f.read()
+    except OSError:  # no source to read (a byte-code-only install)
+        return None
+
+
+def _read_roots(family: str, text: str | None) -> object:
+    """The root classes of the rules of ``family``, read from its source text."""
+    if text is None:
+        return ANY  # loaded for every op
+    found = _DECORATED.findall(text)
+    if len(found) != sum(1 for line in text.splitlines() if _RULE.match(line)):
+        return ANY  # a decorator the reading does not understand
+    roots: set[type] = set()
+    for args, annotation in found:
+        if "\n@rule" in args:
+            return ANY
+        given = _ROOTS.search(args)
+        spec = given.group(1) if given is not None else annotation
+        if not spec:
+            return ANY
+        classes = _resolve(spec)
+        if classes is ANY:
+            return ANY
+        roots.update(classes)  # type: ignore[arg-type]
+    return frozenset(roots)
+
+
+def roots_by_family() -> dict[str, object]:
+    """family -> the op classes its rules are rooted at (a superset), or ``ANY``."""
+    global _INDEX
+    if _INDEX is None:
+        names = family_names()
+        texts = {name: _source(name) for name in names}
+        _INDEX = {name: _read_roots(name, texts[name]) for name in names}
+        _rank_families(names, texts)
+    return _INDEX
+
+
+def _rank_families(names: list[str], texts: dict[str, str | None]) -> None:
+    """The order in which ``load_all()`` registers the families: by name, a family that
+    imports another (``from .while_loop import ...``) after it."""
+
+    started: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in started:  # done, or on the way (an import cycle)
+            return
+        started.add(name)
+        for dep in _IMPORT.findall(texts.get(name) or ""):
+            if dep in texts:
+                visit(dep)
+        _RANK[name] = len(_RANK)
+
+    for name in names:
+        visit(name)
+
+
+def family_rank(name: str) -> int:
+    """The place of a family in the order of registration of ``load_all()``: the rules of
+    one root are tried in that order, whatever order the families were imported in."""
+    roots_by_family()
+    return _RANK.get(name, len(_RANK))
+
+
+def load_family(name: str) -> None:
+    if name not in _LOADED:
+        importlib.import_module(f"{__name__}.{name}")
+        _LOADED.add(name)
+
+
+def load_all() -> None:
+    """Import every family (registers every rule)."""
+    for name in family_names():
+        load_family(name)
+
+
+def load_rooted_at(cls: type) -> None:
+    """Import the families that may have a rule rooted at ``cls``."""
+    for name, roots in roots_by_family().items():
+        if name not in _LOADED and (roots is ANY or cls in roots):  # type: ignore[operator]
+            load_family(name)
