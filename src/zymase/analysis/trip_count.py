@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from xdsl.dialects.builtin import IntegerType, Signedness
 from xdsl.ir import BlockArgument, SSAValue
+from xdsl.traits import Pure
 
 from ..ir import stablehlo as hlo
-from ..ir.attributes import ComparisonDirection
+from ..ir.attributes import ComparisonDirection, ComparisonType
 from ..ir.builder import constant_value
+from ..ir.query import element_type
 
 
 @dataclass
@@ -113,3 +116,34 @@ def affine_carried(op: hlo.WhileOp) -> dict[int, tuple[int, int]]:
             continue
         found[j] = (start, step)
     return found
+
+
+def int_range(t) -> tuple[int, int] | None:
+    """The values an integer element type holds (``i1``: 0..1), or None for other types."""
+    if not isinstance(t, IntegerType):
+        return None
+    bits = t.width.data
+    if bits == 1 or t.signedness.data == Signedness.UNSIGNED:
+        return 0, (1 << bits) - 1
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+
+def exact_trip_count(op: hlo.WhileOp) -> TripCount | None:
+    """``find_trip_count`` when the count is exact: the condition block is pure, the
+    comparison is signed for a signed counter (unsigned for an unsigned one) and the
+    counter cannot overflow before the loop ends."""
+    tc = find_trip_count(op)
+    if tc is None or not all(o.has_trait(Pure) or o is op.cond.block.last_op for o in op.cond.block.ops):
+        return None
+    cmp = op.cond.block.last_op.operands[0].owner
+    t = element_type(op.operand[tc.induction])
+    if not isinstance(t, IntegerType) or t.width.data < 2:
+        return None
+    unsigned = t.signedness.data == Signedness.UNSIGNED
+    kind = cmp.compare_type.data if cmp.compare_type is not None else None
+    if kind not in ((ComparisonType.UNSIGNED,) if unsigned else (None, ComparisonType.SIGNED, ComparisonType.NOTYPE)):
+        return None
+    lo, hi = int_range(t)
+    if tc.count > 0 and tc.start + tc.count * tc.step > hi:
+        return None
+    return tc
