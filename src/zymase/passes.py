@@ -39,13 +39,13 @@ def _canonicalize() -> type[ModulePass]:
 
 
 def _cse() -> type[ModulePass]:
-    from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+    from .opt.cleanup import CommonSubexpressionElimination
 
     return CommonSubexpressionElimination
 
 
 def _dce() -> type[ModulePass]:
-    from xdsl.transforms.dead_code_elimination import DeadCodeElimination
+    from .opt.cleanup import DeadCodeElimination
 
     return DeadCodeElimination
 
@@ -78,6 +78,12 @@ def _enzyme() -> type[ModulePass]:
     from .ad.enzyme_pass import EnzymePass
 
     return EnzymePass
+
+
+def _loop_checkpoint() -> type[ModulePass]:
+    from .ad.rules.checkpoint import LoopCheckpointPass
+
+    return LoopCheckpointPass
 
 
 def _print_activity_analysis() -> type[ModulePass]:
@@ -116,13 +122,14 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "inline": _inline,  # inlines calls to private functions
     "zymase-hlo-opt": _hlo_opt,  # the StableHLO rewrite rules to a fixpoint (options: rules, disable, assume_finite)
     "canonicalize": _canonicalize,  # folders and canonicalization patterns of each op
-    "cse": _cse,  # common-subexpression elimination
-    "dce": _dce,  # removes unused pure ops
+    "cse": _cse,  # common-subexpression elimination (xDSL's, made cheaper: opt/cleanup.py)
+    "dce": _dce,  # removes unused pure ops (xDSL's, made cheaper: opt/cleanup.py)
     "licm": _licm,  # hoists loop-invariant pure ops out of scf.for
     "scf-for-loop-unroll": _scf_for_loop_unroll,  # fully unrolls scf.for with constant bounds
     "unroll-counted-loops": _unroll_counted_loops,  # ... as reverse-mode AD does: at most max_iterations (4096) trips, else a DiffError
     "control-flow-hoist": _control_flow_hoist,  # hoists speculatable ops out of scf.if
     "enzyme": _enzyme,  # generates diffe<fn> / fwddiffe<fn> for enzyme.autodiff / enzyme.fwddiff
+    "loop-checkpoint": _loop_checkpoint,  # sets zymase.checkpoint = schedule (binomial, periodic:K) on every stablehlo.while
     "print-activity-analysis": _print_activity_analysis,  # prints the activity of each value of each differentiated function
 }
 
@@ -199,10 +206,13 @@ def _dump(stage: str, module: ModuleOp, comment: str, run: int) -> None:
         f.write(comment + "\n" + print_module(module))
 
 
-def run_pipeline(name: str, module: ModuleOp, on_stage: StageCallback | None = None, ctx: Context | None = None) -> str:
+def run_pipeline(name: str, module: ModuleOp, on_stage: StageCallback | None = None, ctx: Context | None = None, before_enzyme: str = "") -> str:
     """Run the named pipeline on ``module`` with xDSL's ``PassPipeline``; returns the
-    pipeline text it ran. ``on_stage`` sees the module at each stage."""
+    pipeline text it ran. ``on_stage`` sees the module at each stage. ``before_enzyme``:
+    pass-pipeline text run just before the enzyme pass (zymase.grad's loop_checkpoint)."""
     text = pipeline_text(name)
+    if before_enzyme:
+        text = ",".join(before_enzyme + "," + str(spec) if spec.name == "enzyme" else str(spec) for spec in parse_pipeline(text))
     run = next(_RUNS)
     done = 0  # passes run so far
 

@@ -5,12 +5,13 @@ forward sweep runs an augmented loop that stores, per iteration, the carried val
 body reads (loop-invariant ones are read from the loop's operands instead) into
 preallocated ``tensor<T x ...>`` tapes; the reverse sweep runs a loop from T-1 down to 0
 that reads the state of iteration k back, recomputes the body's intermediates from it and
-runs the body's reverse sweep.
+runs the body's reverse sweep. The reverse loop keeps to the forms XLA updates in place,
+and sums outer products after the loop rather than in it (loop_buffers.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +29,7 @@ from ...ir.builder import Builder, constant_value, is_zero, shape, tensor
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP
 from ..errors import DiffError
 from ..registry import custom_augment, custom_forward, custom_reverse
-from . import custom
+from . import checkpoint, custom, loop_buffers
 
 if TYPE_CHECKING:
     from ..engine import ForwardSweep, ReverseSweep
@@ -114,6 +115,8 @@ class _LoopTape:
     count: int
     act: list[int]  # carried values whose adjoints the reverse loop carries
     frees: list[SSAValue]  # captured active values whose adjoints it accumulates
+    outputs: dict[int, np.ndarray] = field(default_factory=dict)  # write-only buffers: rows written
+    lifted: list = field(default_factory=list)  # products summed after the loop (loop_buffers.lift_products)
 
 
 @custom_augment(hlo.WhileOp)
@@ -127,6 +130,9 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     Loop-invariant values stay recomputed (and are hoisted by the optimizer). Carried
     state is stored only where something the reverse needs cannot be read from a
     residual (a nested loop's own tape, for instance)."""
+    if checkpoint.handles(op):  # run-time trip count, or checkpointing asked for
+        checkpoint.augment(rev, op)
+        return
     tc = _trip_count(op)
     if tc.count == 0:
         rev.clone(op)
@@ -168,12 +174,23 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
         inner.add_adjoint(yields[i], adj)
     inner.reverse_block(body)
     new_adj = [inner.adjoint_or_zero(body.args[i]) for i in act]
+    # the cotangent of a buffer the loop only writes, a window per iteration, is carried
+    # unchanged: zeroing iteration k's window after reading it would copy the buffer
+    # (loop_buffers.py); the windows are zeroed once, after the loop (while_reverse)
+    outputs = {i: rows for i, rows in loop_buffers.output_buffers(op, tc, affine).items() if i in act}
+    dropped = []
+    for p, i in enumerate(act):
+        if i in outputs:
+            dropped.append(new_adj[p])
+            new_adj[p] = rblock.args[1 + p]
     new_acc = []
     for f, acc in zip(frees, rblock.args[1 + len(act) : len(rtypes)]):
         ct = inner.adjoints.get(f)
         new_acc.append(acc if ct is None else rb.add(acc, ct))
     k_next = rb.sub(k, rb.constant(1, counter_t))
     rblock.add_op(hlo.ReturnOp([k_next] + new_adj + new_acc))
+    for v in dropped:
+        loop_buffers.erase_unused(v, rblock)
 
     # ---- residuals: varying body values whose recomputed copies reverse ops read
     varying = _varying(op, set(affine))
@@ -236,20 +253,26 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
         read.operands = [tape, *read.operands[1:]]
     for read, j in buffer_reads:
         read.operands = [new.results[j], *read.operands[1:]]
-    rev.tapes[op] = _LoopTape(rblock, tc.count, act, frees)
+    lifted = loop_buffers.lift_products(rblock, 1 + len(act), len(frees), tc.count)
+    rev.tapes[op] = _LoopTape(rblock, tc.count, act, frees, outputs, lifted)
     state = [a for i, a in enumerate(body.args) if i not in invariant and any(True for _ in a.uses)]
     TAPE_LOG.append(
         {
             "trips": tc.count,
             "residual_bytes": sum(tc.count * _nbytes(v.type) for v in stored),
             "state_bytes": sum(tc.count * _nbytes(v.type) for v in state),
+            "lifted_products": len(lifted),
+            "stack_bytes": sum(_nbytes(a.type) for a in rblock.args[1 + len(act) + len(frees) :]),
+            "output_buffers": len(outputs),
         }
     )
 
 
 TAPE_LOG: list[dict] = []
 """One entry per reversed loop: bytes taped (residuals) and what taping the carried state
-each iteration (this rule's first design) would have taken; read by benchmarks/tapes.py."""
+each iteration (this rule's first design) would have taken; read by benchmarks/tapes.py.
+Also how many products the reverse loop sums after the loop, the bytes of the stacks it
+fills for them, and how many write-only buffers it carries unchanged (loop_buffers.py)."""
 
 
 def _nbytes(t) -> int:
@@ -323,6 +346,9 @@ def _store_reads(rb: Builder, rblock: Block, inner: ReverseSweep, values, k, cou
 
 @custom_reverse(hlo.WhileOp)
 def while_reverse(rev: ReverseSweep, op: hlo.WhileOp) -> None:
+    if isinstance(rev.tapes.get(op), checkpoint.Checkpoints):
+        checkpoint.reverse(rev, op)
+        return
     n = len(op.operand)
     tape = rev.tapes.get(op)
     if tape is None:  # zero-trip loop: results are the operands
@@ -336,15 +362,23 @@ def while_reverse(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     init = [b.constant(tape.count - 1, counter_t)]
     init += [rev.adjoint_or_zero(op.results[i]) for i in tape.act]
     init += [b.zeros(f.type) for f in tape.frees]
+    init += [b.zeros(a.type) for a in tape.body.args[len(init) :]]  # stacks of lifted products
+    # reads of a cotangent the loop also updates in place move one iteration earlier
+    adjoints = [p for p, i in enumerate(tape.act, 1) if i not in tape.outputs]
+    init += loop_buffers.pipeline_reads(tape.body, adjoints, init, b)
     types = [v.type for v in init]
     cond_block = Block(arg_types=types)
     cb = Builder(cond_block)
     cond_block.add_op(hlo.ReturnOp([cb.compare(cond_block.args[0], cb.zeros(counter_t), "GE")]))
     new = b.insert(hlo.WhileOp.create(operands=init, result_types=types, regions=[Region(cond_block), Region(tape.body)]))
-    for i, res in zip(tape.act, new.results[1 : 1 + len(tape.act)]):
+    for p, (i, res) in enumerate(zip(tape.act, new.results[1 : 1 + len(tape.act)])):
+        if i in tape.outputs:  # carried unchanged: the windows the loop wrote get no cotangent
+            res = loop_buffers.zero_written_rows(b, init[1 + p], tape.outputs[i]) if rev.is_active(op.operand[i]) else None
         rev.add_adjoint(op.operand[i], res)
     for f, res in zip(tape.frees, new.results[1 + len(tape.act) :]):
         rev.add_adjoint(f, res)
+    for fi, term in loop_buffers.finish_products(b, tape.lifted, new.results):
+        rev.add_adjoint(tape.frees[fi], term)
 
 
 # ============================================================================ if / case
