@@ -15,9 +15,16 @@ venv:
 $(STAMP): pyproject.toml
 	$(MAKE) venv
 
+# pytest, then lit's report. lit runs beside pytest (its report, kept in a temporary
+# file, is printed after pytest's), so neither waits on the other's last, single-core
+# tests; the target fails when either fails.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 tests
-	$(BIN)/lit -sv tests/filecheck
+	@log=$$(mktemp); \
+	$(BIN)/lit -sv tests/filecheck >$$log 2>&1 & lit=$$!; \
+	$(BIN)/python -m pytest -n 2 tests; pytest_rc=$$?; \
+	wait $$lit; lit_rc=$$?; \
+	echo "lit -sv tests/filecheck:"; cat $$log; rm -f $$log; \
+	test $$pytest_rc -eq 0 && test $$lit_rc -eq 0
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest tests

@@ -16,3 +16,26 @@ def x64():
     jax.config.update("jax_enable_x64", True)
     yield
     jax.config.update("jax_enable_x64", old)
+
+
+# Tests that each take several seconds of CPU run first: pytest-xdist (``-n 2``) deals
+# out the first quarter of the collection in turn, so the long ones are spread over
+# both workers and none of them is left alone at the end while the other worker idles.
+RUN_FIRST = (
+    "tests/test_opt_hypothesis.py::test_optimizer_preserves_values",
+    "tests/test_composition.py::test_sharded_over_four_host_devices",
+    "tests/test_linalg.py::test_jax_differentiates_the_emitted_solve_twice",
+    "tests/test_linalg.py::test_hessian_vector_product",
+    "tests/test_benchmarks_smoke.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Move the tests of RUN_FIRST to the front (a stable sort: the order is otherwise
+    unchanged, and the same on every xdist worker)."""
+
+    def first(item) -> bool:
+        nodeid = item.nodeid if item.nodeid.startswith("tests/") else "tests/" + item.nodeid
+        return any(nodeid == p or nodeid.startswith(p + "[") or nodeid.startswith(p + "::") for p in RUN_FIRST)
+
+    items.sort(key=lambda item: not first(item))

@@ -74,12 +74,16 @@ def test_commutative_rules_refuse_positional_needs():
 CASES_BY_RULE = [(name, i) for name in sorted(RULES) for i in range(len(RULES[name].examples))]
 
 
-def test_rule_examples_same_with_and_without_filter():
+@pytest.mark.parametrize("rule_name", sorted({name for name, _ in CASES_BY_RULE}))
+def test_rule_examples_same_with_and_without_filter(rule_name):
     """Each example, with its rule alone and with every rule (``assume_finite``, so the
-    unsafe rules run too): the same rewrites and the same module."""
+    unsafe rules run too): the same rewrites and the same module. (One test per rule, so
+    that pytest-xdist spreads the examples over its workers.)"""
     differ = []
     with jax.enable_x64(True):
         for name, i in CASES_BY_RULE:
+            if name != rule_name:
+                continue
             rule = RULES[name]
             module = _example_module(rule.examples[i])
             for options in ({"only": [name], "assume_finite": rule.unsafe}, {"assume_finite": True}):
@@ -109,14 +113,23 @@ def _mlp(params, x):
     return jnp.mean(x * x) * 0.5
 
 
-def _programs():
-    """(label, imported module) of each corpus case and a small MLP."""
-    out = []
+def _mlp_inputs():
     rs = np.random.RandomState(0)
     mlp_args = ([(rs.randn(8, 8).astype(np.float32), rs.randn(8).astype(np.float32)) for _ in range(3)], rs.randn(4, 8).astype(np.float32))
-    cases = [(c.name, c.fn, c.inputs, c.static_argnums, c.context) for c in CASES]
-    cases.append(("mlp", _mlp, lambda: (mlp_args, {}), (), lambda: jax.enable_x64(False)))
-    for name, fn, inputs, static, context in cases:
+    return mlp_args, {}
+
+
+PROGRAM_CASES = [(c.name, c.fn, c.inputs, c.static_argnums, c.context) for c in CASES]
+PROGRAM_CASES.append(("mlp", _mlp, _mlp_inputs, (), lambda: jax.enable_x64(False)))
+
+
+def _programs(case_name: str):
+    """(label, imported module) of a corpus case or the small MLP: its primal, or its
+    forward and reverse derivatives."""
+    out = []
+    for name, fn, inputs, static, context in PROGRAM_CASES:
+        if name != case_name:
+            continue
         with context():
             args, kwargs = inputs()
             program = lower(fn, *args, static_argnums=static, **kwargs)
@@ -134,11 +147,15 @@ def _programs():
     return out
 
 
-def test_corpus_pipelines_same_with_and_without_filter(monkeypatch):
+@pytest.mark.parametrize("case_name", [case[0] for case in PROGRAM_CASES])
+def test_corpus_pipelines_same_with_and_without_filter(case_name, monkeypatch):
     """The AD corpus through the named pipelines (both ``zymase-hlo-opt`` runs of the
-    derivative pipeline): the same final module, or the same error."""
+    derivative pipeline): the same final module, or the same error. (One test per
+    program, so that pytest-xdist spreads them over its workers.)"""
     differ = []
-    for label, pipeline, module in _programs():
+    programs = _programs(case_name)
+    assert programs, case_name
+    for label, pipeline, module in programs:
         if _pipeline_text(module, pipeline, monkeypatch, True) != _pipeline_text(module, pipeline, monkeypatch, False):
             differ.append(label)
     assert not differ, "the pre-filter changed the pipeline's output on: " + ", ".join(differ)
