@@ -48,7 +48,7 @@ def _geometric(x, n):
 def test_runtime_trip_count_matches_jacfwd(n):
     x = jnp.array([0.3, -0.7, 1.1])
     g = zymase.grad(_geometric)(x, jnp.int32(n))
-    ref = jax.jacfwd(_geometric)(x, jnp.int32(n))
+    ref = jax.jit(jax.jacfwd(_geometric))(x, jnp.int32(n))
     np.testing.assert_allclose(g, ref, rtol=1e-10, atol=1e-14)
 
 
@@ -63,7 +63,7 @@ def test_runtime_trip_count_beyond_the_levels(monkeypatch):
 
     x = jnp.array([0.2, 0.4])
     for n in (3, 11):
-        np.testing.assert_allclose(zymase.grad(f)(x, jnp.int32(n)), jax.jacfwd(f)(x, jnp.int32(n)), rtol=1e-10)
+        np.testing.assert_allclose(zymase.grad(f)(x, jnp.int32(n)), jax.jit(jax.jacfwd(f))(x, jnp.int32(n)), rtol=1e-10)
 
 
 def _newton_sqrt(a):
@@ -81,7 +81,7 @@ def _newton_sqrt(a):
 def test_newton_with_a_tolerance():
     a = jnp.float64(7.3)
     g = zymase.grad(_newton_sqrt)(a)
-    np.testing.assert_allclose(g, jax.jacfwd(_newton_sqrt)(a), rtol=1e-10)
+    np.testing.assert_allclose(g, jax.jit(jax.jacfwd(_newton_sqrt))(a), rtol=1e-10)
     # the converged iteration's derivative is that of sqrt (up to the last step's error)
     np.testing.assert_allclose(g, 0.5 / np.sqrt(7.3), rtol=1e-6)
 
@@ -106,7 +106,7 @@ def test_data_dependent_loop_nested_in_fori_loop(outer_schedule):
         return jnp.sum(jnp.cos(lax.fori_loop(0, 3, outer, x)))
 
     x = jnp.array([0.5, -0.2, 0.3])
-    np.testing.assert_allclose(zymase.grad(f, loop_checkpoint=outer_schedule)(x), jax.jacfwd(f)(x), rtol=1e-10)
+    np.testing.assert_allclose(zymase.grad(f, loop_checkpoint=outer_schedule)(x), jax.jit(jax.jacfwd(f))(x), rtol=1e-10)
 
 
 def test_hessian_of_checkpointed_loops():
@@ -116,9 +116,9 @@ def test_hessian_of_checkpointed_loops():
     def g(x):
         return _geometric(x, jnp.int32(9))
 
-    np.testing.assert_allclose(zymase.hessian(g)(x), jax.jacfwd(jax.jacfwd(g))(x), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(zymase.hessian(g)(x), jax.jit(jax.jacfwd(jax.jacfwd(g)))(x), rtol=1e-10, atol=1e-13)
     f, k = _leapfrog(7), jnp.float64(0.1)
-    np.testing.assert_allclose(zymase.hessian(f, loop_checkpoint="binomial")(x, k), jax.hessian(f)(x, k), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(zymase.hessian(f, loop_checkpoint="binomial")(x, k), jax.jit(jax.hessian(f))(x, k), rtol=1e-10, atol=1e-13)
 
 
 # ---------------------------------------------------------------- counted loops, schedules

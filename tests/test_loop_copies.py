@@ -69,7 +69,7 @@ def loop_copies(fn, *args, min_elements: int, reverse_only: bool = False) -> dic
 
 def _check_grad(f, *args, argnums=0):
     got = zymase.grad(f, argnums=argnums)(*args)
-    want = jax.grad(f, argnums=argnums)(*args)
+    want = jax.jit(jax.grad(f, argnums=argnums))(*args)
     for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
 

@@ -28,7 +28,7 @@ def _whiles(f, args, argnums, stage):
 
 def _check(f, args, argnums=0, raised=True):
     got = zymase.grad(f, argnums=argnums)(*args)
-    want = jax.grad(f, argnums=argnums)(*args)
+    want = jax.jit(jax.grad(f, argnums=argnums))(*args)
     for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-10, atol=1e-12)
     loops = [_whiles(f, args, argnums, stage) for stage in ("optimized-before-ad", "final")]

@@ -119,3 +119,20 @@ def test_callables_that_cannot_be_weakly_referenced_are_not_cached():
             assert cache.get(f, "key", lambda: built.append(1) or "value") == "value"
         assert len(built) == 2 and cache.entries(f) == {}
 
+
+
+def test_rules_off_builds_its_own_program(monkeypatch):
+    """ZYMASE_OPT=0 is part of the cache key: a zymase.grad made with the rules off does
+    not reuse the program an earlier zymase.grad compiled with them on."""
+
+    def f(x):
+        return jnp.sum(jnp.sin(x) * 1.0)
+
+    x = jnp.arange(3.0)
+    on = zymase.grad(f).lower(x)
+    zymase.grad(f)(x)
+    monkeypatch.setenv("ZYMASE_OPT", "0")
+    zymase.grad(f)(x)
+    keys = list(api._GRAD_CACHE._by_owner[f])
+    assert sorted(k[1] for k in keys) == [False, True], keys
+    assert "stablehlo.multiply" not in on.as_text(stage="optimized-before-ad")

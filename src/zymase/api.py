@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import ModuleOp
 from .backend import build_function
 from .frontend import PreTraced, Program, lower, signature, trace
 from .ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED, Activity, AutoDiffOp, ForwardDiffOp, add_diff_func
-from .passes import run_pipeline
+from .passes import rules_enabled, run_pipeline
 
 
 _signature = signature
@@ -35,7 +35,8 @@ class TransformCache:
     weakly: a function's entries go when it dies, and an entry must not refer to its
     function (it holds the lowered program, not the Python function). A bound method is
     held by its object (each attribute access makes a new method object). A callable
-    that is unhashable or cannot be weakly referenced is not cached: each call builds."""
+    that is unhashable or cannot be weakly referenced is not cached: each call builds.
+    Whether the rewrite rules are on (``ZYMASE_OPT``) is part of every key."""
 
     def __init__(self, maxsize: int = 64):
         self.maxsize = maxsize
@@ -51,7 +52,7 @@ class TransformCache:
     def get(self, f: Callable, key: Any, build: Callable[[], Any]) -> Any:
         """The entry of ``f`` for ``key``; ``build()`` makes (and caches) it when missing."""
         owner, tag = self._owner(f)
-        full = (tag, key)
+        full = (tag, rules_enabled(), key)  # ZYMASE_OPT=0 builds other programs
         try:
             lru = self._by_owner.get(owner)
             if lru is None:
@@ -74,7 +75,7 @@ class TransformCache:
             lru = self._by_owner.get(owner) or {}
         except TypeError:
             return {}
-        return {key: v for (t, key), v in lru.items() if t == tag}
+        return {key: v for (t, _, key), v in lru.items() if t == tag}
 
     def __len__(self) -> int:
         return sum(len(lru) for lru in self._by_owner.values())
