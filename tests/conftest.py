@@ -2,6 +2,11 @@ import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("ZYMASE_VERIFY", "1")  # verify every derivative module the tests build
+# XLA compilation is about half of the suite's time: tests compile with XLA's cheaper
+# backend settings (LLVM optimizes less; values are compared with the same tolerances,
+# and test_loop_copies' checks of the compiled HLO pass with and without them). The
+# benchmarks compile with the defaults.
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
 
 
 import pytest  # noqa: E402
