@@ -14,12 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.dialects.builtin import IntegerType, Signedness
 from xdsl.ir import BlockArgument, SSAValue
-from xdsl.traits import Pure
 
 from ..ir import stablehlo as hlo
 from ..ir.attributes import ComparisonDirection, ComparisonType
 from ..ir.builder import constant_value
-from ..ir.query import element_type
+from ..ir.query import element_type, is_pure
 
 
 @dataclass
@@ -133,7 +132,7 @@ def exact_trip_count(op: hlo.WhileOp) -> TripCount | None:
     comparison is signed for a signed counter (unsigned for an unsigned one) and the
     counter cannot overflow before the loop ends."""
     tc = find_trip_count(op)
-    if tc is None or not all(o.has_trait(Pure) or o is op.cond.block.last_op for o in op.cond.block.ops):
+    if tc is None or not all(is_pure(o) or o is op.cond.block.last_op for o in op.cond.block.ops):
         return None
     cmp = op.cond.block.last_op.operands[0].owner
     t = element_type(op.operand[tc.induction])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xdsl.dialects.builtin import FileLineColLoc, TensorType
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
-from xdsl.traits import Commutative, IsTerminator
+from xdsl.traits import Commutative, IsTerminator, Pure, RecursiveMemoryEffect
 
 from .dense import dense_to_numpy
 
@@ -128,3 +128,14 @@ def region_combiner(region: Region) -> type[Operation] | str | None:
     if operands == (a, b) or (operands == (b, a) and inner.has_trait(Commutative)):
         return type(inner)
     return None
+
+
+def is_pure(op: Operation) -> bool:
+    """Free of side effects, including every op nested in its regions."""
+    for o in op.walk():
+        if o.has_trait(Pure):
+            continue
+        if o.regions and o.has_trait(RecursiveMemoryEffect):
+            continue
+        return False
+    return True

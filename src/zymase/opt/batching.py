@@ -42,13 +42,12 @@ from math import prod
 
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
-from xdsl.traits import Pure, RecursiveMemoryEffect
 
 from ..analysis.trip_count import affine_carried, exact_trip_count, int_range, loop_invariant_carried
 from ..ir import stablehlo as hlo
 from ..ir.attributes import ComparisonType
 from ..ir.builder import Builder, constant_value
-from ..ir.query import element_type, free_values, shape, used_values
+from ..ir.query import element_type, free_values, is_pure, shape, used_values
 
 
 # ============================================================================ affine values
@@ -247,17 +246,6 @@ def affine_of(loop: CountedLoop, v: SSAValue, depth: int = 16) -> Affine | None:
 
 
 # ============================================================================ the batcher
-
-
-def is_pure(op: Operation) -> bool:
-    """Free of side effects, including every op nested in its regions."""
-    for o in op.walk():
-        if o.has_trait(Pure):
-            continue
-        if o.regions and o.has_trait(RecursiveMemoryEffect):
-            continue
-        return False
-    return True
 
 
 class Refused(Exception):

@@ -16,15 +16,13 @@ from collections.abc import Iterable
 from math import prod
 
 from ..lazy_jax import lax
-from xdsl.dialects.builtin import IntegerType, Signedness
 from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
-from xdsl.traits import Pure, RecursiveMemoryEffect
 
-from ...analysis.trip_count import find_trip_count, loop_invariant_carried
+from ...analysis.trip_count import exact_trip_count, loop_invariant_carried
 from ...ir import stablehlo as hlo
-from ...ir.attributes import ComparisonType
-from ...ir.builder import Builder, constant_value, elem
+from ...ir.builder import Builder, constant_value
 from ...ir.query import body_ops as _body_ops
+from ...ir.query import is_pure
 from ...ir.query import used_values as _free_values  # the values op and the ops nested in it use that are defined outside op
 from ..pattern import CONSTANT, Example, rule
 
@@ -34,17 +32,6 @@ _UNROLL_MAX_OPS = 64
 
 
 # ============================================================================ helpers
-
-
-def _is_pure(op: Operation) -> bool:
-    """Free of side effects, including every op nested in its regions."""
-    for o in op.walk():
-        if o.has_trait(Pure):
-            continue
-        if o.regions and o.has_trait(RecursiveMemoryEffect):
-            continue
-        return False
-    return True
 
 
 def _inside(v: SSAValue, op: Operation) -> bool:
@@ -95,22 +82,8 @@ def _rebuild(op: hlo.WhileOp, b: Builder, slots: list[int], outside: dict[int, S
 
 def _exact_trip_count(op: hlo.WhileOp) -> int | None:
     """The trip count, when the condition is pure and the counter cannot overflow."""
-    tc = find_trip_count(op)
-    if tc is None or not all(_is_pure(o) for o in op.cond.block.ops):
-        return None
-    cmp = op.cond.block.last_op.operands[0].owner
-    t = elem(op.operand[tc.induction])
-    if not isinstance(t, IntegerType) or t.width.data < 2:
-        return None
-    unsigned = t.signedness.data == Signedness.UNSIGNED
-    kind = cmp.compare_type.data if cmp.compare_type is not None else None
-    if kind not in ((ComparisonType.UNSIGNED,) if unsigned else (None, ComparisonType.SIGNED, ComparisonType.NOTYPE)):
-        return None
-    bits = t.width.data
-    hi = (1 << bits) - 1 if unsigned else (1 << (bits - 1)) - 1
-    if tc.count > 0 and tc.start + tc.count * tc.step > hi:
-        return None
-    return tc.count
+    tc = exact_trip_count(op)
+    return None if tc is None else tc.count
 
 
 # ============================================================================ rules
@@ -157,7 +130,7 @@ def while_hoist_invariant(op: hlo.WhileOp, b: Builder):
         known[body.args[i]] = op.operand[i]
     hoist: list[Operation] = []
     for o in _body_ops(body):
-        if not _is_pure(o):
+        if not is_pure(o):
             continue
         if all(v in known or not _inside(v, op) for v in _free_values(o)):
             hoist.append(o)
@@ -243,7 +216,7 @@ def while_dead_carried(op: hlo.WhileOp, b: Builder):
     yields = _yields(op)
     n = len(op.operand)
     live = {i for i in range(n) if _has_uses(op.results[i]) or _has_uses(cond.args[i])}
-    needed = {o for o in _body_ops(body) if not _is_pure(o)}
+    needed = {o for o in _body_ops(body) if not is_pure(o)}
     stack = [yields[i] for i in live] + [v for o in needed for v in _free_values(o)]
     while stack:
         v = stack.pop()
@@ -298,7 +271,7 @@ def while_unroll(op: hlo.WhileOp, b: Builder):
     if count is None or not 1 <= count <= _UNROLL_MAX_TRIPS:
         return None
     body = op.body.block
-    if not all(_is_pure(o) for o in _body_ops(body)):
+    if not all(is_pure(o) for o in _body_ops(body)):
         return None  # unrolled, effects (host callbacks) of different trips could be reordered
     size = sum(1 for o in _body_ops(body) for _ in o.walk())
     if count * size > _UNROLL_MAX_OPS:
