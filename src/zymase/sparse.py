@@ -199,18 +199,21 @@ def sparse_jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool =
         else:
             seeds = _seeds(plan, leaves)
 
-            def push(*ts: Any) -> Any:
-                tangents = [jax.tree_util.tree_map(_float0_zeros, a) for a in args]
-                it = iter(ts)
-                for i, (tree, ls) in zip(norm, trees):
-                    tangents[i] = jax.tree_util.tree_unflatten(tree, [next(it) for _ in ls])
-                return jax.tree_util.tree_leaves(jvp(f, args, tuple(tangents))[1])
-
-            comp = _join(jax.vmap(push)(*seeds), plan.ncolors)  # (colors, m)
+            comp = _join(jax.vmap(lambda *ts: _jvp_leaves(f, args, norm, trees, ts))(*seeds), plan.ncolors)  # (colors, m)
             data = comp.reshape(-1)[plan.sources].astype(dtype)
         return _result("jacfwd", plan, data, sparse, out_leaves, out_tree, leaves, trees, single)
 
     return _jitted(f, jac)
+
+
+def _jvp_leaves(fn: Callable, args: tuple, norm: Sequence[int], trees: list, ts: tuple) -> list:
+    """The output leaves of zymase's jvp of ``fn`` at ``args``, with the flat tangents
+    ``ts`` on the differentiated arguments ``norm`` (float0 zeros on the others)."""
+    tangents = [jax.tree_util.tree_map(_float0_zeros, a) for a in args]
+    it = iter(ts)
+    for i, (tree, ls) in zip(norm, trees):
+        tangents[i] = jax.tree_util.tree_unflatten(tree, [next(it) for _ in ls])
+    return jax.tree_util.tree_leaves(jvp(fn, args, tuple(tangents))[1])
 
 
 def sparse_jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, loop_checkpoint: str | None = None, sparse: Any = True) -> Callable:
@@ -259,14 +262,7 @@ def sparse_hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         else:
             seeds = _seeds(plan, leaves)
 
-            def hvp(*ts: Any) -> Any:
-                tangents = [jax.tree_util.tree_map(_float0_zeros, a) for a in args]
-                it = iter(ts)
-                for i, (tree, ls) in zip(norm, trees):
-                    tangents[i] = jax.tree_util.tree_unflatten(tree, [next(it) for _ in ls])
-                return jax.tree_util.tree_leaves(jvp(g, args, tuple(tangents))[1])
-
-            comp = _join(jax.vmap(hvp)(*seeds), plan.ncolors)  # (colors, n)
+            comp = _join(jax.vmap(lambda *ts: _jvp_leaves(g, args, norm, trees, ts))(*seeds), plan.ncolors)  # (colors, n)
             data = comp.reshape(-1)[plan.sources].astype(dtype)
         grad_tree = trees[0][0] if single else jax.tree_util.tree_structure(tuple(jax.tree_util.tree_unflatten(t, ls) for t, ls in trees))
         return _result("hessian", plan, data, sparse, leaves, grad_tree, leaves, trees, single)

@@ -268,16 +268,18 @@ class _Loop:
 
         def body(bb: Builder, args):
             j, cur, bs = args[0], args[1 : 1 + n], args[1 + n :]
-            slot = bb.div(j, stride)
-            at_checkpoint = bb.compare(bb.sub(j, bb.mul(slot, stride)), _i32(bb, 0), "EQ")
-            new_bufs = []
-            for x, buf, s in zip(cur, bs, self.shapes):
-                kept = _row(bb, buf, slot, s)
-                new_bufs.append(_put(bb, buf, slot, bb.select(at_checkpoint, x, kept)))
+            new_bufs = self._store_every(bb, j, stride, cur, bs)
             return [bb.add(j, _i32(bb, 1))] + self.step(bb, cur) + new_bufs
 
         out = _while(b, [_i32(b, 0)] + state + bufs, lambda cb, args: cb.compare(args[0], bound, "LT"), body)
         return out[1 + n :], stride, out[1 : 1 + n]
+
+    def _store_every(self, bb: Builder, j: SSAValue, stride: SSAValue, cur, bufs) -> list[SSAValue]:
+        """The buffers with the state ``cur`` of step ``j`` stored in slot j / stride when
+        ``stride`` divides ``j`` (the buffers unchanged otherwise)."""
+        slot = bb.div(j, stride)
+        at_checkpoint = bb.compare(bb.sub(j, bb.mul(slot, stride)), _i32(bb, 0), "EQ")
+        return [_put(bb, buf, slot, bb.select(at_checkpoint, x, _row(bb, buf, slot, s))) for x, buf, s in zip(cur, bufs, self.shapes)]
 
     def count_and_store(self, b: Builder, state: list[SSAValue], slots: int):
         """The loop under its own condition, counting its iterations N and storing the
@@ -302,12 +304,7 @@ class _Loop:
             branch = bb.insert(hlo.IfOp.create(operands=[full], result_types=[v.type for v in bs], regions=[Region(yes), Region(no)]))
             bs = list(branch.results)
             stride = bb.select(full, bb.add(stride, stride), stride)
-            slot = bb.div(j, stride)
-            at_checkpoint = bb.compare(bb.sub(j, bb.mul(slot, stride)), _i32(bb, 0), "EQ")
-            new_bufs = []
-            for x, buf, s in zip(cur, bs, self.shapes):
-                kept = _row(bb, buf, slot, s)
-                new_bufs.append(_put(bb, buf, slot, bb.select(at_checkpoint, x, kept)))
+            new_bufs = self._store_every(bb, j, stride, cur, bs)
             return [bb.add(j, _i32(bb, 1)), stride] + self.step(bb, cur) + new_bufs
 
         out = _while(b, [_i32(b, 0), _i32(b, 1)] + state + bufs, lambda cb, args: self.cond(cb, args[2 : 2 + n]), body)
