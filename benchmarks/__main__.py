@@ -113,7 +113,7 @@ def markdown(rows: list[Row], notes: list[str], command: str, elapsed: float, pl
     out.append("")
     out.append(
         "Every variant is a `jax.jit`-compiled function (zymase's too: `jax.jit(zymase.grad(f))` runs the "
-        "emitted code), timed in one process, interleaved, after warm-up; median of the runs, each call "
+        "emitted code), timed in one process, interleaved (a shuffled order every round), after warm-up; median of the runs, each call "
         "followed by `jax.block_until_ready`. *ratio* = time / time of the case's jax baseline (the first "
         "row of each group; below 1 is faster than jax, above 1 is a **loss**). *first call* = trace + "
         "zymase's lowering and pipeline + XLA compilation. *flops*, *bytes* = XLA's cost analysis of the "

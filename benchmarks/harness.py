@@ -6,8 +6,10 @@ configuration and hands it to :func:`measure`, which
 - calls each variant once and records that first call (trace, zymase's lowering and
   pipeline, XLA compilation) as ``first_s``; a variant that raises is recorded as failed
   (its error text is kept) and the others go on;
-- warms every variant up, then times them interleaved (variant 1, 2, ..., 1, 2, ...),
-  each call followed by ``jax.block_until_ready``, and keeps the median of ``runs``;
+- warms every variant up, then times them interleaved in rounds (each variant once per
+  round, in a new shuffled order every round, so that no variant always runs right after
+  a slow one), each call followed by ``jax.block_until_ready``, and keeps the median of
+  ``runs``;
 - asks XLA for the cost analysis (flops, bytes accessed) of each compiled function;
 - compares each variant's result with the baseline's (max absolute difference over all
   leaves, in float64).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import statistics
 import time
 import traceback
@@ -135,8 +138,11 @@ def measure(case: str, config: str, variants: list[Variant], runs: int = 20, war
         live.append(v)
 
     times: dict[str, list[float]] = {v.name: [] for v in live}
+    # A fresh order every round: a call right after a slow one runs slower (caches, clock),
+    # so no variant may always follow the same neighbour.
+    order = random.Random(len(live) * 1000 + runs)
     for _ in range(runs):
-        for v in live:
+        for v in order.sample(live, len(live)):
             t0 = time.perf_counter()
             jax.block_until_ready(v.fn(*v.args))
             times[v.name].append(time.perf_counter() - t0)
