@@ -194,16 +194,20 @@ def sparse_jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool =
         out_shape = jax.eval_shape(f, *args)
         out_leaves, out_tree = jax.tree_util.tree_flatten(out_shape)
         dtype = jax.dtypes.result_type(*out_leaves) if out_leaves else np.float64
-        if plan.ncolors == 0:
-            data = jax.numpy.zeros((0,), dtype)
-        else:
-            seeds = _seeds(plan, leaves)
-
-            comp = _join(jax.vmap(lambda *ts: _jvp_leaves(f, args, norm, trees, ts))(*seeds), plan.ncolors)  # (colors, m)
-            data = comp.reshape(-1)[plan.sources].astype(dtype)
+        data = _compressed(plan, leaves, dtype, lambda *ts: _jvp_leaves(f, args, norm, trees, ts))
         return _result("jacfwd", plan, data, sparse, out_leaves, out_tree, leaves, trees, single)
 
     return _jitted(f, jac)
+
+
+def _compressed(plan: Any, seeded: list, dtype: Any, evaluate: Callable) -> Any:
+    """The nonzeros (CSR order): ``evaluate`` (one jvp / vjp / HVP on flat seeds) batched
+    with jax.vmap over one seed per color, the compressed (colors, width) result read
+    at the plan's sources."""
+    if plan.ncolors == 0:
+        return jax.numpy.zeros((0,), dtype)
+    comp = _join(jax.vmap(evaluate)(*_seeds(plan, seeded)), plan.ncolors)
+    return comp.reshape(-1)[plan.sources].astype(dtype)
 
 
 def _jvp_leaves(fn: Callable, args: tuple, norm: Sequence[int], trees: list, ts: tuple) -> list:
@@ -229,17 +233,12 @@ def sparse_jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool =
         out, pullback = vjp(f, *args, loop_checkpoint=loop_checkpoint, _const_argnums=others)
         out_leaves, out_tree = jax.tree_util.tree_flatten(out)
         dtype = jax.dtypes.result_type(*out_leaves) if out_leaves else np.float64
-        if plan.ncolors == 0:
-            data = jax.numpy.zeros((0,), dtype)
-        else:
-            seeds = _seeds(plan, out_leaves)
 
-            def pull(*cts: Any) -> Any:
-                got = pullback(jax.tree_util.tree_unflatten(out_tree, list(cts)))
-                return [leaf for i in norm for leaf in jax.tree_util.tree_leaves(got[i])]
+        def pull(*cts: Any) -> Any:
+            got = pullback(jax.tree_util.tree_unflatten(out_tree, list(cts)))
+            return [leaf for i in norm for leaf in jax.tree_util.tree_leaves(got[i])]
 
-            comp = _join(jax.vmap(pull)(*seeds), plan.ncolors)  # (colors, n)
-            data = comp.reshape(-1)[plan.sources].astype(dtype)
+        data = _compressed(plan, out_leaves, dtype, pull)
         return _result("jacrev", plan, data, sparse, out_leaves, out_tree, leaves, trees, single)
 
     return _jitted(f, jac)
@@ -257,13 +256,7 @@ def sparse_hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         plan = plan_for(f, args, argnums, "hessian")
         n = plan.pattern.shape[0]
         dtype = jax.dtypes.result_type(*leaves)
-        if plan.ncolors == 0:
-            data = jax.numpy.zeros((0,), dtype)
-        else:
-            seeds = _seeds(plan, leaves)
-
-            comp = _join(jax.vmap(lambda *ts: _jvp_leaves(g, args, norm, trees, ts))(*seeds), plan.ncolors)  # (colors, n)
-            data = comp.reshape(-1)[plan.sources].astype(dtype)
+        data = _compressed(plan, leaves, dtype, lambda *ts: _jvp_leaves(g, args, norm, trees, ts))
         grad_tree = trees[0][0] if single else jax.tree_util.tree_structure(tuple(jax.tree_util.tree_unflatten(t, ls) for t, ls in trees))
         return _result("hessian", plan, data, sparse, leaves, grad_tree, leaves, trees, single)
 

@@ -97,13 +97,7 @@ def _star(p: Pattern) -> np.ndarray:
 def column_sources(p: Pattern, color: np.ndarray) -> np.ndarray | None:
     """Per nonzero (CSR order), the flat index ``color[j] * m + i`` of its value in the
     compressed (colors, m) matrix of a column coloring; None when the coloring is invalid."""
-    m = p.shape[0]
-    rows, cols = p.rows(), p.indices
-    ncolors = int(color.max()) + 1 if color.size else 0
-    key = rows * max(ncolors, 1) + color[cols]
-    if unique_sorted(key).size != key.size:
-        return None
-    return color[cols] * m + rows
+    return _compressed_sources(p.rows(), p.indices, color, p.shape[0])
 
 
 def symmetric_sources(p: Pattern, color: np.ndarray) -> np.ndarray | None:
@@ -149,10 +143,14 @@ def color_symmetric(p: Pattern) -> tuple[np.ndarray, np.ndarray]:
 def row_sources(p: Pattern, color: np.ndarray) -> np.ndarray | None:
     """Per nonzero (CSR order), the flat index ``color[i] * n + j`` of its value in the
     compressed (colors, n) matrix of a row coloring; None when the coloring is invalid."""
-    n = p.shape[1]
-    rows, cols = p.rows(), p.indices
+    return _compressed_sources(p.indices, p.rows(), color, p.shape[1])
+
+
+def _compressed_sources(kept: np.ndarray, colored: np.ndarray, color: np.ndarray, width: int) -> np.ndarray | None:
+    """``color[colored] * width + kept`` per nonzero, or None when two nonzeros of one
+    ``kept`` index share a color (they would land in one compressed entry)."""
     ncolors = int(color.max()) + 1 if color.size else 0
-    key = cols * max(ncolors, 1) + color[rows]
+    key = kept * max(ncolors, 1) + color[colored]
     if unique_sorted(key).size != key.size:
         return None
-    return color[rows] * n + cols
+    return color[colored] * width + kept
