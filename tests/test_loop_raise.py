@@ -4,6 +4,7 @@ programs against jax.grad in float64, and whether the loop is gone from the opti
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 import numpy as np
 import pytest
 
@@ -269,3 +270,17 @@ def test_batched_values_are_bounded(monkeypatch):
     args = _args((N,), (N,))
     monkeypatch.setattr(batching, "MAX_BATCHED_ELEMENTS", N * N - 1)
     _check(pairwise, args, 0, raised=False)  # out[i] = sum_j k(x[i], x[j]) batches an N x N temporary
+
+
+def test_stop_gradient_inside_a_loop_is_kept():
+    """A stop_gradient in the body (enzyme.ignore_derivatives) survives: the loop is
+    raised only when its meaning can be kept, and the gradient is jax's."""
+
+    def f(x):
+        def body(i, out):
+            return out.at[i].set(x[i] * lax.stop_gradient(x[i]) / jnp.sqrt(jnp.sum(x * x)))
+
+        return jnp.sum(lax.fori_loop(0, x.shape[0], body, jnp.zeros_like(x)) ** 2)
+
+    x = jnp.linspace(0.3, 1.2, 6)
+    np.testing.assert_allclose(zymase.grad(f)(x), jax.jit(jax.grad(f))(x), rtol=1e-10)
