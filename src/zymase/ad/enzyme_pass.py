@@ -1,33 +1,97 @@
-"""The ``enzyme`` pass: replaces each ``enzyme.autodiff`` / ``enzyme.fwddiff`` op by a
-call to a generated derivative function (``diffe<fn>``, ``fwddiffe<fn>``)."""
+"""The ``enzyme`` pass: replaces each enzyme differentiation op (``enzyme.autodiff``,
+``enzyme.fwddiff``, ...) by a call to a generated derivative function (``diffe<fn>``,
+``fwddiffe<fn>``, ...).
+
+Nested differentiation (a function that contains an enzyme op, itself differentiated)
+is done inner level first: ``levels`` orders the ops so that an op is generated only
+after every enzyme op reachable from its callee has become a call of a generated
+function, which the outer level then differentiates like any other call.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
-from ..ir.enzyme import AutoDiffOp, ForwardDiffOp
+from ..ir.enzyme import AutoDiffOp, ForwardDiffOp, _DiffOp
 from .engine import DiffContext
 from .errors import DiffError
 
 
-def differentiate_module(module: ModuleOp) -> None:
-    ctx = DiffContext(module)
-    ops = [op for op in module.walk() if isinstance(op, (AutoDiffOp, ForwardDiffOp))]
+def _forward(ctx: DiffContext, op: ForwardDiffOp) -> str:
+    return ctx.forward_function(op.fn.root_reference.data, op.arg_kinds, op.ret_kinds, op.width_value)
+
+
+def _reverse(ctx: DiffContext, op: AutoDiffOp) -> str:
+    return ctx.reverse_function(op.fn.root_reference.data, op.arg_kinds, op.ret_kinds)
+
+
+GENERATORS: dict[type[_DiffOp], Callable[[DiffContext, _DiffOp], str]] = {ForwardDiffOp: _forward, AutoDiffOp: _reverse}
+"""Per enzyme op class: generate (or find) the derivative function of an op and return
+its name; the op is then replaced by a call of it with the op's operands."""
+
+
+def _diff_ops(module: ModuleOp) -> list[_DiffOp]:
+    return [op for op in module.walk() if isinstance(op, _DiffOp)]
+
+
+def levels(module: ModuleOp) -> list[list[_DiffOp]]:
+    """The module's enzyme ops by nesting level, innermost first: level 0 holds the ops
+    whose callee reaches (through calls and other enzyme ops) no enzyme op; level k the
+    ops whose callee reaches ops of levels < k only."""
+    funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    depth: dict[str, int] = {}
+
+    def func_depth(name: str, visiting: frozenset[str]) -> int:
+        """1 + the deepest enzyme op reachable from @name (0 if none)."""
+        if name in depth:
+            return depth[name]
+        fn = funcs.get(name)
+        if fn is None or name in visiting:  # external or recursive: no enzyme op below
+            return 0
+        d = 0
+        for inner in fn.walk():
+            if isinstance(inner, _DiffOp):
+                d = max(d, 1 + func_depth(inner.fn.root_reference.data, visiting | {name}))
+            elif isinstance(inner, func.CallOp):
+                d = max(d, func_depth(inner.callee.root_reference.data, visiting | {name}))
+        depth[name] = d
+        return d
+
+    by_level: dict[int, list[_DiffOp]] = {}
+    for op in _diff_ops(module):
+        by_level.setdefault(func_depth(op.fn.root_reference.data, frozenset()), []).append(op)
+    return [by_level[k] for k in sorted(by_level)]
+
+
+def differentiate_ops(ctx: DiffContext, ops: list[_DiffOp]) -> None:
+    """Generate the derivative functions of ``ops`` and replace each op by a call."""
     for op in ops:
-        callee = op.fn.root_reference.data
-        if isinstance(op, ForwardDiffOp):
-            name = ctx.forward_function(callee, op.arg_kinds, op.ret_kinds, op.width_value)
-        else:
-            name = ctx.reverse_function(callee, op.arg_kinds, op.ret_kinds)
+        generate = GENERATORS.get(type(op))
+        if generate is None:
+            raise DiffError(f"'{op.name}': no derivative generator for this op")
+        name = generate(ctx, op)
         call = func.CallOp(name, list(op.inputs), [r.type for r in op.outputs])
         call.location = op.location
         Rewriter.replace_op(op, call)
+
+
+def differentiate_module(module: ModuleOp, between_levels: Callable[[ModuleOp], None] | None = None) -> None:
+    """All enzyme ops of ``module``, inner level first; ``between_levels(module)`` runs
+    after each level but the last (the pipeline's optimizations between levels)."""
+    ctx = DiffContext(module)
+    todo = levels(module)
+    for k, ops in enumerate(todo):
+        differentiate_ops(ctx, ops)
+        if between_levels is not None and k + 1 < len(todo):
+            between_levels(module)
 
 
 @dataclass(frozen=True)
@@ -40,4 +104,4 @@ class EnzymePass(ModulePass):
         differentiate_module(op)
 
 
-__all__ = ["EnzymePass", "differentiate_module", "DiffError"]
+__all__ = ["EnzymePass", "GENERATORS", "differentiate_module", "differentiate_ops", "levels", "DiffError"]
