@@ -2,9 +2,11 @@
 MLIR text (the enzyme pass and zymase-hlo-opt included) import neither jax nor ml_dtypes
 (together about a second of startup); only ``--run`` does. ``--list-passes`` does not
 even import the IR. Beyond that, a run imports only what its input and passes need: the
-dialects the text uses (registered by name), numpy only when something reads a constant,
-and only the rewrite-rule families rooted at the module's op classes. Each check runs in
-a fresh interpreter, since this one has long imported JAX."""
+dialects the text uses (registered by name), numpy only when something reads or builds a
+constant, xDSL's arith, math and tensor dialects only when a scalar op is built or met
+(the rewrite rules build StableHLO), and only the rewrite-rule families rooted at the
+module's op classes. Each check runs in a fresh interpreter, since this one has long
+imported JAX."""
 
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ import pytest
 
 HEAVY = ("jax", "jaxlib", "ml_dtypes")
 IR = ("zymase.ir", "numpy")
-LAZY = ("numpy", "zymase.ir.stablehlo", "zymase.ir.chlo", "zymase.ir.linalg", "zymase.ir.host", "xdsl.dialects.arith", "xdsl.dialects.scf")
+SCALAR = ("xdsl.dialects.arith", "xdsl.dialects.math", "xdsl.dialects.tensor")
+"""xDSL's dialects of scalar ops, which the builder (and so the rewrite rules) imports
+only to build a scalar op."""
+LAZY = ("numpy", "zymase.ir.stablehlo", "zymase.ir.chlo", "zymase.ir.linalg", "zymase.ir.host", *SCALAR, "xdsl.dialects.scf", "zymase.ir.builder", "zymase.opt.pattern")
 
 # A dense layer with a squared-sum loss, differentiated by enzyme.autodiff; `* 1.0` and
 # `2.0 + 3.0` give zymase-hlo-opt an identity and a constant fold to apply.
@@ -104,8 +109,9 @@ def test_pass_pipeline_imports_no_jax(module_file: str, pipeline: str) -> None:
 
 
 def test_canonicalize_imports_only_the_dialects_of_the_text(module_file: str) -> None:
-    """The module uses func and stablehlo (and builtin): chlo, matrix, host, arith and scf
-    are never imported, and numpy is not either, since nothing reads a constant."""
+    """The module uses func and stablehlo (and builtin): chlo, matrix, host, arith, math,
+    tensor and scf are never imported, and numpy is not either, since nothing reads a
+    constant; nor is the IR builder or the rewrite-rule machinery."""
     got = run_opt([module_file, "-p", "canonicalize,cse"])
     assert got["rc"] == 0 and "stablehlo.dot_general" in got["out"]
     assert got["lazy"] == ["zymase.ir.stablehlo"] and got["families"] == []
@@ -120,6 +126,74 @@ def test_hlo_opt_imports_only_the_rule_families_it_needs(module_file: str) -> No
     assert {"dot_general", "reduce", "algebraic", "constant_fold"} <= set(got["families"])
     assert not {"slice", "dynamic", "compare_select", "while_loop"} & set(got["families"])
     assert got["loaded"] == []
+
+
+def test_hlo_opt_imports_no_scalar_dialect(module_file: str) -> None:
+    """The rewrites of a StableHLO module build StableHLO ops only: the builder and the
+    rule machinery import xDSL's arith, math and tensor dialects only to build a scalar op
+    (and ``CONSTANT`` names ``arith.constant`` without importing arith)."""
+    got = run_opt([module_file, "-p", "zymase-hlo-opt"])
+    assert got["rc"] == 0 and "stablehlo.constant dense<5.000000e+00>" in got["out"]
+    assert not set(SCALAR) & set(got["lazy"])
+
+
+def _fresh(code: str) -> None:
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_rule_machinery_imports_no_numpy() -> None:
+    """The IR builder, the rule machinery, the helpers the rule families share and the
+    index of the families' roots import neither numpy nor the scalar dialects: numpy is
+    imported by the functions that read or build constants."""
+    _fresh(
+        f"""
+        import sys
+        import zymase.ir.builder, zymase.ir.dense, zymase.ir.query, zymase.opt.pattern, zymase.opt.rules.common
+        from zymase.opt.rules import roots_by_family
+        assert roots_by_family()
+        loaded = [m for m in ("numpy", "ml_dtypes", "jax", *{SCALAR!r}) if m in sys.modules]
+        assert not loaded, loaded
+        """
+    )
+
+
+def test_scalar_ops_and_arith_constants_when_arith_is_loaded() -> None:
+    """What the lazy imports must not change: a scalar op built by the builder imports
+    its dialect and is that dialect's op; ``CONSTANT`` (for ``needs`` and the constant
+    readers) covers ``arith.constant`` once arith is loaded, though classes were tested
+    against it before (``abc`` caches the answers), and the readers read its value."""
+    _fresh(
+        """
+        import sys
+        from xdsl.dialects.builtin import FloatAttr, IntegerAttr, f32, i32, TensorType
+        from xdsl.ir import Block
+        from zymase.ir import stablehlo as hlo
+        from zymase.ir.builder import Builder, constant_value, is_arith_constant
+        from zymase.opt.pattern import CONSTANT, ArithConstant, Needs, splat_value, value_of
+        from zymase.opt.rules.common import is_integer
+
+        block = Block(arg_types=[f32, f32, TensorType(f32, [3])])
+        b = Builder(block)
+        c = b.constant(2.0, TensorType(f32, []))
+        assert isinstance(c.owner, CONSTANT) and splat_value(c) == 2.0
+        assert not issubclass(hlo.AddOp, ArithConstant) and not isinstance(block.args[2].owner, CONSTANT)
+        assert not Needs(at=((0, CONSTANT),)).admits((hlo.AddOp,)) and not is_arith_constant(c.owner)
+        assert "xdsl.dialects.arith" not in sys.modules and "xdsl.dialects.math" not in sys.modules
+        x, y = block.args[0], block.args[1]
+        s = b.add(x, y)
+        from xdsl.dialects import arith, math
+        assert isinstance(s.owner, arith.AddfOp) and isinstance(b.exp(x).owner, math.ExpOp)
+        k = b.constant(3.0, f32)
+        assert isinstance(k.owner, arith.ConstantOp) and is_arith_constant(k.owner)
+        assert issubclass(arith.ConstantOp, ArithConstant) and isinstance(k.owner, CONSTANT)
+        assert Needs(at=((0, CONSTANT),)).admits((arith.ConstantOp,)) and not issubclass(hlo.AddOp, ArithConstant)
+        assert value_of(k) == 3.0 and splat_value(k) == 3.0 and float(constant_value(k)) == 3.0
+        n = b.constant(7, i32)
+        assert isinstance(n.owner, arith.ConstantOp) and splat_value(n) == 7 and is_integer(n) and not is_integer(k)
+        """
+    )
 
 
 def test_list_rules_lists_every_family() -> None:

@@ -4,16 +4,21 @@ rules.
 Values of tensor type are built with StableHLO ops; scalar values (``f32``, ``index``,
 ...) with arith/math ops, so one derivative rule serves ``stablehlo.multiply`` on
 ``tensor<4xf32>`` and ``arith.mulf`` on ``f32`` alike.
+
+Importing the builder loads neither numpy nor xDSL's arith, math and tensor dialects
+(together about 0.2 s of zymase-opt's start-up): a scalar op's class is imported when
+a scalar op is built (``_scalar_op``), numpy by the functions that build or read dense
+constants, and ``is_arith_constant`` asks whether an op is an ``arith.constant`` without
+importing arith (no op is one before the dialect is loaded).
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from xdsl.dialects import arith, math
-from xdsl.dialects import tensor as xtensor
 from xdsl.dialects.builtin import (
     BoolAttr,
     DenseIntOrFPElementsAttr,
@@ -32,6 +37,23 @@ from .attributes import ComparisonDirection, ComparisonDirectionAttr, Comparison
 from .dense import dense_from_numpy, element_dtype, is_float_type
 from .query import element_type as elem
 from .query import shape
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _scalar_op(name: str) -> type[Operation]:
+    """The op class ``name`` (``"arith.AddfOp"``, ``"math.ExpOp"``, ``"tensor.SplatOp"``)
+    of xDSL's dialects, imported on first use."""
+    dialect, cls = name.split(".")
+    return getattr(importlib.import_module(f"xdsl.dialects.{dialect}"), cls)
+
+
+def is_arith_constant(op: Operation | None) -> bool:
+    """``op`` is an ``arith.constant``; never imports the arith dialect (no op is one
+    before it is loaded)."""
+    arith = sys.modules.get("xdsl.dialects.arith")
+    return arith is not None and isinstance(op, arith.ConstantOp)
 
 
 def is_tensor(v: SSAValue | Attribute) -> bool:
@@ -73,6 +95,8 @@ class Builder:
     def constant(self, value: Any, type: Attribute) -> SSAValue:
         """A constant of ``type`` (tensor or scalar) filled with ``value`` (scalar or array)."""
         if isinstance(type, TensorType):
+            import numpy as np
+
             arr = np.broadcast_to(np.asarray(value, dtype=element_dtype(type.get_element_type())), shape(type))
             flat = np.ascontiguousarray(arr).reshape(-1)
             bits = flat.view(np.uint8).reshape(flat.size, -1) if flat.size else flat
@@ -82,8 +106,8 @@ class Builder:
                 return self.broadcast_in_dim(scalar, shape(type), [])
             return self._one(hlo.ConstantOp(dense_from_numpy(np.ascontiguousarray(arr), type)))
         if isinstance(type, IntegerType) or isinstance(type, IndexType):
-            return self._one(arith.ConstantOp(IntegerAttr(int(value), type)))
-        return self._one(arith.ConstantOp(FloatAttr(float(value), type)))
+            return self._one(_scalar_op("arith.ConstantOp")(IntegerAttr(int(value), type)))
+        return self._one(_scalar_op("arith.ConstantOp")(FloatAttr(float(value), type)))
 
     def zeros(self, type: Attribute) -> SSAValue:
         return self.constant(0, type)
@@ -99,71 +123,73 @@ class Builder:
 
     # -------------------------------------------------------------- elementwise
 
-    def _binary(self, tensor_cls: type, float_cls: type | None, int_cls: type | None, x: SSAValue, y: SSAValue) -> SSAValue:
+    def _binary(self, tensor_cls: type, float_op: str | None, int_op: str | None, x: SSAValue, y: SSAValue) -> SSAValue:
+        """``tensor_cls`` on tensors; on scalars the op named ``float_op`` or ``int_op``
+        (``"arith.AddfOp"``, see ``_scalar_op``)."""
         if is_tensor(x):
             return self._one(tensor_cls(x, y))
-        cls = float_cls if is_float_type(x.type) else int_cls
-        if cls is None:
+        name = float_op if is_float_type(x.type) else int_op
+        if name is None:
             raise TypeError(f"no scalar op for {tensor_cls.name} on {x.type}")
-        return self._one(cls(x, y))
+        return self._one(_scalar_op(name)(x, y))
 
     def add(self, x: SSAValue, y: SSAValue) -> SSAValue:
-        return self._binary(hlo.AddOp, arith.AddfOp, arith.AddiOp, x, y)
+        return self._binary(hlo.AddOp, "arith.AddfOp", "arith.AddiOp", x, y)
 
     def sub(self, x: SSAValue, y: SSAValue) -> SSAValue:
-        return self._binary(hlo.SubtractOp, arith.SubfOp, arith.SubiOp, x, y)
+        return self._binary(hlo.SubtractOp, "arith.SubfOp", "arith.SubiOp", x, y)
 
     def mul(self, x: SSAValue, y: SSAValue) -> SSAValue:
-        return self._binary(hlo.MultiplyOp, arith.MulfOp, arith.MuliOp, x, y)
+        return self._binary(hlo.MultiplyOp, "arith.MulfOp", "arith.MuliOp", x, y)
 
     def div(self, x: SSAValue, y: SSAValue) -> SSAValue:
-        return self._binary(hlo.DivideOp, arith.DivfOp, arith.DivSIOp, x, y)
+        return self._binary(hlo.DivideOp, "arith.DivfOp", "arith.DivSIOp", x, y)
 
     def max(self, x: SSAValue, y: SSAValue) -> SSAValue:
-        return self._binary(hlo.MaximumOp, arith.MaximumfOp, arith.MaxSIOp, x, y)
+        return self._binary(hlo.MaximumOp, "arith.MaximumfOp", "arith.MaxSIOp", x, y)
 
     def min(self, x: SSAValue, y: SSAValue) -> SSAValue:
-        return self._binary(hlo.MinimumOp, arith.MinimumfOp, arith.MinSIOp, x, y)
+        return self._binary(hlo.MinimumOp, "arith.MinimumfOp", "arith.MinSIOp", x, y)
 
     def pow(self, x: SSAValue, y: SSAValue) -> SSAValue:
-        return self._binary(hlo.PowerOp, math.PowFOp, None, x, y)
+        return self._binary(hlo.PowerOp, "math.PowFOp", None, x, y)
 
     def atan2(self, x: SSAValue, y: SSAValue) -> SSAValue:
-        return self._binary(hlo.Atan2Op, math.Atan2Op, None, x, y)
+        return self._binary(hlo.Atan2Op, "math.Atan2Op", None, x, y)
 
-    def _unary(self, tensor_cls: type, scalar_cls: type | None, x: SSAValue) -> SSAValue:
+    def _unary(self, tensor_cls: type, scalar_op: str | None, x: SSAValue) -> SSAValue:
         if is_tensor(x):
             return self._one(tensor_cls(x))
-        if scalar_cls is None:
+        if scalar_op is None:
             raise TypeError(f"no scalar op for {tensor_cls.name} on {x.type}")
-        return self._one(scalar_cls(x))
+        return self._one(_scalar_op(scalar_op)(x))
 
     def neg(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.NegateOp, arith.NegfOp, x)
+        return self._unary(hlo.NegateOp, "arith.NegfOp", x)
 
     def exp(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.ExponentialOp, math.ExpOp, x)
+        return self._unary(hlo.ExponentialOp, "math.ExpOp", x)
 
     def log(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.LogOp, math.LogOp, x)
+        return self._unary(hlo.LogOp, "math.LogOp", x)
 
     def sqrt(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.SqrtOp, math.SqrtOp, x)
+        return self._unary(hlo.SqrtOp, "math.SqrtOp", x)
 
     def rsqrt(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.RsqrtOp, math.RsqrtOp, x)
+        return self._unary(hlo.RsqrtOp, "math.RsqrtOp", x)
 
     def sin(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.SineOp, math.SinOp, x)
+        return self._unary(hlo.SineOp, "math.SinOp", x)
 
     def cos(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.CosineOp, math.CosOp, x)
+        return self._unary(hlo.CosineOp, "math.CosOp", x)
 
     def tanh(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.TanhOp, math.TanhOp, x)
+        return self._unary(hlo.TanhOp, "math.TanhOp", x)
 
     def abs(self, x: SSAValue) -> SSAValue:
-        return self._unary(hlo.AbsOp, math.AbsFOp, x)
+        return self._unary(hlo.AbsOp, "math.AbsFOp", x)
 
     def sign(self, x: SSAValue) -> SSAValue:
         if is_tensor(x):
@@ -206,14 +232,14 @@ class Builder:
             return self._one(op)
         if is_float_type(x.type):
             pred = {"EQ": "oeq", "NE": "une", "LT": "olt", "LE": "ole", "GT": "ogt", "GE": "oge"}[direction]
-            return self._one(arith.CmpfOp(x, y, pred))
+            return self._one(_scalar_op("arith.CmpfOp")(x, y, pred))
         pred = {"EQ": "eq", "NE": "ne", "LT": "slt", "LE": "sle", "GT": "sgt", "GE": "sge"}[direction]
-        return self._one(arith.CmpiOp(x, y, pred))
+        return self._one(_scalar_op("arith.CmpiOp")(x, y, pred))
 
     def select(self, pred: SSAValue, on_true: SSAValue, on_false: SSAValue) -> SSAValue:
         if is_tensor(on_true):
             return self._one(hlo.SelectOp(pred, on_true, on_false))
-        return self._one(arith.SelectOp(pred, on_true, on_false))
+        return self._one(_scalar_op("arith.SelectOp")(pred, on_true, on_false))
 
     def convert(self, x: SSAValue, element: Attribute) -> SSAValue:
         if elem(x) == element:
@@ -223,22 +249,22 @@ class Builder:
         src, dst = x.type, element
         if is_float_type(src) and is_float_type(dst):
             wider = element_dtype(dst).itemsize > element_dtype(src).itemsize
-            return self._one((arith.ExtFOp if wider else arith.TruncFOp)(x, dst))
+            return self._one(_scalar_op("arith.ExtFOp" if wider else "arith.TruncFOp")(x, dst))
         if is_float_type(dst):
-            return self._one(arith.SIToFPOp(x, dst))
+            return self._one(_scalar_op("arith.SIToFPOp")(x, dst))
         if is_float_type(src):
-            return self._one(arith.FPToSIOp(x, dst))
+            return self._one(_scalar_op("arith.FPToSIOp")(x, dst))
         if isinstance(src, IndexType) or isinstance(dst, IndexType):
-            return self._one(arith.IndexCastOp(x, dst))
+            return self._one(_scalar_op("arith.IndexCastOp")(x, dst))
         wider = dst.width.data > src.width.data
-        return self._one((arith.ExtSIOp if wider else arith.TruncIOp)(x, dst))
+        return self._one(_scalar_op("arith.ExtSIOp" if wider else "arith.TruncIOp")(x, dst))
 
     # -------------------------------------------------------------- shapes
 
     def broadcast_in_dim(self, x: SSAValue, dims_out: Sequence[int], dims: Sequence[int]) -> SSAValue:
         if not is_tensor(x):
             assert not dims, "a scalar broadcasts along no dimensions"
-            return self._one(xtensor.SplatOp(x, [], tensor(x.type, dims_out)))
+            return self._one(_scalar_op("tensor.SplatOp")(x, [], tensor(x.type, dims_out)))
         if tuple(dims_out) == shape(x) and list(dims) == list(range(len(dims_out))):
             return x
         return self._one(hlo.BroadcastInDimOp(x, dims, tensor(elem(x), dims_out)))
@@ -253,11 +279,11 @@ class Builder:
 
     def from_scalar(self, x: SSAValue) -> SSAValue:
         """A builtin scalar (f32) as tensor<f32>."""
-        return self._one(xtensor.SplatOp(x, [], tensor(x.type, [])))
+        return self._one(_scalar_op("tensor.SplatOp")(x, [], tensor(x.type, [])))
 
     def to_scalar(self, x: SSAValue) -> SSAValue:
         """A tensor<f32> as the builtin scalar f32."""
-        return self._one(xtensor.ExtractOp(x, [], elem(x)))
+        return self._one(_scalar_op("tensor.ExtractOp")(x, [], elem(x)))
 
     def reshape(self, x: SSAValue, dims: Sequence[int]) -> SSAValue:
         if shape(x) == tuple(dims):
@@ -575,10 +601,14 @@ def constant_value(v: SSAValue) -> np.ndarray | None:
     if isinstance(owner, hlo.BroadcastInDimOp):
         inner = constant_value(owner.operand)
         if inner is not None and inner.size == 1:
+            import numpy as np
+
             return np.full(shape(owner.result), inner.reshape(()), dtype=inner.dtype)
-    if isinstance(owner, arith.ConstantOp):
+    if is_arith_constant(owner):
         val = owner.value
         if isinstance(val, (IntegerAttr, FloatAttr)):
+            import numpy as np
+
             return np.asarray(val.value.data)
         if isinstance(val, DenseIntOrFPElementsAttr):
             return dense_to_numpy(val)
@@ -591,7 +621,7 @@ def is_zero(v: SSAValue) -> bool:
         v = owner.operand
         owner = v.owner
     value = constant_value(v)
-    return value is not None and value.size > 0 and bool(np.all(value == 0))
+    return value is not None and value.size > 0 and bool((value == 0).all())
 
 
 # ---------------------------------------------------------------- helpers of the structured-op builders
@@ -621,6 +651,8 @@ def _combiner_region(element: Attribute, combiner: type | None) -> Any:
 
 
 def _padding_attr(padding: Sequence[Sequence[int]]) -> DenseIntOrFPElementsAttr:
+    import numpy as np
+
     arr = np.asarray([list(p) for p in padding], dtype=np.int64).reshape(len(padding), 2)
     return dense_from_numpy(arr, tensor(i64, [len(padding), 2]))
 

@@ -54,12 +54,21 @@ def is_bfloat16(dtype: np.dtype | type) -> bool:
 
 
 class DtypeTable(dict):
-    """``{dtype: value}`` whose bfloat16 entry has the key ``"bfloat16"``: building the
-    table does not import ml_dtypes, and looking up the bfloat16 dtype finds that entry."""
+    """``{dtype: value}`` keyed by dtype name (``"float32"``, ``"bfloat16"``), looked up
+    with a dtype (anything ``np.dtype`` takes) or a name. A table written with names
+    imports neither numpy nor ml_dtypes; a lookup by dtype imports numpy, which its caller
+    has loaded already."""
+
+    def __init__(self, items: object = (), /) -> None:
+        super().__init__({self._key(k): v for k, v in dict(items).items()})  # type: ignore[call-overload]
 
     @staticmethod
     def _key(key: object) -> object:
-        return "bfloat16" if not isinstance(key, str) and is_bfloat16(key) else key  # type: ignore[arg-type]
+        if key is None or isinstance(key, str):
+            return key  # (np.dtype(None) would be float64)
+        import numpy as np
+
+        return np.dtype(key).name  # type: ignore[call-overload]
 
     def __getitem__(self, key: object) -> object:
         return super().__getitem__(self._key(key))

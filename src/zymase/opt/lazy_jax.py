@@ -51,5 +51,8 @@ jax: Any = LazyModule("jax")
 jnp: Any = LazyModule("jax.numpy")
 lax: Any = LazyModule("jax.lax")
 ml_dtypes: Any = LazyModule("ml_dtypes")
+np: Any = LazyModule("numpy")
+"""numpy, for rule files whose examples and folds use it: ``zymase-hlo-opt`` on a module
+with nothing to fold does not import it."""
 
-__all__ = ["LazyModule", "jax", "jnp", "lax", "ml_dtypes"]
+__all__ = ["LazyModule", "jax", "jnp", "lax", "ml_dtypes", "np"]

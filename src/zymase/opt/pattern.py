@@ -81,15 +81,17 @@ module's ops (and the ops rewrites create) can trigger. ``load_rules()`` imports
 from __future__ import annotations
 
 import atexit
+import bisect
 import os
+import sys
 import typing
+from abc import ABCMeta
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from xdsl.context import Context
-from xdsl.dialects import arith
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
@@ -172,7 +174,7 @@ class Needs:
 
 def _classes(name: str, spec: Any) -> tuple[type[Operation], ...]:
     out = (spec,) if isinstance(spec, type) else tuple(spec)
-    if not out or not all(isinstance(c, type) and issubclass(c, Operation) for c in out):
+    if not out or not all(isinstance(c, type) and (issubclass(c, Operation) or c is ArithConstant) for c in out):
         raise ValueError(f"rule {name}: needs names op classes, got {spec!r}")
     return out
 
@@ -215,10 +217,9 @@ def rule(
         r = Rule(name, root_classes, fn, identity, family, examples, unsafe, commutative, _needs(name, needs, commutative))
         RULES[name] = r
         _ORDER[name] = len(_ORDER)
-        for cls in root_classes:
-            tried = BY_ROOT.setdefault(cls, [])
-            tried.append(r)
-            tried.sort(key=_rank)  # the order does not depend on which family was imported first
+        _RANKS[name] = _rank(r)
+        for cls in root_classes:  # in rank order: it does not depend on which family was imported first
+            bisect.insort(BY_ROOT.setdefault(cls, []), r, key=_ranked)
         return fn
 
     return register
@@ -230,6 +231,13 @@ _ANNOTATIONS: dict[tuple[str, str], Any] = {}
 
 _ORDER: dict[str, int] = {}
 """Rule name -> position in the order of registration."""
+
+_RANKS: dict[str, tuple[int, int]] = {}
+"""Rule name -> its ``_rank``, computed once (at registration)."""
+
+
+def _ranked(r: Rule) -> tuple[int, int]:
+    return _RANKS[r.name]
 
 
 def _rank(r: Rule) -> tuple[int, int]:
@@ -264,7 +272,19 @@ def load_rules() -> None:
 # ============================================================================ match helpers
 
 
-CONSTANT: tuple[type[Operation], ...] = (hlo.ConstantOp, hlo.BroadcastInDimOp, arith.ConstantOp)
+class ArithConstant(metaclass=ABCMeta):
+    """Stands for xDSL's ``arith.ConstantOp`` in ``isinstance`` / ``issubclass`` tests
+    (and in ``needs``) without importing the arith dialect, which a StableHLO module does
+    not use: before the dialect is loaded no class is a subclass (the answers ``abc``
+    caches stay right), afterwards exactly ``arith.ConstantOp`` and its subclasses are."""
+
+    @classmethod
+    def __subclasshook__(cls, other: type) -> bool:
+        arith = sys.modules.get("xdsl.dialects.arith")
+        return arith is not None and issubclass(other, arith.ConstantOp)
+
+
+CONSTANT: tuple[type[Operation], ...] = (hlo.ConstantOp, hlo.BroadcastInDimOp, ArithConstant)  # type: ignore[assignment]
 """The ops that may produce a value the constant readers read (``value_of``, and in
 ``rules/common.py`` ``constant_splat``, ``constant_array``, ``dense_constant``,
 ``is_constant``, ``all_ones``, ``integer_zero``, ``single_number``, ``splat_scalar``):

@@ -20,8 +20,10 @@ import importlib
 import os
 import re
 
-_RULE = re.compile(r"^@rule\b")
-_DECORATED = re.compile(r"^@rule\((.*?)\)\n(?:@[^\n]*\n)*def \w+\(\w+(?:: ([^,)=]+))?", re.S | re.M)
+_DECORATED = re.compile(r"\((.*?)\)\n(?:@[^\n]*\n)*def \w+\(\w+(?:: ([^,)=]+))?", re.S)
+"""What follows ``@rule`` at the start of a line: ``(args)``, other decorators, and the
+rule function's first parameter with its annotation."""
+_WORD = re.compile(r"\w")
 _ROOTS = re.compile(r"\broots=(\[[^\]]*\]|\([^)]*\)|\w+)")
 _NOT_FAMILIES = ("common",)
 
@@ -74,21 +76,25 @@ def _read_roots(family: str, text: str | None) -> object:
     """The root classes of the rules of ``family``, read from its source text."""
     if text is None:
         return ANY  # loaded for every op
-    found = _DECORATED.findall(text)
-    if len(found) != sum(1 for line in text.splitlines() if _RULE.match(line)):
-        return ANY  # a decorator the reading does not understand
+    # The text after each line-starting "@rule" (str.split: a regular expression anchored
+    # at line starts would try every position of the file); "@rules..." is not a rule.
+    decorations = [d for d in ("\n" + text).split("\n@rule")[1:] if not _WORD.match(d)]
     roots: set[type] = set()
-    for args, annotation in found:
-        if "\n@rule" in args:
-            return ANY
+    resolved: dict[str, object] = {}
+    for decoration in decorations:
+        found = _DECORATED.match(decoration)
+        if found is None:
+            return ANY  # a decorator the reading does not understand
+        args, annotation = found.groups()
         given = _ROOTS.search(args)
         spec = given.group(1) if given is not None else annotation
         if not spec:
             return ANY
-        classes = _resolve(spec)
-        if classes is ANY:
+        if spec not in resolved:
+            resolved[spec] = _resolve(spec)
+        if resolved[spec] is ANY:
             return ANY
-        roots.update(classes)  # type: ignore[arg-type]
+        roots.update(resolved[spec])  # type: ignore[arg-type]
     return frozenset(roots)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..lazy_jax import jnp
 from ...ir.dense import DtypeTable
-import numpy as np
+from ..lazy_jax import np
 from ..lazy_jax import lax
 
 from xdsl.ir import SSAValue

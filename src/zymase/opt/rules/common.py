@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from math import prod
+from typing import TYPE_CHECKING
 
-import numpy as np
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import IndexType, IntegerType, TensorType
 from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
@@ -24,10 +24,13 @@ from ...ir.builder import Builder, elem, tensor
 from ...ir.dense import DtypeTable, dense_from_numpy, dense_to_numpy, element_dtype, is_bfloat16
 from ..pattern import Example, producer, shape, sides, sole_producer, splat_value, value_of
 
+if TYPE_CHECKING:
+    import numpy as np
+
 MAX_FOLD_ELEMENTS = 65536
 """Largest non-splat constant a rule materialises."""
 
-MANTISSA_BITS = DtypeTable({np.dtype(np.float64): 53, np.dtype(np.float32): 24, np.dtype(np.float16): 11, "bfloat16": 8})
+MANTISSA_BITS = DtypeTable({"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8})
 """Significand bits (with the implicit one) of the float types: integers up to 2**bits are exact."""
 
 
@@ -57,6 +60,8 @@ def same_scalar(s, t) -> bool:
     are one value: the same SSA value, or constants with the same bits."""
     if s is t:
         return True
+    import numpy as np
+
     a = s if isinstance(s, np.generic) else value_of(s)
     c = t if isinstance(t, np.generic) else value_of(t)
     if a is None or c is None or a.dtype != c.dtype:
@@ -66,6 +71,8 @@ def same_scalar(s, t) -> bool:
 
 def as_value(b: Builder, scalar, like: SSAValue) -> SSAValue:
     """A rank-0 SSA value for what ``splat_scalar`` returned (``like`` gives the element type)."""
+    import numpy as np
+
     if isinstance(scalar, np.generic):
         return b.constant(scalar, TensorType(elem(like), []))
     return scalar
@@ -106,15 +113,18 @@ def foldable_dtype(v: SSAValue) -> np.dtype | None:
 
 
 def is_integer(v: SSAValue) -> bool:
-    """Integer or i1 elements."""
-    dt = any_dtype(v)
-    return dt is not None and dt.kind in "iub"
+    """Integer or i1 elements (of a type with a numpy dtype, as ``any_dtype``), read off the
+    element type: asked of most roots, it does not import numpy."""
+    t = elem(v)
+    return isinstance(t, IndexType) or (isinstance(t, IntegerType) and t.width.data in (1, 8, 16, 32, 64))
 
 
 def single_number(v: SSAValue):
     """The number every element of ``v`` has, for splat constants of at most
     ``MAX_FOLD_ELEMENTS`` elements or broadcasts of one element of them (NaN is one value),
     else None."""
+    import numpy as np
+
     bc = producer(v, hlo.BroadcastInDimOp)
     if bc is not None:
         return single_number(bc.operand) if size(bc.operand) == 1 else None
@@ -134,6 +144,8 @@ def single_number(v: SSAValue):
 
 def same_bits(arr: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Elementwise equality that tells -0.0 from 0.0 and sees NaN equal to NaN."""
+    import numpy as np
+
     if arr.dtype.kind == "c":
         return same_bits(arr.real, np.asarray(x).real) & same_bits(arr.imag, np.asarray(x).imag)
     if arr.dtype.kind == "f" or is_bfloat16(arr.dtype):
@@ -146,6 +158,8 @@ def constant_splat(v: SSAValue, complex_ok: bool = False) -> np.ndarray | None:
     """The value (a 0-d array) of a constant ``v`` with one value everywhere, without
     materialising it: a splat constant or a broadcast of one. Complex values only with
     ``complex_ok`` (the elementwise folds do not evaluate them)."""
+    import numpy as np
+
     owner = v.owner
     if isinstance(owner, hlo.BroadcastInDimOp):
         return constant_splat(owner.operand, complex_ok)
@@ -173,6 +187,8 @@ def is_constant(v: SSAValue) -> bool:
 def all_ones(v: SSAValue) -> bool:
     """``v`` is a constant with every bit set: true for i1, -1 for signed and the maximum
     for unsigned integers."""
+    import numpy as np
+
     s = constant_splat(v)
     if s is None or s.dtype.kind not in "iub":
         return False
@@ -212,6 +228,8 @@ def constant_array(v: SSAValue) -> np.ndarray | None:
 
 def broadcast_array(arr: np.ndarray, dims: list[int], out: tuple[int, ...]) -> np.ndarray:
     """``broadcast_in_dim`` in numpy: operand dimension i goes to result dimension dims[i]."""
+    import numpy as np
+
     order = sorted(range(len(dims)), key=lambda i: dims[i])
     expanded = [1] * len(out)
     for i in order:
@@ -222,6 +240,8 @@ def broadcast_array(arr: np.ndarray, dims: list[int], out: tuple[int, ...]) -> n
 def emit(b: Builder, value: np.ndarray, type: TensorType) -> SSAValue:
     """A constant of ``type`` holding ``value``; a splat of more than one element is built
     as ``broadcast_in_dim(constant scalar)``."""
+    import numpy as np
+
     dt = element_dtype(type.get_element_type())
     arr = np.ascontiguousarray(np.broadcast_to(np.asarray(value).astype(dt), tuple(type.get_shape())))
     if arr.size > 1 and np.all(same_bits(arr, arr.reshape(-1)[0])):
@@ -231,6 +251,8 @@ def emit(b: Builder, value: np.ndarray, type: TensorType) -> SSAValue:
 
 def emit_splat(b: Builder, scalar: np.ndarray, type: TensorType) -> SSAValue:
     """``broadcast_in_dim(constant scalar)`` (a plain constant for at most one element)."""
+    import numpy as np
+
     element = type.get_element_type()
     dt = element_dtype(element)
     dims = tuple(type.get_shape())

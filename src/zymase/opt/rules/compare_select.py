@@ -11,7 +11,6 @@ exact only up to NaN are marked unsafe.
 from __future__ import annotations
 
 from ..lazy_jax import jnp
-import numpy as np
 from ..lazy_jax import lax
 from xdsl.ir import SSAValue
 
@@ -82,6 +81,8 @@ def _direction_of(outcomes: frozenset[str], is_float: bool) -> str | None:
 
 
 def _true_false(b: Builder, like: SSAValue, value: bool) -> SSAValue:
+    import numpy as np
+
     dt = element_dtype(like.type.get_element_type())
     fill = -1 if value and dt.kind == "i" else (np.iinfo(dt).max if value and dt.kind == "u" else int(value))
     return b.full_like(like, fill)
@@ -147,6 +148,8 @@ def select_not_predicate(op: hlo.SelectOp, b: Builder):
 @rule(example=Example(lambda x, y: jnp.where(jnp.where(x > y, True, False), x, y), [(4,), (4,)]), needs={1: CONSTANT, 2: CONSTANT})
 def select_true_false(op: hlo.SelectOp, b: Builder):
     """select(p, true, false) -> p ;  select(p, false, true) -> not(p)   (i1 results, p of the result shape)"""
+    import numpy as np
+
     if foldable_dtype(op.result) != np.bool_ or shape(op.pred) != shape(op.result):
         return None
     t, f = constant_splat(op.on_true), constant_splat(op.on_false)
@@ -349,6 +352,8 @@ def xor_all_ones(op: hlo.XorOp, b: Builder, x: SSAValue, y: SSAValue):
 @rule(example=Example(mlir=mlir_i32('  %0 = "stablehlo.xor"(%x, %x) : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>\n  func.return %0 : tensor<4xi32>')))
 def xor_self(op: hlo.XorOp, b: Builder):
     """xor(x, x) -> 0"""
+    import numpy as np
+
     if op.lhs is op.rhs and is_integer(op.result):
         return emit_splat(b, np.zeros((), foldable_dtype(op.result)), op.result.type)
     return None
@@ -399,6 +404,8 @@ def not_compare(op: hlo.NotOp, b: Builder):
 )
 def compare_self_integer(op: hlo.CompareOp, b: Builder):
     """compare(x, x, EQ|LE|GE) -> true ;  compare(x, x, NE|LT|GT) -> false   (integers)"""
+    import numpy as np
+
     if op.lhs is not op.rhs or not is_integer(op.lhs):
         return None
     value = _direction(op) in ("EQ", "LE", "GE")
@@ -517,6 +524,8 @@ def compare_xor_shared(op: hlo.CompareOp, b: Builder):
 
 def _widening(src: np.dtype, dst: np.dtype) -> bool:
     """Converting src to dst is exact and order-preserving for every value (NaN stays NaN)."""
+    import numpy as np
+
     if src.kind == "b":
         return dst.kind in "iuf"
     if src.kind in "iu" and dst.kind in "iu":
@@ -534,6 +543,8 @@ def _widening(src: np.dtype, dst: np.dtype) -> bool:
 @rule(example=Example(lambda x, y: jnp.where(x.astype(jnp.float64) < y.astype(jnp.float64), 1.0, 2.0), [(4,), (4,)], dtypes=I32), needs={0: hlo.ConvertOp, 1: hlo.ConvertOp})
 def compare_converts(op: hlo.CompareOp, b: Builder):
     """compare(convert(x), convert(y)) -> compare(x, y)   (x, y of one type, converted exactly and monotonically)"""
+    import numpy as np
+
     cx, cy = producer(op.lhs, hlo.ConvertOp), producer(op.rhs, hlo.ConvertOp)
     if cx is None or cy is None or not _plain(op) or cx.operand.type != cy.operand.type:
         return None

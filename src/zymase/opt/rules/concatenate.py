@@ -10,7 +10,6 @@ pieces. Rules that sink a concatenate require it to have no other user.
 from __future__ import annotations
 
 from ..lazy_jax import jnp
-import numpy as np
 from ..lazy_jax import lax
 from xdsl.dialects.builtin import TensorType
 
@@ -154,6 +153,8 @@ func.func @main(%x: tensor<2xf64>) -> tensor<7xf64> {
 , needs=CONSTANT)
 def concatenate_constants(op: hlo.ConcatenateOp, b: Builder):
     """concatenate(constant a, constant b) -> constant [a, b]   (at most 65536 elements unless a splat)"""
+    import numpy as np
+
     dim = _dim(op)
 
     def can_merge(u, v) -> bool:

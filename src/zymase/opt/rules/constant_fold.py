@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..lazy_jax import jnp
 from ..lazy_jax import ml_dtypes
-import numpy as np
+from ..lazy_jax import np
 from ..lazy_jax import lax
 from xdsl.ir import SSAValue
 
@@ -250,14 +250,8 @@ def minimum_constant_fold(op: hlo.MinimumOp, b: Builder):
     return _fold(op, b, _max_min(np.minimum, np.logical_or))
 
 
-_COMPARE = {
-    "EQ": np.equal,
-    "NE": np.not_equal,
-    "LT": np.less,
-    "LE": np.less_equal,
-    "GT": np.greater,
-    "GE": np.greater_equal,
-}
+_COMPARE = {"EQ": "equal", "NE": "not_equal", "LT": "less", "LE": "less_equal", "GT": "greater", "GE": "greater_equal"}
+"""Comparison direction -> numpy's function, by name (numpy is imported when a compare is folded)."""
 
 
 def _compare_kind_matches(op: hlo.CompareOp, dt: np.dtype) -> bool:
@@ -281,7 +275,7 @@ def compare_constant_fold(op: hlo.CompareOp, b: Builder):
     dt = foldable_dtype(op.lhs)
     if dt is None or not _compare_kind_matches(op, dt):
         return None
-    fn = _COMPARE[op.comparison_direction.data.value]
+    fn = getattr(np, _COMPARE[op.comparison_direction.data.value])
     return _fold(op, b, lambda x, y: fn(x, y))
 
 

@@ -12,7 +12,6 @@ or fail for NaN/Inf are marked unsafe (applied only with ``assume_finite``).
 from __future__ import annotations
 
 from ..lazy_jax import jnp
-import numpy as np
 from ..lazy_jax import lax
 from xdsl.dialects.builtin import ComplexType, TensorType
 from xdsl.ir import SSAValue
@@ -53,6 +52,8 @@ def _splat(v: SSAValue):
 
 
 def _negated_constant(b: Builder, like: SSAValue, c) -> SSAValue:
+    import numpy as np
+
     dt = element_dtype(like.type.get_element_type())
     return b.full_like(like, -np.asarray(c, dtype=dt))
 
@@ -216,6 +217,8 @@ def add_self(op: hlo.AddOp, b: Builder):
 
 
 def _power_of_two_at_least_one(c) -> bool:
+    import numpy as np
+
     c = abs(float(c))
     if not np.isfinite(c) or c < 1:
         return False
@@ -226,6 +229,8 @@ def _power_of_two_at_least_one(c) -> bool:
 @rule(example=Example(lambda x: (x * 2.0) * 4.0, [(4,)]), needs={0: hlo.MultiplyOp, 1: SPLAT})
 def multiply_multiply_constants(op: hlo.MultiplyOp, b: Builder):
     """multiply(multiply(x, c1), c2) -> multiply(x, c1 * c2)   (integers; floats: c1, c2 powers of two of magnitude >= 1)"""
+    import numpy as np
+
     inner = producer(op.lhs, hlo.MultiplyOp)
     if inner is None:
         return None
@@ -250,6 +255,8 @@ def multiply_multiply_constants(op: hlo.MultiplyOp, b: Builder):
 @rule(example=Example(lambda x: (x + 3) + 4, [(4,)], dtypes=["int32"]), needs={0: hlo.AddOp, 1: SPLAT})
 def add_add_constants_integer(op: hlo.AddOp, b: Builder):
     """add(add(x, c1), c2) -> add(x, c1 + c2)   (integers: wrapping addition is associative)"""
+    import numpy as np
+
     inner = producer(op.lhs, hlo.AddOp)
     if inner is None or not _is_int(op.result):
         return None
@@ -265,6 +272,8 @@ def add_add_constants_integer(op: hlo.AddOp, b: Builder):
 @rule(example=Example(lambda x: (x - 3) + 7, [(4,)], dtypes=["int32"]), needs={1: SPLAT})
 def subtract_constant_integer(op: hlo.SubtractOp, b: Builder):
     """subtract(x, c) -> add(x, -c)   (integers, c a splat: constants gather in adds)"""
+    import numpy as np
+
     if not _is_int(op.result):
         return None
     c = _splat(op.rhs)

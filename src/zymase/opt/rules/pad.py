@@ -9,7 +9,7 @@ other user, so the number of pads never grows.
 from __future__ import annotations
 
 from ..lazy_jax import jnp
-import numpy as np
+from ..lazy_jax import np
 from ..lazy_jax import lax
 from xdsl.ir import SSAValue
 

@@ -23,7 +23,6 @@ from fractions import Fraction
 from math import prod
 
 from ..lazy_jax import jnp
-import numpy as np
 from ..lazy_jax import lax
 from xdsl.ir import SSAValue
 
@@ -56,6 +55,8 @@ def _dtype(v: SSAValue) -> np.dtype:
 
 
 def _is_real_float(v: SSAValue) -> bool:
+    import numpy as np
+
     return np.issubdtype(_dtype(v), np.floating)
 
 
@@ -69,6 +70,8 @@ def _order_free(kind: type, v: SSAValue) -> bool:
 
 def _identity(kind: type, dtype: np.dtype):
     """The identity element of kind on dtype (None when there is none)."""
+    import numpy as np
+
     if dtype == np.bool_:
         table = {hlo.AddOp: False, hlo.MultiplyOp: True, hlo.MaximumOp: False, hlo.MinimumOp: True, hlo.AndOp: True, hlo.OrOp: False}
         return table[kind]
@@ -217,6 +220,8 @@ def reduce_splat(op: hlo.ReduceOp, b: Builder):
 
 
 def _fold_splat(kind: type, dt: np.dtype, i, c, n: int):
+    import numpy as np
+
     if dt == np.bool_:
         i, c = bool(i), bool(c)
         table = {hlo.MaximumOp: i or c, hlo.OrOp: i or c, hlo.MinimumOp: i and c, hlo.AndOp: i and c}
@@ -254,6 +259,8 @@ def _fold_splat(kind: type, dt: np.dtype, i, c, n: int):
 
 
 def _wrap(v: int, dt: np.dtype) -> int:
+    import numpy as np
+
     info = np.iinfo(dt)
     span = 1 << (dt.itemsize * 8)
     return (v - int(info.min)) % span + int(info.min)

@@ -10,7 +10,6 @@ so nothing is computed twice.
 from __future__ import annotations
 
 from ..lazy_jax import jnp
-import numpy as np
 from ..lazy_jax import lax
 
 from ...ir import stablehlo as hlo
@@ -113,6 +112,8 @@ def slice_constant(op: hlo.SliceOp, b: Builder):
 , needs={0: hlo.IotaOp})
 def slice_iota(op: hlo.SliceOp, b: Builder):
     """slice(iota(d), s, l, t) -> iota(d) * t + s   (iota(d) when s = 0 and t = 1; else values exact in the element type)"""
+    import numpy as np
+
     iota = producer(op.operand, hlo.IotaOp)
     if iota is None:
         return None
