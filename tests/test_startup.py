@@ -235,3 +235,23 @@ def test_package_names_are_lazy() -> None:
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_hlo_opt_without_constants_to_fold_imports_no_numpy(tmp_path) -> None:
+    """numpy is imported by the rules that read or build constants' values: a module with
+    none to fold (and no example of a rule run) is optimized without it."""
+    path = tmp_path / "plain.mlir"
+    path.write_text(
+        """
+func.func @f(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  %n = stablehlo.negate %x : tensor<4xf32>
+  %m = stablehlo.negate %n : tensor<4xf32>
+  %s = stablehlo.add %m, %y : tensor<4xf32>
+  %t = stablehlo.tanh %s : tensor<4xf32>
+  func.return %t : tensor<4xf32>
+}
+"""
+    )
+    got = run_opt([str(path), "-p", "zymase-hlo-opt"])
+    assert got["rc"] == 0 and "stablehlo.negate" not in got["out"]  # negate(negate(x)) -> x ran
+    assert "numpy" not in got["lazy"]
