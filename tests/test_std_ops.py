@@ -902,3 +902,16 @@ def test_opt_errors_exit_1_with_one_line(tmp_path, text, argv, message):
     assert proc.returncode == 1 and proc.stdout == ""
     assert len(proc.stderr.splitlines()) == 1 and "Traceback" not in proc.stderr
     assert message in proc.stderr
+
+
+def test_dynamic_dimension_takes_any_size() -> None:
+    """A `?` dimension (xDSL's dynamic index) takes an array of any size; the rank still counts."""
+    m = load_mlir(
+        """func.func @f(%x: tensor<?xf32>) -> tensor<?xf32> {
+  %y = stablehlo.add %x, %x : tensor<?xf32>
+  func.return %y : tensor<?xf32>
+}"""
+    )
+    np.testing.assert_array_equal(np.asarray(m.f(np.arange(3, dtype=np.float32))), [0.0, 2.0, 4.0])
+    with pytest.raises(MlirError, match="got an array of shape"):
+        m.f(np.ones((3, 2), np.float32))

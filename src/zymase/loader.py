@@ -131,7 +131,7 @@ class MlirFunction:
             raise MlirError(f"argument {i} of @{self.name} has type {t}, cannot take a {have} value", _location(self.func))
         shape = tuple(t.get_shape()) if isinstance(t, TensorType) else ()
         got = tuple(np.shape(x))
-        if len(got) != len(shape) or any(s != -1 and s != g for s, g in zip(shape, got)):
+        if len(got) != len(shape) or any(s >= 0 and s != g for s, g in zip(shape, got)):  # a dynamic size (negative) takes any
             raise MlirError(f"argument {i} of @{self.name} has type {t}, got an array of shape {got}", _location(self.func))
         return jnp.asarray(x, dtype=want)
 
