@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pathlib
 import random
 import statistics
 import time
@@ -211,3 +212,17 @@ def machine() -> str:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return (f"{u.system} {u.release} {u.machine}, {cpu}, nproc = {os.cpu_count()}; Python {platform.python_version()}, "
             f"jax/jaxlib {jax.__version__}, backend {jax.default_backend()}; load average {load} (1, 5, 15 min)")
+
+
+def write_section(path: pathlib.Path, section: str, begin: str, end: str) -> None:
+    """Write ``section`` (which starts with ``begin`` and ends with ``end``) into the
+    markdown file ``path``: in place of the text between the markers, or appended when
+    the file has none."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)

@@ -65,6 +65,8 @@ from typing import Any
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
+from .harness import write_section  # noqa: E402
+
 BEGIN = "<!-- hlo_conformance:begin (benchmarks/hlo_conformance.py --markdown; do not edit by hand) -->"
 END = "<!-- hlo_conformance:end -->"
 TITLE = "## HLO conformance (issue 14)"
@@ -1239,16 +1241,7 @@ def _md(text: str) -> str:
 
 
 def write_markdown(path: pathlib.Path, section: str) -> None:
-    """Write ``section`` into ``path``: in place of the text between the markers, or
-    appended when the file has none."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(path, section, BEGIN, END)
 
 
 # ============================================================================ main
