@@ -1,8 +1,15 @@
-"""Unrolling of counted scf.for loops, which reverse mode needs: the reverse rule of
-scf.for runs on the loop unrolled. Before reverse-differentiating a function, the engine
-unrolls, in a copy of it, its scf.for loops whose bounds are constants (up to
-``MAX_UNROLLED_ITERATIONS`` iterations each; a longer one raises a DiffError). A loop
-that remains reaches the scf.for reverse rule, which raises.
+"""Unrolling of short counted scf.for loops before reverse mode. Before
+reverse-differentiating a function, the engine unrolls, in a copy of it, its scf.for
+loops whose bounds are constants and that run at most ``MAX_UNROLLED_ITERATIONS`` times
+with at most ``MAX_UNROLLED_OPS`` ops in all the copies of the body. Every other scf.for
+reaches the scf.for reverse rule (``ad/rules/scf.py``: a tape of the loop's state, or
+checkpoints when the bounds are run-time values or a ``zymase.checkpoint`` schedule is
+set, which also keeps a loop from being unrolled).
+
+Unrolled, a short loop's reverse is straight-line code that the optimizer and XLA
+simplify across iterations, and it compiles and runs faster than a taped loop of a
+few iterations; beyond a few dozen iterations the unrolled code grows with the trip
+count while the rule's does not.
 
 ``UnrollCountedLoopsPass`` (``unroll-counted-loops``) runs the same transform on every
 function of a module.
@@ -14,32 +21,49 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
 from xdsl.dialects.func import FuncOp
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriteWalker
+from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.transforms.scf_for_loop_unroll import UnrollLoopPattern
 
-from ..ir.query import describe_location
-from .errors import DiffError
+MAX_UNROLLED_ITERATIONS = 16
+MAX_UNROLLED_OPS = 256
+CHECKPOINT_ATTR = "zymase.checkpoint"  # (ad/rules/checkpoint.py's ATTR, kept here to stay import-light)
 
-MAX_UNROLLED_ITERATIONS = 4096
+
+def constant_bounds(op: scf.ForOp) -> tuple[int, int, int] | None:
+    """(lb, ub, step) of an scf.for whose bounds are arith constants, else None."""
+    values = []
+    for v in (op.lb, op.ub, op.step):
+        owner = v.owner
+        if not isinstance(owner, arith.ConstantOp) or not isinstance(owner.value, IntegerAttr):
+            return None
+        values.append(owner.value.value.data)
+    return values[0], values[1], values[2]
 
 
-def unroll_counted_loops(fn: FuncOp, max_iterations: int = MAX_UNROLLED_ITERATIONS) -> None:
-    """Unroll the scf.for loops of ``fn`` whose bounds are constants; raises a DiffError,
-    changing nothing, when one of them runs more than ``max_iterations`` times."""
-    for loop in [op for op in fn.walk() if isinstance(op, scf.ForOp)]:
-        bounds = [v.owner for v in (loop.lb, loop.ub, loop.step)]
-        if not all(isinstance(b, arith.ConstantOp) for b in bounds):
-            continue
-        lb, ub, step = (b.value.value.data for b in bounds)
-        if step > 0 and (ub - lb) // step > max_iterations:
-            raise DiffError(
-                f"cannot reverse-differentiate 'scf.for' at {describe_location(loop)}: {(ub - lb) // step} iterations "
-                f"exceed the unrolling bound ({max_iterations}); write it as a stablehlo.while (jax.lax.fori_loop)"
-            )
-    PatternRewriteWalker(UnrollLoopPattern()).rewrite_region(fn.body)
+def _unrollable(op: scf.ForOp, max_iterations: int, max_ops: int) -> bool:
+    bounds = constant_bounds(op)
+    if bounds is None or "enzyme.enable_checkpointing" in op.attributes:
+        return False
+    schedule = op.attributes.get(CHECKPOINT_ATTR)
+    if schedule is not None and not (isinstance(schedule, StringAttr) and schedule.data == "none"):
+        return False
+    lb, ub, step = bounds
+    if step <= 0:
+        return False  # the reverse rule refuses it
+    trips = max(0, -(-(ub - lb) // step))
+    body_size = sum(1 for _ in op.body.walk())
+    return trips <= max_iterations and trips * body_size <= max_ops
+
+
+def unroll_counted_loops(fn: FuncOp, max_iterations: int = MAX_UNROLLED_ITERATIONS, max_ops: int = MAX_UNROLLED_OPS) -> None:
+    """Unroll the short scf.for loops of ``fn`` whose bounds are constants (inner loops
+    first, so that an outer loop counts its inner loops' unrolled copies)."""
+    for op in reversed(list(fn.walk())):
+        if isinstance(op, scf.ForOp) and _unrollable(op, max_iterations, max_ops):
+            UnrollLoopPattern().match_and_rewrite(op, PatternRewriter(op))
 
 
 @dataclass(frozen=True)

@@ -580,6 +580,20 @@ class Builder:
         )
         return self._one(op)
 
+    def while_loop(self, init: Sequence[SSAValue], cond_fn: Any, body_fn: Any) -> list[SSAValue]:
+        """A stablehlo.while over ``init``: ``cond_fn(builder, args) -> i1 tensor`` and
+        ``body_fn(builder, args) -> next values``, each building into its own region (which
+        may use values of the enclosing function)."""
+        from xdsl.ir import Region
+
+        types = [v.type for v in init]
+        cond_block = Block(arg_types=types)
+        cond_block.add_op(hlo.ReturnOp([cond_fn(Builder(cond_block), list(cond_block.args))]))
+        body_block = Block(arg_types=types)
+        body_block.add_op(hlo.ReturnOp(body_fn(Builder(body_block), list(body_block.args))))
+        new = self.insert(hlo.WhileOp.create(operands=list(init), result_types=types, regions=[Region(cond_block), Region(body_block)]))
+        return list(new.results)
+
     def sort(self, xs: Sequence[SSAValue], dimension: int, is_stable: bool, comparator: Any) -> list[SSAValue]:
         """stablehlo.sort of ``xs`` with the given comparator region."""
         op = hlo.SortOp.create(

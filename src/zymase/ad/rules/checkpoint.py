@@ -1,5 +1,10 @@
-"""Reverse mode of ``stablehlo.while`` by checkpointing: loops whose trip count is only
-known at run time, and long counted loops whose user asked for it.
+"""Reverse mode of loops by checkpointing: loops whose trip count is only known at run
+time, and long counted loops whose user asked for it. The schemes see a loop through
+``CheckpointLoop`` (a state of tensors; initial state, step, condition, reverse of one
+step): ``_WhileLoop`` here for stablehlo.while, and in ``rules/scf.py`` scf.for (state:
+induction variable and carried values) and scf.while (state: the ``before`` arguments),
+whose scalars are stored as rank-0 tensors. ``record`` is the forward sweep,
+``replay`` the reverse.
 
 Only the loop's carried state (the carried values the body changes) is checkpointed;
 the reverse of one iteration recomputes the body's primal values from the state at its
@@ -40,7 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import BoolAttr, IntegerAttr, IntegerType, ModuleOp, StringAttr, TensorType
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from ...analysis.trip_count import find_trip_count, loop_invariant_carried
@@ -81,15 +86,15 @@ def parse_schedule(text: str | None) -> tuple[str, int | None] | None:
     return kind, int(number)
 
 
-def schedule_of(op: hlo.WhileOp) -> tuple[str, int | None] | None:
-    """The checkpointing the loop asks for (its ``zymase.checkpoint`` or Enzyme's
-    ``enzyme.enable_checkpointing`` attribute), or None."""
+def schedule_of(op: Operation) -> tuple[str, int | None] | None:
+    """The checkpointing the loop (a stablehlo.while or an scf.for) asks for (its
+    ``zymase.checkpoint`` or Enzyme's ``enzyme.enable_checkpointing`` attribute), or None."""
     attr = op.attributes.get(ATTR)
     if isinstance(attr, StringAttr):
         try:
             return parse_schedule(attr.data)
         except ValueError as e:
-            raise DiffError(f"'stablehlo.while' at {describe_location(op)}: {e}") from None
+            raise DiffError(f"'{op.name}' at {describe_location(op)}: {e}") from None
     flag = op.attributes.get(ENZYME_ATTR)
     if (isinstance(flag, IntegerAttr) and flag.value.data) or flag == BoolAttr(True, 1):
         return "periodic", None
@@ -160,26 +165,22 @@ def simulate_schedule(table: np.ndarray, n: int, slots: int) -> tuple[list[int],
 
 
 def _while(b: Builder, init: list[SSAValue], cond_fn, body_fn) -> list[SSAValue]:
-    """A stablehlo.while over ``init``: ``cond_fn(builder, args) -> i1``, ``body_fn(builder, args) -> values``."""
-    types = [v.type for v in init]
-    cond_block = Block(arg_types=types)
-    cond_block.add_op(hlo.ReturnOp([cond_fn(Builder(cond_block), list(cond_block.args))]))
-    body_block = Block(arg_types=types)
-    body_block.add_op(hlo.ReturnOp(body_fn(Builder(body_block), list(body_block.args))))
-    new = b.insert(hlo.WhileOp.create(operands=init, result_types=types, regions=[Region(cond_block), Region(body_block)]))
-    return list(new.results)
+    """A stablehlo.while over ``init`` (``Builder.while_loop``)."""
+    return b.while_loop(init, cond_fn, body_fn)
 
 
 def _i32(b: Builder, value: int) -> SSAValue:
     return b.constant(value, I32)
 
 
-def _row(b: Builder, buf: SSAValue, i: SSAValue, like_shape) -> SSAValue:
+def read_slot(b: Builder, buf: SSAValue, i: SSAValue, like_shape) -> SSAValue:
+    """Row ``i`` (a tensor<i32>) of ``buf``, of shape ``like_shape``."""
     zero = _i32(b, 0)
     return b.reshape(b.dynamic_slice(buf, [i] + [zero] * len(like_shape), [1, *like_shape]), list(like_shape))
 
 
-def _put(b: Builder, buf: SSAValue, i: SSAValue, x: SSAValue) -> SSAValue:
+def write_slot(b: Builder, buf: SSAValue, i: SSAValue, x: SSAValue) -> SSAValue:
+    """``buf`` with row ``i`` (a tensor<i32>) set to ``x``."""
     zero = _i32(b, 0)
     return b.dynamic_update_slice(buf, b.reshape(x, [1, *shape(x)]), [i] + [zero] * len(shape(x)))
 
@@ -203,8 +204,110 @@ class Checkpoints:
     count: int = 0
 
 
-class _Loop:
-    """The pieces of one loop: which carried values form the state, how to step it."""
+class CheckpointLoop:
+    """A loop as the checkpointing schemes see it: a state of tensors (``shapes`` and
+    ``elements`` give each one's shape and element type), how to start it, step it, test
+    its condition and reverse one iteration. ``_WhileLoop`` is a stablehlo.while;
+    ``rules/scf.py`` adapts scf.for and scf.while (their scalars wrapped as rank-0
+    tensors). The schemes below only call these methods."""
+
+    rev: ReverseSweep
+    shapes: list[tuple[int, ...]]
+    elements: list[Attribute]
+
+    def initial(self, b: Builder) -> list[SSAValue]:
+        """The state before the first iteration."""
+        raise NotImplementedError
+
+    def step(self, b: Builder, state: list[SSAValue]) -> list[SSAValue]:
+        """The state after one iteration."""
+        raise NotImplementedError
+
+    def cond(self, b: Builder, state: list[SSAValue]) -> SSAValue:
+        """Whether the loop runs an iteration from ``state`` (a tensor<i1>)."""
+        raise NotImplementedError
+
+    def step_reverse(self, b: Builder, state: list[SSAValue], carry: list[SSAValue], act: list[int], frees: list[SSAValue]) -> list[SSAValue]:
+        """The reverse of one iteration from its input ``state``: the body's primal values
+        recomputed, its reverse sweep run; ``carry`` = adjoints of the carried values in
+        ``act``, then the accumulated adjoints of the captured ``frees``."""
+        raise NotImplementedError
+
+    def buffers(self, b: Builder, slots: int) -> list[SSAValue]:
+        """Zero ``tensor<slots x ...>`` buffers, one per state value."""
+        return [b.zeros(tensor(e, [slots, *s])) for e, s in zip(self.elements, self.shapes)]
+
+    def advance(self, b: Builder, state: list[SSAValue], m: SSAValue) -> list[SSAValue]:
+        """The state after ``m`` (run-time) iterations."""
+
+        def body(bb: Builder, args):
+            return [bb.add(args[0], _i32(bb, 1))] + self.step(bb, args[1:])
+
+        out = _while(b, [_i32(b, 0)] + state, lambda cb, args: cb.compare(args[0], m, "LT"), body)
+        return out[1:]
+
+    def store(self, b: Builder, state: list[SSAValue], length: SSAValue, slots: int, upto_last: bool):
+        """Run ``length`` steps from ``state``, storing the state every K = ceil(length /
+        slots) steps into ``tensor<slots x ...>`` buffers: (buffers, K, final state).
+        With ``upto_last`` the loop stops after the last checkpoint (the final state is then
+        not the state after ``length`` steps)."""
+        stride = b.max(_ceil_div(b, length, _i32(b, slots)), _i32(b, 1))
+        if upto_last:
+            # checkpoints at 0, K, ..., (nseg - 1) K: run (nseg - 1) K + 1 steps
+            last = b.mul(b.sub(_ceil_div(b, length, stride), _i32(b, 1)), stride)
+            bound = b.min(b.add(last, _i32(b, 1)), length)
+        else:
+            bound = length
+        bufs = self.buffers(b, slots)
+        n = len(self.shapes)
+
+        def body(bb: Builder, args):
+            j, cur, bs = args[0], args[1 : 1 + n], args[1 + n :]
+            new_bufs = self._store_every(bb, j, stride, cur, bs)
+            return [bb.add(j, _i32(bb, 1))] + self.step(bb, cur) + new_bufs
+
+        out = _while(b, [_i32(b, 0)] + state + bufs, lambda cb, args: cb.compare(args[0], bound, "LT"), body)
+        return out[1 + n :], stride, out[1 : 1 + n]
+
+    def _store_every(self, bb: Builder, j: SSAValue, stride: SSAValue, cur, bufs) -> list[SSAValue]:
+        """The buffers with the state ``cur`` of step ``j`` stored in slot j / stride when
+        ``stride`` divides ``j`` (the buffers unchanged otherwise)."""
+        slot = bb.div(j, stride)
+        at_checkpoint = bb.compare(bb.sub(j, bb.mul(slot, stride)), _i32(bb, 0), "EQ")
+        return [write_slot(bb, buf, slot, bb.select(at_checkpoint, x, read_slot(bb, buf, slot, s))) for x, buf, s in zip(cur, bufs, self.shapes)]
+
+    def count_and_store(self, b: Builder, state: list[SSAValue], slots: int):
+        """The loop under its own condition, counting its iterations N and storing the
+        state every K steps into ``tensor<slots x ...>`` buffers, K doubling (from 1)
+        whenever the slots are full: the even slots are kept, moved to the first half.
+        At the end ceil(N / K) <= slots: (N, K, final state, buffers)."""
+        assert slots % 2 == 0
+        bufs = self.buffers(b, slots)
+        n = len(self.shapes)
+
+        def compact(bb: Builder, buf: SSAValue, s) -> SSAValue:
+            dims = [slots, *s]
+            kept = bb.slice(buf, [0] * len(dims), dims, [2] + [1] * len(s))
+            return bb.concatenate([kept, bb.zeros(kept.type)], 0)
+
+        def body(bb: Builder, args):
+            j, stride, cur, bs = args[0], args[1], args[2 : 2 + n], args[2 + n :]
+            full = bb.compare(bb.div(j, stride), _i32(bb, slots), "GE")
+            yes, no = Block(), Block()
+            yes.add_op(hlo.ReturnOp([compact(Builder(yes), buf, s) for buf, s in zip(bs, self.shapes)]))
+            no.add_op(hlo.ReturnOp(list(bs)))
+            branch = bb.insert(hlo.IfOp.create(operands=[full], result_types=[v.type for v in bs], regions=[Region(yes), Region(no)]))
+            bs = list(branch.results)
+            stride = bb.select(full, bb.add(stride, stride), stride)
+            new_bufs = self._store_every(bb, j, stride, cur, bs)
+            return [bb.add(j, _i32(bb, 1)), stride] + self.step(bb, cur) + new_bufs
+
+        out = _while(b, [_i32(b, 0), _i32(b, 1)] + state + bufs, lambda cb, args: self.cond(cb, args[2 : 2 + n]), body)
+        return out[0], out[1], out[2 : 2 + n], out[2 + n :]
+
+
+class _WhileLoop(CheckpointLoop):
+    """A stablehlo.while: the state is its carried values that the body changes."""
 
     def __init__(self, rev: ReverseSweep, op: hlo.WhileOp):
         self.rev, self.op = rev, op
@@ -219,6 +322,10 @@ class _Loop:
                     f"{body.args[i].type} is not a tensor, so it cannot be stored in a checkpoint buffer"
                 )
         self.shapes = [shape(body.args[i]) for i in self.state]
+        self.elements = [body.args[i].type.get_element_type() for i in self.state]
+
+    def initial(self, b: Builder) -> list[SSAValue]:
+        return [self.rev.primal(self.op.operand[i]) for i in self.state]
 
     def bind(self, sweep, block_args, state: list[SSAValue]) -> None:
         by_index = dict(zip(self.state, state))
@@ -242,78 +349,7 @@ class _Loop:
             sweep.clone(o)
         return sweep.primal(terminator(block).operands[0])
 
-    def advance(self, b: Builder, state: list[SSAValue], m: SSAValue) -> list[SSAValue]:
-        """The state after ``m`` (run-time) iterations."""
-
-        def body(bb: Builder, args):
-            return [bb.add(args[0], _i32(bb, 1))] + self.step(bb, args[1:])
-
-        out = _while(b, [_i32(b, 0)] + state, lambda cb, args: cb.compare(args[0], m, "LT"), body)
-        return out[1:]
-
-    def store(self, b: Builder, state: list[SSAValue], length: SSAValue, slots: int, upto_last: bool):
-        """Run ``length`` steps from ``state``, storing the state every K = ceil(length /
-        slots) steps into ``tensor<slots x ...>`` buffers: (buffers, K, final state).
-        With ``upto_last`` the loop stops after the last checkpoint (the final state is then
-        not the state after ``length`` steps)."""
-        stride = b.max(_ceil_div(b, length, _i32(b, slots)), _i32(b, 1))
-        if upto_last:
-            # checkpoints at 0, K, ..., (nseg - 1) K: run (nseg - 1) K + 1 steps
-            last = b.mul(b.sub(_ceil_div(b, length, stride), _i32(b, 1)), stride)
-            bound = b.min(b.add(last, _i32(b, 1)), length)
-        else:
-            bound = length
-        bufs = [b.zeros(tensor(self.body.args[i].type.get_element_type(), [slots, *s])) for i, s in zip(self.state, self.shapes)]
-        n = len(self.state)
-
-        def body(bb: Builder, args):
-            j, cur, bs = args[0], args[1 : 1 + n], args[1 + n :]
-            new_bufs = self._store_every(bb, j, stride, cur, bs)
-            return [bb.add(j, _i32(bb, 1))] + self.step(bb, cur) + new_bufs
-
-        out = _while(b, [_i32(b, 0)] + state + bufs, lambda cb, args: cb.compare(args[0], bound, "LT"), body)
-        return out[1 + n :], stride, out[1 : 1 + n]
-
-    def _store_every(self, bb: Builder, j: SSAValue, stride: SSAValue, cur, bufs) -> list[SSAValue]:
-        """The buffers with the state ``cur`` of step ``j`` stored in slot j / stride when
-        ``stride`` divides ``j`` (the buffers unchanged otherwise)."""
-        slot = bb.div(j, stride)
-        at_checkpoint = bb.compare(bb.sub(j, bb.mul(slot, stride)), _i32(bb, 0), "EQ")
-        return [_put(bb, buf, slot, bb.select(at_checkpoint, x, _row(bb, buf, slot, s))) for x, buf, s in zip(cur, bufs, self.shapes)]
-
-    def count_and_store(self, b: Builder, state: list[SSAValue], slots: int):
-        """The loop under its own condition, counting its iterations N and storing the
-        state every K steps into ``tensor<slots x ...>`` buffers, K doubling (from 1)
-        whenever the slots are full: the even slots are kept, moved to the first half.
-        At the end ceil(N / K) <= slots: (N, K, final state, buffers)."""
-        assert slots % 2 == 0
-        bufs = [b.zeros(tensor(self.body.args[i].type.get_element_type(), [slots, *s])) for i, s in zip(self.state, self.shapes)]
-        n = len(self.state)
-
-        def compact(bb: Builder, buf: SSAValue, s) -> SSAValue:
-            dims = [slots, *s]
-            kept = bb.slice(buf, [0] * len(dims), dims, [2] + [1] * len(s))
-            return bb.concatenate([kept, bb.zeros(kept.type)], 0)
-
-        def body(bb: Builder, args):
-            j, stride, cur, bs = args[0], args[1], args[2 : 2 + n], args[2 + n :]
-            full = bb.compare(bb.div(j, stride), _i32(bb, slots), "GE")
-            yes, no = Block(), Block()
-            yes.add_op(hlo.ReturnOp([compact(Builder(yes), buf, s) for buf, s in zip(bs, self.shapes)]))
-            no.add_op(hlo.ReturnOp(list(bs)))
-            branch = bb.insert(hlo.IfOp.create(operands=[full], result_types=[v.type for v in bs], regions=[Region(yes), Region(no)]))
-            bs = list(branch.results)
-            stride = bb.select(full, bb.add(stride, stride), stride)
-            new_bufs = self._store_every(bb, j, stride, cur, bs)
-            return [bb.add(j, _i32(bb, 1)), stride] + self.step(bb, cur) + new_bufs
-
-        out = _while(b, [_i32(b, 0), _i32(b, 1)] + state + bufs, lambda cb, args: self.cond(cb, args[2 : 2 + n]), body)
-        return out[0], out[1], out[2 : 2 + n], out[2 + n :]
-
     def step_reverse(self, b: Builder, state: list[SSAValue], carry: list[SSAValue], act: list[int], frees: list[SSAValue]) -> list[SSAValue]:
-        """The reverse of one iteration from its input ``state``: the body's primal values
-        recomputed, its reverse sweep run; ``carry`` = adjoints of the carried values in
-        ``act``, then the accumulated adjoints of the captured ``frees``."""
         inner = self.rev.child(b)
         self.bind(inner, self.body.args, state)
         inner.forward_block(self.body)
@@ -331,33 +367,59 @@ class _Loop:
 # ============================================================================ the rule
 
 
+def record(loop: CheckpointLoop, b: Builder, act: list[int], frees: list[SSAValue], *, length: SSAValue | None = None,
+           count: int | None = None, schedule: tuple[str, int | None] | None = None) -> tuple[Checkpoints, list[SSAValue] | None]:
+    """The forward sweep of a checkpointed loop: the checkpoints and the final state.
+
+    * neither ``length`` nor ``count``: the trip count is found at run time, under the
+      loop's own condition (``count_and_store``, K doubling);
+    * ``length`` (a tensor<i32> known before the loop runs, an scf.for's trip count): the
+      state every ceil(length / SLOTS) steps, the reverse as for a run-time trip count;
+    * ``count`` and ``schedule`` (a counted loop asking for checkpoints): "periodic" or
+      "binomial". The final state is None for binomial: the caller runs the loop itself.
+    """
+    init = loop.initial(b)
+    if count is None and length is None:
+        # one primal sweep counting the iterations and storing checkpoints by doubling
+        length, stride, final, bufs = loop.count_and_store(b, init, SLOTS)
+        return Checkpoints("levels", act, frees, bufs, stride, length, [SLOTS] * (LEVELS - 1)), final
+    if count is None:
+        bufs, stride, final = loop.store(b, init, length, SLOTS, upto_last=False)
+        return Checkpoints("levels", act, frees, bufs, stride, length, [SLOTS] * (LEVELS - 1)), final
+    if schedule[0] == "periodic":
+        k = schedule[1] if schedule[1] is not None else max(1, math.isqrt(count - 1) + 1)
+        k = min(k, count)
+        slots = -(-count // k)
+        length = _i32(b, count)
+        bufs, stride, final = loop.store(b, init, length, slots, upto_last=False)
+        return Checkpoints("levels", act, frees, bufs, stride, length, [k]), final
+    slots = schedule[1] if schedule[1] is not None else max(2, math.isqrt(count - 1) + 1)
+    slots = max(1, min(slots, count))
+    return Checkpoints("binomial", act, frees, slots=[slots], table=binomial_schedule(count, slots), count=count), None
+
+
+def replay(loop: CheckpointLoop, b: Builder, tape: Checkpoints, carry: list[SSAValue]) -> list[SSAValue]:
+    """The reverse sweep of a checkpointed loop: ``carry`` (adjoints of the carried values
+    in ``tape.act`` after the loop, then of ``tape.frees``) taken back to the loop's start."""
+    if tape.kind == "binomial":
+        return _interpret(loop, b, tape, carry)
+    return _reverse_segments(loop, b, tape, tape.bufs, tape.stride, tape.length, 0, carry)
+
+
 def augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
-    """The forward sweep of a checkpointed loop (see the module docstring)."""
-    loop = _Loop(rev, op)
+    """The forward sweep of a checkpointed stablehlo.while (see the module docstring)."""
+    loop = _WhileLoop(rev, op)
     body = op.body.block
     act = [i for i, a in enumerate(body.args) if rev.is_active(a) or rev.is_active(op.results[i])]
     frees = [f for f in free_values(op) if rev.is_active(f)]
-    b = rev.builder
-    init = [rev.primal(op.operand[i]) for i in loop.state]
     tc = find_trip_count(op)
-    schedule = schedule_of(op)
     if tc is None:
-        # one primal sweep counting the iterations and storing checkpoints by doubling
-        length, stride, final, bufs = loop.count_and_store(b, init, SLOTS)
-        tape = Checkpoints("levels", act, frees, bufs, stride, length, [SLOTS] * (LEVELS - 1))
-    elif schedule[0] == "periodic":
-        k = schedule[1] if schedule[1] is not None else max(1, math.isqrt(tc.count - 1) + 1)
-        k = min(k, tc.count)
-        slots = -(-tc.count // k)
-        length = _i32(b, tc.count)
-        bufs, stride, final = loop.store(b, init, length, slots, upto_last=False)
-        tape = Checkpoints("levels", act, frees, bufs, stride, length, [k])
+        tape, final = record(loop, rev.builder, act, frees)
     else:
-        slots = schedule[1] if schedule[1] is not None else max(2, math.isqrt(tc.count - 1) + 1)
-        slots = max(1, min(slots, tc.count))
+        tape, final = record(loop, rev.builder, act, frees, count=tc.count, schedule=schedule_of(op))
+    if final is None:
         final = rev.clone(op).results
         final = [final[i] for i in loop.state]
-        tape = Checkpoints("binomial", act, frees, slots=[slots], table=binomial_schedule(tc.count, slots), count=tc.count)
     by_index = dict(zip(loop.state, final))
     for i, r in enumerate(op.results):
         rev.primals[r] = by_index[i] if i in by_index else rev.primal(op.operand[i])
@@ -366,27 +428,24 @@ def augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
 
 def reverse(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     tape: Checkpoints = rev.tapes[op]
-    loop = _Loop(rev, op)
+    loop = _WhileLoop(rev, op)
     b = rev.builder
     carry = [rev.adjoint_or_zero(op.results[i]) for i in tape.act] + [b.zeros(f.type) for f in tape.frees]
-    if tape.kind == "binomial":
-        carry = _interpret(loop, b, tape, carry)
-    else:
-        carry = _reverse_segments(loop, b, tape, tape.bufs, tape.stride, tape.length, 0, carry)
+    carry = replay(loop, b, tape, carry)
     for i, ct in zip(tape.act, carry):
         rev.add_adjoint(op.operand[i], ct)
     for f, ct in zip(tape.frees, carry[len(tape.act) :]):
         rev.add_adjoint(f, ct)
 
 
-def _reverse_segments(loop: _Loop, b: Builder, tape: Checkpoints, bufs, stride, length, level: int, carry):
+def _reverse_segments(loop: CheckpointLoop, b: Builder, tape: Checkpoints, bufs, stride, length, level: int, carry):
     """Reverse ``length`` steps checkpointed every ``stride`` steps in ``bufs``, last
     segment first; each segment goes one level down."""
     n_seg = _ceil_div(b, length, stride)
 
     def body(bb: Builder, args):
         c, cur = args[0], args[1:]
-        start = [_row(bb, buf, c, s) for buf, s in zip(bufs, loop.shapes)]
+        start = [read_slot(bb, buf, c, s) for buf, s in zip(bufs, loop.shapes)]
         seg_len = bb.min(stride, bb.sub(length, bb.mul(c, stride)))
         new = _segment(loop, bb, tape, start, seg_len, level + 1, cur)
         return [bb.sub(c, _i32(bb, 1))] + new
@@ -395,7 +454,7 @@ def _reverse_segments(loop: _Loop, b: Builder, tape: Checkpoints, bufs, stride, 
     return out[1:]
 
 
-def _segment(loop: _Loop, b: Builder, tape: Checkpoints, start, length, level: int, carry):
+def _segment(loop: CheckpointLoop, b: Builder, tape: Checkpoints, start, length, level: int, carry):
     """Reverse ``length`` steps from the state ``start``."""
     if level <= len(tape.slots):
         bufs, stride, _ = loop.store(b, start, length, tape.slots[level - 1], upto_last=True)
@@ -411,14 +470,14 @@ def _segment(loop: _Loop, b: Builder, tape: Checkpoints, start, length, level: i
     return out[1:]
 
 
-def _interpret(loop: _Loop, b: Builder, tape: Checkpoints, carry):
+def _interpret(loop: CheckpointLoop, b: Builder, tape: Checkpoints, carry):
     """ONE while loop running the binomial action table."""
     table = tape.table
     rows = b.constant(table, tensor(IntegerType(32), list(table.shape)))
     slots = tape.slots[0]
-    init_state = [loop.rev.primal(loop.op.operand[i]) for i in loop.state]
-    bufs = [b.zeros(tensor(loop.body.args[i].type.get_element_type(), [slots, *s])) for i, s in zip(loop.state, loop.shapes)]
-    n, nb = len(loop.state), len(bufs)
+    init_state = loop.initial(b)
+    bufs = loop.buffers(b, slots)
+    n, nb = len(init_state), len(bufs)
 
     def body(bb: Builder, args):
         r, cur, bs, acc = args[0], args[1 : 1 + n], args[1 + n : 1 + n + nb], args[1 + n + nb :]
@@ -427,11 +486,11 @@ def _interpret(loop: _Loop, b: Builder, tape: Checkpoints, carry):
         restore, m, store, flag = (bb.reshape(bb.slice(row, [k], [k + 1]), []) for k in range(4))
         do_restore = bb.compare(restore, zero, "GE")
         r_slot = bb.max(restore, zero)
-        cur = [bb.select(do_restore, _row(bb, buf, r_slot, s), x) for x, buf, s in zip(cur, bs, loop.shapes)]
+        cur = [bb.select(do_restore, read_slot(bb, buf, r_slot, s), x) for x, buf, s in zip(cur, bs, loop.shapes)]
         cur = loop.advance(bb, cur, m)
         do_store = bb.compare(store, zero, "GE")
         s_slot = bb.max(store, zero)
-        bs = [_put(bb, buf, s_slot, bb.select(do_store, x, _row(bb, buf, s_slot, s))) for x, buf, s in zip(cur, bs, loop.shapes)]
+        bs = [write_slot(bb, buf, s_slot, bb.select(do_store, x, read_slot(bb, buf, s_slot, s))) for x, buf, s in zip(cur, bs, loop.shapes)]
         # reverse one step from ``cur`` when the row says so (branch 1), else keep (branch 0)
         keep = Block()
         keep.add_op(hlo.ReturnOp(list(acc)))
@@ -451,8 +510,9 @@ def _interpret(loop: _Loop, b: Builder, tape: Checkpoints, carry):
 
 @dataclass(frozen=True)
 class LoopCheckpointPass(ModulePass):
-    """Sets ``zymase.checkpoint = schedule`` on every stablehlo.while that has none (the
-    enzyme pass's while rule then checkpoints its reverse mode)."""
+    """Sets ``zymase.checkpoint = schedule`` on every stablehlo.while and scf.for that has
+    none (the enzyme pass's loop rules then checkpoint their reverse mode; an scf.for with
+    run-time bounds, like an scf.while, is checkpointed whatever the schedule)."""
 
     name = "loop-checkpoint"
 
@@ -461,5 +521,5 @@ class LoopCheckpointPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         parse_schedule(self.schedule)
         for o in op.walk():
-            if isinstance(o, hlo.WhileOp) and ATTR not in o.attributes:
+            if (isinstance(o, hlo.WhileOp) or o.name == "scf.for") and ATTR not in o.attributes:
                 o.attributes[ATTR] = StringAttr(self.schedule)
