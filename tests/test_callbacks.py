@@ -156,6 +156,105 @@ def test_ordered_callbacks_are_refused() -> None:
         zymase.grad(g)(1.0)
 
 
+# ============================================================================ ordered callbacks
+
+
+@pytest.fixture
+def carried_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """zymase's lowering with ordered effects carried: ordered callbacks kept, the entry
+    function's tokens removed after the import (what frontend.lower does when it opts in)."""
+    import zymase.frontend as frontend
+    from zymase.frontend.callbacks import strip_entry_tokens
+    from zymase.frontend.lowering import lowering_parameters
+
+    def import_stripped(src):
+        module = imported(src)
+        strip_entry_tokens(module)
+        return module
+
+    imported = frontend.import_module
+    monkeypatch.setattr(frontend, "lowering_parameters", lambda: lowering_parameters(ordered_effects=True))
+    monkeypatch.setattr(frontend, "import_module", import_stripped)
+
+
+def ordered_program():
+    """A new function each time (zymase caches transformations per function)."""
+
+    def f(x):
+        jax.debug.print("first {x}", x=x, ordered=True)
+        y = jnp.sin(x)
+        jax.debug.print("second {y}", y=y, ordered=True)
+        jax.debug.callback(lambda v: print("third", v), y * 2.0, ordered=True)
+        jax.debug.print("fourth {}", y * x, ordered=True)
+        return y * x
+
+    return f
+
+
+def compiled_program(name: str, f):
+    """zymase's program for the transformation, compiled and run directly (jax.jit of the
+    emitted lax function of ``@zymase_entry``; reverse mode seeded with 1)."""
+    from zymase.backend.emitter import build_function
+
+    if name in ("jit", "jvp"):
+        return jax_and_zymase(name, f)[1]
+    transform = zymase.grad if name == "grad" else zymase.value_and_grad
+    fn = build_function(transform(f).lower(0.7).module, "zymase_entry")
+    return jax.jit(lambda x: fn(x, jnp.ones((), jnp.float32)))
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_ordered_debug_print_in_program_order(capfd, carried_tokens, name: str) -> None:
+    want_fn, got_fn = jax_and_zymase(name, ordered_program())[0], compiled_program(name, ordered_program())
+    want_out = printed(capfd, lambda: want_fn(0.7))
+    got_out = printed(capfd, lambda: got_fn(0.7))
+    lines = want_out.splitlines()
+    assert [line.split()[0] for line in lines] == ["first", "second", "third", "fourth"]  # once per evaluation
+    assert got_out == want_out
+    assert_same(got_fn(0.7), want_fn(0.7))
+
+
+def test_ordered_callbacks_keep_their_order_in_the_ir(carried_tokens) -> None:
+    program = zymase.grad(ordered_program()).lower(0.7)
+    text = program.as_text(stage="final")
+    callees = [line.split('callee = "')[1] for line in text.splitlines() if '"host.debug_callback"' in line]
+    marks = [next(m for m in ("first", "second", "lambda", "fourth") if m in c) for c in callees]
+    assert marks and marks == ["first", "second", "lambda", "fourth"] * (len(marks) // 4)  # each function keeps program order
+    assert "stablehlo.token" not in text
+
+
+def test_ordered_io_callback_runs_once_per_evaluation(carried_tokens) -> None:
+    calls = []
+
+    def record(v):
+        calls.append(float(v))
+        return np.float32(v + 1.0)
+
+    def f(x):
+        y = io_callback(record, jax.ShapeDtypeStruct((), jnp.float32), jnp.float32(3.0), ordered=True)
+        return x * y
+
+    assert_same(zymase.jit(f)(2.0), 8.0)
+    assert_same(compiled_program("grad", f)(2.0), jax.grad(f)(2.0))
+    jax.effects_barrier()
+    assert calls == [3.0, 3.0, 3.0]  # zymase's jit, zymase's grad, jax's grad
+    with pytest.raises(DiffError, match=r"io_callback \S*record \('host.io_callback'\) at .* reverse mode"):
+        zymase.grad(lambda x: io_callback(record, jax.ShapeDtypeStruct((), jnp.float32), x, ordered=True))(2.0)
+
+
+def test_ordered_callback_in_a_loop_is_refused(carried_tokens) -> None:
+    def f(x):
+        def body(i, c):
+            jax.debug.print("i={i}", i=i, ordered=True)
+            return c * 2.0
+
+        return lax.fori_loop(0, 3, body, x)
+
+    line = inspect.getsourcelines(f)[1] + 2
+    with pytest.raises(CallbackLoweringError, match=rf"ordered host callback jax.debug.print 'i=\{{i\}}' at .*test_callbacks.py:{line} is not supported inside a loop body"):
+        zymase.jit(f)(1.0)
+
+
 # ============================================================================ pure_callback / io_callback
 
 

@@ -1,7 +1,9 @@
 """Functions with custom derivative rules are emitted as ``jax.custom_jvp`` /
 ``jax.custom_vjp`` functions, and ``enzyme.ignore_derivatives`` as ``lax.stop_gradient``:
 the emitted program means to jax what the user's program meant, so ``jax.grad`` of
-``zymase.jit(f)``, or zymase differentiating its own output again, keeps the rules."""
+``zymase.jit(f)``, or zymase differentiating its own output again, keeps the rules. A call
+of a jax primitive zymase keeps as a call (``jax_rule_primitive``: ``eig``, ``schur``,
+...) binds the primitive again."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from typing import Any
 import jax
 import numpy as np
 from jax import lax
-from xdsl.dialects.builtin import SymbolRefAttr
+from xdsl.dialects.builtin import IntegerAttr, SymbolRefAttr
 from xdsl.dialects.func import FuncOp
 
-from ..ir.enzyme import CUSTOM_JVP, CUSTOM_VJP_BWD, CUSTOM_VJP_FWD
+from ..ir.enzyme import CUSTOM_JVP, CUSTOM_VJP_BWD, CUSTOM_VJP_FWD, JAX_PRIMITIVE
 from ..ad.rules.custom import is_inexact
 from ..ir.enzyme import IgnoreDerivativesOp
 from .emitter import FunctionBuilder, OpFn, emits
@@ -30,7 +32,26 @@ def _symbol(fn: FuncOp, key: str) -> str | None:
     return attr.root_reference.data if isinstance(attr, SymbolRefAttr) else None
 
 
+def _rebound(fn: FuncOp) -> Callable[..., tuple] | None:
+    """A call of a jax primitive zymase has no op for (``jax.lax.linalg.eig``, ...): the
+    primitive bound again, which jax differentiates with its own rules."""
+    from ..frontend.lowering import PRIMITIVES, REBOUND
+
+    attr = fn.attributes.get(JAX_PRIMITIVE)
+    entry = attr.value.data if isinstance(attr, IntegerAttr) else None
+    if entry not in REBOUND or entry not in PRIMITIVES:
+        return None
+    call = PRIMITIVES[entry][0]
+
+    def bound(*xs: Any) -> tuple:
+        return tuple(call(*xs))
+
+    return bound
+
+
 def wrap_custom_rule(b: FunctionBuilder, fn: FuncOp) -> Callable[..., tuple] | None:
+    if JAX_PRIMITIVE in fn.attributes:
+        return _rebound(fn)
     jvp_name = _symbol(fn, CUSTOM_JVP)
     fwd_name, bwd_name = _symbol(fn, CUSTOM_VJP_FWD), _symbol(fn, CUSTOM_VJP_BWD)
     if jvp_name is None and (fwd_name is None or bwd_name is None):

@@ -30,9 +30,15 @@ with ``matvec``, ``vecmat``, ``solve`` and ``transpose_solve`` lowered as functi
 module that the op names; ad/rules/linalg.py differentiates it as jax does, and the
 emitter calls ``lax.custom_linear_solve`` again.
 
-Other ``jax.lax.linalg`` primitives (``eig``, ``schur``, ``hessenberg``, ``tridiagonal``,
-``geqrf``, ``householder_product``, ...) keep jax's lowering; differentiating them is
-refused naming the custom call and its source location.
+The other ``jax.lax.linalg`` primitives that jax lowers to LAPACK calls (``eig``,
+``schur``, ``hessenberg``, ``tridiagonal``, ``geqrf``, ``geqp3``, ``householder_product``,
+``ormqr``) become calls of private functions whose bodies are jax's lowering, marked
+``enzyme.jax_rule`` (``jax_rule_primitive`` in lowering.py): the AD engine differentiates
+them with jax's own rules, traced on demand. ``eig``'s eigenvalues (and, with
+``enable_eigvec_derivs=True``, its eigenvectors) are so differentiated in both modes, as
+jax does (reverse mode is jax's transpose of its forward rule); for the others jax has no
+rule, and differentiating them is refused with jax's message ("Differentiation rule for
+'schur' not implemented"), the call and its source location.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from jax._src.lax import linalg as _linalg
 from jax._src.lax.control_flow import solves as _solves
 from jax._src.lib.mlir import ir
 
-from .lowering import marker, override
+from .lowering import jax_rule_primitive, marker, override
 
 
 def _bool(value: Any) -> ir.Attribute:
@@ -154,3 +160,9 @@ def _custom_linear_solve(ctx: mlir.LoweringRuleContext, *args: ir.Value, const_l
         if closed is not None:
             attrs[field] = _function(ctx, f"custom_linear_solve_{field}", closed)
     return marker(ctx, "matrix.custom_linear_solve", list(args), attributes=attrs)
+
+
+# ============================================================================ primitives with jax's rules
+
+for _prim in (_linalg.eig_p, _linalg.schur_p, _linalg.hessenberg_p, _linalg.tridiagonal_p, _linalg.geqrf_p, _linalg.geqp3_p, _linalg.householder_product_p, _linalg.ormqr_p):
+    override(_prim)(jax_rule_primitive(_prim))

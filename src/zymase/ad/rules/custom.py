@@ -12,6 +12,13 @@ how the rules arrive as functions of the module).
   ``enzyme.custom_vjp_bwd = @bwd``: ``(residuals..., output cotangents...) -> argument
   cotangents``): the forward sweep calls ``@fwd`` and keeps the residuals, the reverse
   sweep calls ``@bwd``. Forward mode raises, as jax does.
+- ``enzyme.custom_vjp_consts = n``: the first n operands are values the function or its
+  rules close over (jax's closure conversion of a custom_vjp function, and zymase's of
+  the rules, frontend/lowering.py); differentiating with respect to one of them is
+  refused in both modes, as jax refuses it (the rule does not say how).
+- ``enzyme.jax_rule``: jax's jvp / vjp of the call, traced when the engine knows which
+  inputs are active (library primitives, ``jax.lax.linalg.eig``, ...); a primitive jax
+  cannot differentiate is refused with jax's message.
 """
 
 from __future__ import annotations
@@ -62,9 +69,31 @@ def uses_custom_reverse(rev: ReverseSweep, fn: func.FuncOp) -> bool:
         return False
     if rev.transposing and JAX_PRIMITIVE in fn.attributes:  # transposed by jax's rule
         return True
-    if rev.transposing and CUSTOM_VJP_CONSTS not in fn.attributes:  # a custom_jvp function
+    if rev.transposing and (CUSTOM_JVP in fn.attributes or CUSTOM_VJP_CONSTS not in fn.attributes):  # a custom_jvp function
         return False
     return True
+
+
+def _closed_over(fn: func.FuncOp) -> int:
+    """The number of leading operands that are values the function or its rules close
+    over (``enzyme.custom_vjp_consts``; on a custom_jvp function, values its rule closed
+    over, made operands by zymase's closure conversion)."""
+    consts = fn.attributes.get(CUSTOM_VJP_CONSTS)
+    return consts.value.data if isinstance(consts, IntegerAttr) else 0
+
+
+def _refuse_closed_over(fn: func.FuncOp, op: func.CallOp, differentiated) -> None:
+    """Refuse, as jax does, to differentiate with respect to a value the function's rule
+    closes over: the rule does not say how."""
+    kind = "custom_jvp" if CUSTOM_JVP in fn.attributes else "custom_vjp"
+    for v in list(op.operands)[: _closed_over(fn)]:
+        if differentiated(v):
+            raise DiffError(
+                f"differentiation of the {kind} function @{fn.sym_name.data} (called at {describe_location(op)}) with "
+                f"respect to a value it closes over: the custom {'JVP' if kind == 'custom_jvp' else 'VJP'} rule only "
+                f"specifies how to differentiate the function with respect to its explicit inputs (pass the value as an "
+                f"argument instead)"
+            )
 
 
 def _check_available(fn: func.FuncOp, op: func.CallOp) -> None:
@@ -88,6 +117,7 @@ def call_forward(fwd: ForwardSweep, op: func.CallOp, fn: func.FuncOp) -> None:
             f"can't apply forward-mode autodiff (jvp) to a custom_vjp function: @{fn.sym_name.data} called at "
             f"{describe_location(op)} has a custom_vjp rule and no custom_jvp rule"
         )
+    _refuse_closed_over(fn, op, lambda v: is_inexact(v.type) and fwd.tangent(v) is not None)
     b = fwd.builder
     primals = [fwd.primal(v) for v in op.operands]
     float_args = [v for v in op.operands if is_inexact(v.type)]
@@ -168,19 +198,12 @@ def call_reverse(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp) -> None:
         return
     rule = _symbol(fn, CUSTOM_JVP)
     assert rule is not None
+    _refuse_closed_over(fn, op, lambda v: is_inexact(v.type) and rev.is_active(v))
     _jvp_reverse(rev, op, rule)
 
 
 def _vjp_reverse(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp, bwd: str) -> None:
-    consts = fn.attributes.get(CUSTOM_VJP_CONSTS)
-    n_consts = consts.value.data if isinstance(consts, IntegerAttr) else 0
-    for v in list(op.operands)[:n_consts]:
-        if rev.is_active(v):
-            raise DiffError(
-                f"differentiation of the custom_vjp function @{fn.sym_name.data} (called at {describe_location(op)}) with "
-                f"respect to a value it closes over: the custom VJP rule only specifies how to differentiate the function "
-                f"with respect to its explicit inputs (pass the value as an argument instead)"
-            )
+    _refuse_closed_over(fn, op, rev.is_active)
     residuals = _kept_residuals(rev, op)
     if residuals is None:  # the call was cloned (e.g. recomputed inside a reversed loop): run fwd again
         saved = {r: rev.primals.get(r) for r in op.results}
@@ -226,7 +249,10 @@ def _on_demand_error(fn: func.FuncOp, op: func.CallOp, mode: str, e: Exception) 
 
     what = PRIMITIVES.get(_entry(fn), (None, None, "call"))[2]
     first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return DiffError(f"jax's {mode}-mode rule of the {what} @{fn.sym_name.data} (called at {describe_location(op)}) failed: {type(e).__name__}: {first}")
+    either = " (jax cannot differentiate it either)" if isinstance(e, NotImplementedError) else ""
+    return DiffError(
+        f"jax's {mode}-mode rule of the {what} @{fn.sym_name.data} (called at {describe_location(op)}) failed{either}: {type(e).__name__}: {first}"
+    )
 
 
 def _on_demand_forward(fwd: ForwardSweep, op: func.CallOp, fn: func.FuncOp) -> None:
@@ -311,9 +337,13 @@ def merge_module(ctx, src, base: str) -> str:
         f.detach()
         f.sym_name = StringAttr(names[f.sym_name.data])
         f.sym_visibility = StringAttr("private")
-        for inner in f.walk():
-            if isinstance(inner, func.CallOp) and inner.callee.root_reference.data in names:
-                inner.callee = SymbolRefAttr(names[inner.callee.root_reference.data])
+        for inner in f.walk():  # calls, and ops naming functions (matrix.custom_linear_solve's solvers)
+            if inner is f:
+                continue
+            for table in (inner.properties, inner.attributes):
+                for k, a in list(table.items()):
+                    if isinstance(a, SymbolRefAttr) and a.root_reference.data in names:
+                        table[k] = SymbolRefAttr(names[a.root_reference.data])
         for k in CUSTOM_RULE_ATTRS:
             a = f.attributes.get(k)
             if isinstance(a, SymbolRefAttr) and a.root_reference.data in names:

@@ -55,6 +55,9 @@ The conventions are jax's, so that zymase's derivatives agree with jax's:
   permuted columns ``A P``.
 - ``tridiagonal_solve``: ``dX = A^-1 (dB - dA X)``; ``dl[0]`` and ``du[m-1]`` are not part
   of ``A`` and get no derivative.
+
+The nonsymmetric ``eig`` (and ``schur``, ``hessenberg``, ...) are not ops of the dialect:
+they are calls differentiated with jax's own rules (frontend/linalg.py).
 """
 
 from __future__ import annotations
