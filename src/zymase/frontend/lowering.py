@@ -24,12 +24,36 @@ lowering, never to the user's other jax code):
 The rule functions are traced by jax itself (``jax.jvp`` of the primitive, the custom_vjp's
 own fwd and bwd), so their meaning is exactly jax's. A rule that calls its own function
 (``f_jvp`` calling ``f``) is emitted once per function and signature.
+
+Closure conversion. zymase traces the rules while lowering, after jax's trace of the
+user's function has ended; a rule that closes over a value of that trace (a custom_vjp
+defined inside the differentiated function, using an argument or an intermediate) sees a
+tracer of the finished trace, which jax's trace of the rule keeps as a constant. Such
+tracers become leading arguments of the rule functions (as ``jax.closure_convert``
+does): a tracer's ``val`` is its variable in the user's jaxpr, whose lowered value is
+read from the environment of jax's ``jaxpr_subcomp`` lowering the call
+(``enclosing_values``), and the call is made again with those values as leading
+operands, counted in ``enzyme.custom_vjp_consts`` (also on a custom_jvp function, where
+it counts only these values). The custom_vjp's fwd returns them as extra residuals for
+bwd, which gives them zero cotangents; differentiating with respect to them is refused
+(jax cannot differentiate with respect to a value a rule closes over either), also for a
+value only the rules close over: the function's value does not depend on it, but the
+rule's derivative does, and a second derivative through it would be silently zero.
+A value of a jaxpr around the call's (outside a loop body, a branch, a called function:
+jax lowers those as functions of their own) is not at hand, and differentiating the call
+stays refused with the advice to pass the value as an argument.
+
+``jax_rule_primitive``: a primitive zymase has no op for (``jax.lax.linalg.eig``, ...)
+becomes a call of a private function whose body is jax's own lowering, marked
+``enzyme.jax_rule``: its derivatives are jax's rules, traced on demand (``lower_jvp`` /
+``lower_vjp``), or jax's own refusal where jax has none.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -56,20 +80,32 @@ LoweringRule = Callable[..., Sequence[Any]]
 OVERRIDES: dict[core.Primitive, LoweringRule] = {}
 
 
-def override(*primitives: core.Primitive) -> Callable[[LoweringRule], LoweringRule]:
-    """Register zymase's lowering rule for ``primitives`` (used only by zymase's lowering)."""
+ORDERED_OVERRIDES: dict[core.Primitive, LoweringRule] = {}
+"""Rules used instead when the caller removes the entry function's effect tokens
+(``lowering_parameters(ordered_effects=True)``; see frontend/callbacks.py)."""
+
+
+def override(*primitives: core.Primitive, ordered_effects: bool = False) -> Callable[[LoweringRule], LoweringRule]:
+    """Register zymase's lowering rule for ``primitives`` (used only by zymase's lowering);
+    ``ordered_effects``: the rule used when ordered effects are carried."""
 
     def register(rule: LoweringRule) -> LoweringRule:
         for p in primitives:
-            OVERRIDES[p] = rule
+            (ORDERED_OVERRIDES if ordered_effects else OVERRIDES)[p] = rule
         return rule
 
     return register
 
 
-def lowering_parameters() -> mlir.LoweringParameters:
+def lowering_parameters(ordered_effects: bool = False) -> mlir.LoweringParameters:
+    """zymase's lowering rules. ``ordered_effects``: the caller removes the token
+    arguments and results jax gives the entry function for ordered effects (ordered host
+    callbacks), with ``frontend.callbacks.strip_entry_tokens`` after importing the
+    module; ordered callbacks are then kept (else they are refused)."""
     _load_families()
     rules = dict(OVERRIDES)
+    if ordered_effects:
+        rules.update(ORDERED_OVERRIDES)
     for prim in library_primitives():
         rules.setdefault(prim, _library_primitive_rule(prim))
     return mlir.LoweringParameters(override_lowering_rules=tuple(rules.items()))
@@ -83,7 +119,7 @@ def _load_families() -> None:
         importlib.import_module(name)
 
 
-_FAMILIES: list[str] = ["zymase.frontend.callbacks", "zymase.frontend.linalg"]
+_FAMILIES: list[str] = ["zymase.frontend.callbacks", "zymase.frontend.linalg", "zymase.frontend.nesting"]
 
 
 # ============================================================================ markers
@@ -131,6 +167,9 @@ class _Rules:
     def __init__(self) -> None:
         self.emitted: dict[Any, dict[str, str] | None] = {}
         self.pending: dict[Any, list[ir.Operation]] = {}
+        self.captures: dict[Any, list[core.Tracer]] = {}
+        """Rules that close over values of jax's trace: those values (tracers), which the
+        rule functions take as leading arguments."""
         self.depth = 0
 
     @classmethod
@@ -169,6 +208,7 @@ class _Rules:
                     traceback.print_exc()
                 pending = self.pending.pop(key)
                 del self.emitted[key]
+                self.captures.pop(key, None)
                 if on_demand is not None and not _closes_over_tracer(e):
                     entry = _entry_attr(on_demand())  # traced by the AD engine, for the inputs it differentiates
                     for f in pending:
@@ -278,15 +318,30 @@ def _plain(aval: core.AbstractValue) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(aval.shape, aval.dtype)
 
 
-def _call_primal(ctx: mlir.LoweringRuleContext, name: str, call_jaxpr: core.ClosedJaxpr, args: Sequence[ir.Value]) -> tuple[list, ir.Operation]:
-    """Lower ``call_jaxpr`` as a private function and call it; returns the call's results
-    and the function."""
+def _call_primal(
+    ctx: mlir.LoweringRuleContext,
+    name: str,
+    call_jaxpr: core.ClosedJaxpr,
+    args: Sequence[ir.Value],
+    captured: Sequence[tuple[ir.Value, core.AbstractValue]] = (),
+) -> tuple[list, ir.Operation, ir.Operation]:
+    """Lower ``call_jaxpr`` as a private function and call it; returns the call's results,
+    the function and the call. ``captured`` (values with their types) become leading
+    operands the function takes and does not read (values its rules close over)."""
+    avals_in = list(ctx.avals_in)
+    if captured:
+        k = len(captured)
+        body = core.jaxpr_as_fun(call_jaxpr)
+        call_jaxpr = jax.make_jaxpr(lambda *xs: body(*xs[k:]))(*(_plain(a) for _, a in captured), *(_plain(a) for a in avals_in))
+        avals_in = [a for _, a in captured] + avals_in
+        args = [v for v, _ in captured] + list(args)
+        ctx.tokens_out = None  # the call replaces an earlier one
     out, tokens = mlir.call_lowering(
         name,
         call_jaxpr,
         None,
         ctx.module_context,
-        ctx.avals_in,
+        avals_in,
         ctx.avals_out,
         ctx.tokens_in,
         *args,
@@ -302,14 +357,94 @@ def _call_primal(ctx: mlir.LoweringRuleContext, name: str, call_jaxpr: core.Clos
     if call.name != "func.call":
         raise NotImplementedError(f"zymase: expected the func.call of a custom_jvp / custom_vjp function, found {call.name}")
     callee = ir.FlatSymbolRefAttr(call.attributes["callee"]).value
-    return out, ctx.module_context.symbol_table[callee]
+    return out, ctx.module_context.symbol_table[callee], call
+
+
+# ============================================================================ closure conversion
+
+
+def enclosing_values() -> tuple[dict | None, Any]:
+    """The values of the jaxpr whose equation is being lowered now (``Var -> ir values``),
+    and that equation: jax's ``jaxpr_subcomp`` keeps them in its locals ``env`` and
+    ``eqn``, and the innermost one on the stack is lowering the equation. (jax may emit an
+    equation's lowering as a function first, which it then inlines at the equation's
+    place, where these values are defined.) Values of jaxprs around it (outside a loop
+    body, a branch, a function) are not at hand: those jaxprs are lowered as functions of
+    their own."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "jaxpr_subcomp" and code.co_filename == mlir.__file__:
+            env = frame.f_locals.get("env")
+            return (env if isinstance(env, dict) else None), frame.f_locals.get("eqn")
+        frame = frame.f_back
+    return None, None
+
+
+class ClosureError(jax.errors.UnexpectedTracerError):
+    """A rule closes over a value traced by jax that is not a value of the jaxpr being
+    lowered where the rule's function is called."""
+
+    def __init__(self) -> None:
+        Exception.__init__(self, "the rule closes over a traced value")
+
+
+def _trace_rule(fun: Callable, in_avals: Sequence[jax.ShapeDtypeStruct]) -> tuple[core.ClosedJaxpr, list[core.Tracer]]:
+    """jax's trace of a rule, and the values of the finished jax trace it closes over
+    (jax's trace of the user's function, which has ended when zymase traces the rule):
+    they are constants of the trace, and become explicit inputs (closure conversion)."""
+    closed = jax.make_jaxpr(fun)(*in_avals)
+    if closed.effects:
+        raise NotImplementedError(f"zymase: a custom derivative rule with side effects ({closed.effects}) is not supported")
+    captured: list[core.Tracer] = []
+    for c in closed.consts:
+        if isinstance(c, core.Tracer) and all(c is not d for d in captured):
+            captured.append(c)
+    return closed, captured
+
+
+def _evaluator(closed: core.ClosedJaxpr, captured: Sequence[core.Tracer]) -> Callable:
+    """``closed`` as a function of ``(values of captured..., inputs...)``."""
+    k = len(captured)
+
+    def run(*xs: Any) -> list:
+        given = xs[:k]
+        consts = [next((given[i] for i, d in enumerate(captured) if d is c), c) if isinstance(c, core.Tracer) else c for c in closed.consts]
+        return list(core.eval_jaxpr(closed.jaxpr, consts, *xs[k:]))
+
+    return run
+
+
+def _resolve(ctx: mlir.LoweringRuleContext, env: dict | None, captured: Sequence[core.Tracer]) -> list[tuple[ir.Value, core.AbstractValue]]:
+    """The values of the jaxpr being lowered that the tracers ``captured`` stand for (a
+    tracer's ``val`` is its variable in the trace it belongs to); ClosureError when one is
+    not a value of this jaxpr (a value of an enclosing jaxpr or trace)."""
+    got = []
+    for t in captured:
+        var = getattr(t, "val", None)
+        if env is None or not isinstance(var, core.Var) or var not in env:
+            raise ClosureError()
+        value = env[var]
+        aval = core.ShapedArray(t.aval.shape, t.aval.dtype)
+        if not isinstance(value, ir.Value) or value.type != ir_type(ctx, aval):
+            raise ClosureError()
+        got.append((value, aval))
+    return got
+
+
+def _avals(captured: Sequence[core.Tracer]) -> list[jax.ShapeDtypeStruct]:
+    return [jax.ShapeDtypeStruct(t.aval.shape, t.aval.dtype) for t in captured]
 
 
 def _emit_function(ctx: mlir.LoweringRuleContext, name: str, fun: Callable, in_avals: Sequence[jax.ShapeDtypeStruct]) -> str:
     """Trace ``fun`` with jax and lower it as a private function of the module; its name."""
-    closed = jax.make_jaxpr(fun)(*in_avals)
+    return _lower_closed(ctx, name, jax.make_jaxpr(fun)(*in_avals), in_avals)
+
+
+def _lower_closed(ctx: mlir.LoweringRuleContext, name: str, closed: core.ClosedJaxpr, in_avals: Sequence[jax.ShapeDtypeStruct]) -> str:
+    """A traced rule as a private function of the module; its name."""
     if any(isinstance(c, core.Tracer) for c in closed.consts):
-        raise jax.errors.UnexpectedTracerError("the rule closes over a traced value")
+        raise ClosureError()
     if closed.effects:
         raise NotImplementedError(f"zymase: a custom derivative rule with side effects ({closed.effects}) is not supported")
     avals = [core.ShapedArray(a.shape, a.dtype) for a in in_avals]
@@ -322,20 +457,66 @@ def _float0_zeros(aval: core.AbstractValue) -> Any:
     return np.zeros(aval.shape, dtype=jax.dtypes.float0)
 
 
+def _convert_call(
+    ctx: mlir.LoweringRuleContext,
+    rules: _Rules,
+    key: Any,
+    env: dict | None,
+    eqn: Any,
+    name: str,
+    call_jaxpr: core.ClosedJaxpr,
+    args: Sequence[ir.Value],
+    primal: tuple[list, ir.Operation, ir.Operation],
+    num_consts: int,
+    counted: int,
+) -> list:
+    """When the rules of ``key`` close over values of jax's trace, call the function again
+    with those values as leading operands (the rules take them as arguments), counted
+    among its closed-over values (``enzyme.custom_vjp_consts``, with the ``counted``
+    values jax's closure conversion of the function put first): differentiating with
+    respect to them is refused, as jax cannot either. That includes a value only the rules
+    close over: the function's value does not depend on it, but its derivative (the
+    rule's) does, so a second derivative through it would need what the rule does not say."""
+    out, fn, call = primal
+    captured = rules.captures.get(key)
+    if not captured or CUSTOM_RULE_MISSING in fn.attributes or JAX_PRIMITIVE in fn.attributes:
+        return out
+    try:
+        values = _resolve(ctx, env, captured)
+        if CUSTOM_JVP not in fn.attributes and CUSTOM_VJP_FWD not in fn.attributes:
+            raise ClosureError()  # a call inside the rule being built (its values are the rule's own)
+    except ClosureError as e:
+        fn.attributes[CUSTOM_RULE_MISSING] = ir.StringAttr.get(_untraceable_reason(e))
+        return out
+    new_out, new_fn, _ = _call_primal(ctx, name, call_jaxpr, args, values)
+    for attr in (CUSTOM_JVP, CUSTOM_VJP_FWD, CUSTOM_VJP_BWD):
+        if attr in fn.attributes:
+            new_fn.attributes[attr] = fn.attributes[attr]
+    new_fn.attributes[CUSTOM_VJP_CONSTS] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), len(values) + counted)
+    call.erase()
+    return new_out
+
+
+def _float_positions(avals: Sequence[Any]) -> list[int]:
+    return [i for i, a in enumerate(avals) if _is_float(a)]
+
+
 @override(_cd.custom_jvp_call_p)
 def _custom_jvp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros):
+    env, eqn = enclosing_values()
     params = dict(call_jaxpr=call_jaxpr, jvp_jaxpr_fun=jvp_jaxpr_fun, num_consts=num_consts, symbolic_zeros=symbolic_zeros)
-    out, fn = _call_primal(ctx, "custom_jvp_call", call_jaxpr, args)
+    primal = _call_primal(ctx, "custom_jvp_call", call_jaxpr, args)
     in_avals = [_plain(a) for a in ctx.avals_in]
     out_avals = list(ctx.avals_out)
     identity = _identity(jvp_jaxpr_fun)
     key = ("jvp", identity if identity is not None else object(), _avals_key(in_avals), str(call_jaxpr.jaxpr))
+    rules = _Rules.of(ctx)
 
     def build() -> dict[str, str]:
         bind_params = _cd.custom_jvp_call_p.get_bind_params(params)
         n = len(in_avals)
-        float_in = [i for i, a in enumerate(in_avals) if _is_float(a)]
-        float_out = [i for i, a in enumerate(out_avals) if _is_float(a)]
+        float_in = _float_positions(in_avals)
+        float_out = _float_positions(out_avals)
 
         def call(*xs: Any) -> Any:
             return _cd.custom_jvp_call_p.bind(*xs, **bind_params)
@@ -347,33 +528,51 @@ def _custom_jvp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr,
             outs, t_outs = jax.jvp(call, tuple(primals), tuple(tangents))
             return [*outs, *(t_outs[i] for i in float_out)]
 
-        name = _emit_function(ctx, "custom_jvp_rule", rule, [*in_avals, *(in_avals[i] for i in float_in)])
-        return {CUSTOM_JVP: name}
+        rule_avals = [*in_avals, *(in_avals[i] for i in float_in)]
+        closed, captured = _trace_rule(rule, rule_avals)
+        if not captured:
+            return {CUSTOM_JVP: _lower_closed(ctx, "custom_jvp_rule", closed, rule_avals)}
+        _resolve(ctx, env, captured)  # raises when the values are not at hand here
+        rules.captures[key] = captured
+        run, k = _evaluator(closed, captured), len(captured)
+        cap_avals = _avals(captured)
+        n_cap_tangents = len(_float_positions(cap_avals))
+
+        def rule_with_captures(*xs: Any) -> list:
+            """(captured..., primals..., tangents of the float captured..., tangents...):
+            the captured values' tangents are not read (the engine refuses to
+            differentiate with respect to them)."""
+            return run(*xs[:k], *xs[k : k + n], *xs[k + n + n_cap_tangents :])
+
+        avals = [*cap_avals, *in_avals, *(a for a in cap_avals if _is_float(a)), *(in_avals[i] for i in float_in)]
+        return {CUSTOM_JVP: _emit_function(ctx, "custom_jvp_rule", rule_with_captures, avals)}
 
     def on_demand() -> int:
         bind_params = _cd.custom_jvp_call_p.get_bind_params(params)
         return register_call(lambda *xs: list(_cd.custom_jvp_call_p.bind(*xs, **bind_params)), in_avals, "custom_jvp function")
 
-    _Rules.of(ctx).attach(key, fn, build, {}, on_demand)
-    return out
+    rules.attach(key, primal[1], build, {}, on_demand)
+    return _convert_call(ctx, rules, key, env, eqn, "custom_jvp_call", call_jaxpr, args, primal, num_consts, 0)
 
 
 @override(_cd.custom_vjp_call_p)
 def _custom_vjp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr, fwd_jaxpr_thunk, num_consts, bwd, out_trees, symbolic_zeros):
+    env, eqn = enclosing_values()
     params = dict(call_jaxpr=call_jaxpr, fwd_jaxpr_thunk=fwd_jaxpr_thunk, num_consts=num_consts, bwd=bwd, out_trees=out_trees, symbolic_zeros=symbolic_zeros)
-    out, fn = _call_primal(ctx, "custom_vjp_call", call_jaxpr, args)
+    primal = _call_primal(ctx, "custom_vjp_call", call_jaxpr, args)
     in_avals = [_plain(a) for a in ctx.avals_in]
     out_avals = [_plain(a) for a in ctx.avals_out]
     fwd_id, bwd_id = _identity(fwd_jaxpr_thunk), _identity(bwd)
     ident = (fwd_id, bwd_id) if fwd_id is not None and bwd_id is not None else object()
     key = ("vjp", ident, _avals_key(in_avals), str(call_jaxpr.jaxpr))
     consts = {CUSTOM_VJP_CONSTS: ir.IntegerAttr.get(ir.IntegerType.get_signless(64), num_consts)}
+    rules = _Rules.of(ctx)
 
     def build() -> dict[str, str]:
         _, fwd, bwd_fn = _cd.custom_vjp_call_p.get_bind_params(params)["subfuns"]
         n = len(in_avals)
-        float_in = [i for i, a in enumerate(in_avals) if _is_float(a)]
-        float_out = [i for i, a in enumerate(out_avals) if _is_float(a)]
+        float_in = _float_positions(in_avals)
+        float_out = _float_positions(out_avals)
 
         def forward(*xs: Any) -> list:
             flags = [i >= num_consts for i in range(n)]
@@ -385,8 +584,8 @@ def _custom_vjp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr,
             residuals = [next(it) if f is None else xs[f] for f in input_fwds]
             return [*outs, *residuals]
 
-        fwd_name = _emit_function(ctx, "custom_vjp_fwd", forward, in_avals)
-        res_avals = [_plain(a) for a in jax.eval_shape(forward, *in_avals)[len(out_avals):]]
+        closed_fwd, captured_fwd = _trace_rule(forward, in_avals)
+        res_avals = [_plain(a) for a in closed_fwd.out_avals[len(out_avals):]]
 
         def backward(*res_and_cts: Any) -> list:
             res = res_and_cts[: len(res_avals)]
@@ -401,15 +600,42 @@ def _custom_vjp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr,
                 got.append(jax.numpy.asarray(ct, in_avals[i].dtype))
             return got
 
-        bwd_name = _emit_function(ctx, "custom_vjp_bwd", backward, [*res_avals, *(out_avals[i] for i in float_out)])
+        bwd_avals = [*res_avals, *(out_avals[i] for i in float_out)]
+        closed_bwd, captured_bwd = _trace_rule(backward, bwd_avals)
+        captured = list(captured_fwd)
+        captured += [t for t in captured_bwd if all(t is not c for c in captured)]
+        if not captured:
+            fwd_name = _lower_closed(ctx, "custom_vjp_fwd", closed_fwd, in_avals)
+            return {CUSTOM_VJP_FWD: fwd_name, CUSTOM_VJP_BWD: _lower_closed(ctx, "custom_vjp_bwd", closed_bwd, bwd_avals)}
+        _resolve(ctx, env, captured)  # raises when the values are not at hand here
+        rules.captures[key] = captured
+        k, n_res = len(captured), len(res_avals)
+        cap_avals = _avals(captured)
+        run_fwd, run_bwd = _evaluator(closed_fwd, captured), _evaluator(closed_bwd, captured)
+
+        def forward_with_captures(*xs: Any) -> list:
+            """(captured..., args...) -> (outs..., residuals..., captured...): the captured
+            values travel to the backward rule as residuals."""
+            return [*run_fwd(*xs), *xs[:k]]
+
+        def backward_with_captures(*xs: Any) -> list:
+            """(residuals..., captured..., output cotangents...) -> cotangents of the float
+            operands, the captured ones first (zero: the engine refuses to differentiate
+            with respect to them, as jax does)."""
+            res, cap, cts = xs[:n_res], xs[n_res : n_res + k], xs[n_res + k :]
+            zeros = [jax.numpy.zeros(a.shape, a.dtype) for a in cap_avals if _is_float(a)]
+            return [*zeros, *run_bwd(*cap, *res, *cts)]
+
+        fwd_name = _emit_function(ctx, "custom_vjp_fwd", forward_with_captures, [*cap_avals, *in_avals])
+        bwd_name = _emit_function(ctx, "custom_vjp_bwd", backward_with_captures, [*res_avals, *cap_avals, *(out_avals[i] for i in float_out)])
         return {CUSTOM_VJP_FWD: fwd_name, CUSTOM_VJP_BWD: bwd_name}
 
     def on_demand() -> int:
         bind_params = _cd.custom_vjp_call_p.get_bind_params(params)
         return register_call(lambda *xs: list(_cd.custom_vjp_call_p.bind(*xs, **bind_params)), in_avals, "custom_vjp function")
 
-    _Rules.of(ctx).attach(key, fn, build, consts, on_demand)
-    return out
+    rules.attach(key, primal[1], build, consts, on_demand)
+    return _convert_call(ctx, rules, key, env, eqn, "custom_vjp_call", call_jaxpr, args, primal, num_consts, num_consts)
 
 
 # ============================================================================ library primitives
@@ -492,11 +718,57 @@ def _library_primitive_rule(prim: core.Primitive) -> LoweringRule:
     def rule(ctx: mlir.LoweringRuleContext, *args: ir.Value, **params: Any) -> Sequence[Any]:
         in_avals = [_plain(a) for a in ctx.avals_in]
         body = jax.make_jaxpr(_impl(prim, params))(*in_avals)
-        out, fn = _call_primal(ctx, f"primitive_{prim.name}", body, args)
+        out, fn, _ = _call_primal(ctx, f"primitive_{prim.name}", body, args)
         fn.attributes[JAX_PRIMITIVE] = _entry_attr(register_call(_bind(prim, params), in_avals, f"primitive '{prim.name}'"))
         return out
 
     return rule
+
+
+_NATIVE: set[core.Primitive] = set()
+"""Primitives being lowered by jax's own rule right now (the body of their call)."""
+
+
+def _native_lowering(ctx: mlir.LoweringRuleContext, prim: core.Primitive, *args: ir.Value, **params: Any) -> Sequence[Any]:
+    """``prim`` lowered by jax's own rules for the module's platforms."""
+    platform_rules = {}
+    for p in ctx.module_context.platforms:
+        entry = mlir._platform_specific_lowerings[p].get(prim)
+        if entry is not None:
+            platform_rules[p] = entry.rule
+    default = mlir._lowerings.get(prim)
+    return mlir.lower_per_platform(ctx, str(prim), platform_rules, default.rule if default is not None else None, core.no_effects, *args, **params)
+
+
+def jax_rule_primitive(prim: core.Primitive) -> LoweringRule:
+    """A lowering rule for a jax primitive that zymase has no op for: a call of a private
+    function whose body is jax's own lowering of the primitive (an opaque custom call,
+    say a LAPACK routine), carrying ``enzyme.jax_rule``, so that the AD engine takes its
+    derivative from jax's rules on demand (``lower_jvp`` / ``lower_vjp``), and refuses
+    with jax's own message where jax has no rule."""
+
+    def rule(ctx: mlir.LoweringRuleContext, *args: ir.Value, **params: Any) -> Sequence[Any]:
+        if prim in _NATIVE:
+            return _native_lowering(ctx, prim, *args, **params)
+        in_avals = [_plain(a) for a in ctx.avals_in]
+        body = jax.make_jaxpr(_bind(prim, params))(*in_avals)
+        _NATIVE.add(prim)
+        try:
+            out, fn, _ = _call_primal(ctx, f"primitive_{prim.name}", body, args)
+        finally:
+            _NATIVE.discard(prim)
+        entry = register_call(_bind(prim, params), in_avals, f"primitive '{prim.name}'")
+        REBOUND.add(entry)
+        fn.attributes[JAX_PRIMITIVE] = _entry_attr(entry)
+        return out
+
+    return rule
+
+
+REBOUND: set[int] = set()
+"""Entries of ``PRIMITIVES`` (``jax_rule_primitive``'s calls) that the emitter binds
+again instead of emitting the function's body (jax's opaque lowering), so that the
+emitted program means the primitive to jax, and to zymase lowering it again."""
 
 
 def _entry_attr(entry: int) -> ir.Attribute:
