@@ -6,4 +6,4 @@ One module per case (``CASES`` below, in order); :mod:`benchmarks.harness` does 
 timing, cost analysis and comparison; :mod:`benchmarks.__main__` is the runner.
 """
 
-CASES = ("kan", "slice_dot", "vector_norm", "loops", "sparse_hessian", "sparse_jacobian", "vmc_laplacian", "activity", "checkpoint")
+CASES = ("kan", "slice_dot", "vector_norm", "loops", "sparse_hessian", "sparse_jacobian", "mlp_hessian", "vmc_laplacian", "activity", "checkpoint")

@@ -5,9 +5,11 @@ log|ψ|(x) = an MLP d → 256 → 256 → 256 → 1 with tanh, for d in {12, 48,
 
 jax: the trace of jax.hessian (jacfwd of grad) — the baseline; a jvp-over-grad loop
 (lax.fori_loop over the d directions); folx.forward_laplacian when folx is installed.
-zymase: the trace of zymase.hessian; zymase.jvp over zymase.grad (vmapped over the d
-directions); zymase.fwddiff with width d over zymase.grad (one forward pass carrying all
-d tangent directions through zymase's generated gradient).
+zymase: zymase.laplacian (the forward-Laplacian mode, enzyme.fwdlaplace: one forward
+pass carrying each value, its gradient with respect to x and its Laplacian); the trace of
+zymase.hessian; zymase.jvp over zymase.grad (vmapped over the d directions);
+zymase.fwddiff with width d over zymase.grad (one forward pass carrying all d tangent
+directions through zymase's generated gradient).
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ def run(mode: str = "full") -> dict:
             notes.append(why)
             print(f"note: {why}; skipping the folx variant")
         variants += [
+            Variant("zymase.laplacian (forward Laplacian)", batched(zymase.laplacian(logpsi), params), args),
             Variant("zymase.fwddiff(width d) over zymase.grad", batched(make_zymase_fwddiff_over_grad(d, 2 * len(params)), params), args),
             Variant("zymase.jvp over zymase.grad", batched(make_zymase_jvp_over_grad(), params), args),
             Variant("trace(zymase.hessian)", batched(lap_zymase_hessian, params), args),

@@ -44,6 +44,7 @@ NOT_EMITTED: dict[str, str] = {
     # --- consumed by passes before emission
     "enzyme.autodiff": "replaced by a call of the generated diffe<fn> by the enzyme pass, which every AD pipeline runs",
     "enzyme.fwddiff": "replaced by a call of the generated fwddiffe<fn> by the enzyme pass",
+    "enzyme.fwdlaplace": "replaced by a call of the generated fwdlaplace<fn> by the enzyme pass",
     # --- xDSL placeholders zymase never produces
     "builtin.unregistered": "stands for an op of an unknown dialect (only with allow_unregistered); nothing to run",
     "builtin.unrealized_conversion_cast": "an artefact of dialect conversion; zymase has no conversions",

@@ -109,7 +109,7 @@ class Compiled:
     """A program emitted as a JAX function, plus its pytree metadata."""
 
     def __init__(self, program: Program, static: tuple[int, ...]):
-        run_pipeline("zymase-primal", program.module)
+        run_pipeline(primal_pipeline(program.module), program.module)
         self.program = program
         self.static = static
         self.fn = build_function(program.module, program.entry)
@@ -123,6 +123,15 @@ class Compiled:
         leaves = jax.tree_util.tree_leaves((tuple(dyn), kwargs))
         out = self.jitted(*leaves)
         return jax.tree_util.tree_unflatten(self.program.out_tree, list(out))
+
+
+def primal_pipeline(module: ModuleOp) -> str:
+    """The pipeline of a program zymase.jit compiles: ``zymase-primal``, or
+    ``zymase-derivative`` when it holds enzyme ops (a zymase transformation called
+    inside it, frontend/nesting.py)."""
+    from .ir.enzyme import _DiffOp
+
+    return "zymase-derivative" if any(isinstance(op, _DiffOp) for op in module.walk()) else "zymase-primal"
 
 
 _JIT_CACHE = TransformCache()
@@ -162,7 +171,7 @@ class Jitted:
     def lower(self, *args: Any, **kwargs: Any) -> Program:
         """The program after zymase's primal pipeline, with every stage recorded."""
         program = lower(self.fun, *args, static_argnums=self.static, **kwargs)
-        run_pipeline("zymase-primal", program.module, _stage_recorder(program))
+        run_pipeline(primal_pipeline(program.module), program.module, _stage_recorder(program))
         return program
 
 
@@ -228,16 +237,106 @@ def _is_float(dtype: Any) -> bool:
 
 
 class _Derivative:
-    """A compiled derivative program: flat JAX values in, flat tuple out."""
+    """A compiled derivative program: flat JAX values in, flat tuple out. ``lazy``: the
+    pipeline runs, and the lax function is built, on first use (a derivative that is
+    only nested in an outer transformation's module is never compiled on its own)."""
 
-    def __init__(self, program: Program, record_stages: bool = False, loop_checkpoint: str | None = None):
-        run_ad_pipeline(program.module, _stage_recorder(program) if record_stages else None, loop_checkpoint)
-        self.program = program
-        self.fn = build_function(program.module, ENTRY)
-        self.jitted = jax.jit(lambda *xs: self.fn(*xs))
+    def __init__(self, program: Program | Callable[[], Program], record_stages: bool = False, loop_checkpoint: str | None = None, lazy: bool = False, entry: str = ENTRY):
+        self._program = program  # or how to lower it, on first use
+        self.entry = entry
+        self._record = record_stages
+        self._loop_checkpoint = loop_checkpoint
+        self._fn: Callable | None = None
+        if not lazy:
+            self.compile()
+
+    @property
+    def program(self) -> Program:
+        if not isinstance(self._program, Program):
+            self._program = self._program()
+        return self._program
+
+    def compile(self) -> _Derivative:
+        if self._fn is None:
+            run_ad_pipeline(self.program.module, _stage_recorder(self.program) if self._record else None, self._loop_checkpoint)
+            fn = build_function(self.program.module, self.entry)
+            self.jitted = jax.jit(lambda *xs: fn(*xs))
+            self._fn = fn
+        return self
+
+    @property
+    def fn(self) -> Callable:
+        self.compile()
+        assert self._fn is not None
+        return self._fn
 
     def __call__(self, *leaves: Any) -> tuple:
-        return self.jitted(*leaves)
+        return self.compile().jitted(*leaves)
+
+
+class _EnzymeCall:
+    """A derivative as the enzyme op it stands for: ``cls`` (enzyme.autodiff /
+    enzyme.fwddiff) on the program's entry with these activities and width, and the
+    compiled (lazily) program with that op in ``@zymase_entry``. ``__call__`` binds
+    nesting's ``diff_p``: for jax the compiled derivative, for an outer zymase
+    transformation the enzyme op over the primal (frontend/nesting.py)."""
+
+    def __init__(self, program: Program, cls: type, arg_kinds: list[Activity], ret_kinds: list[Activity], width: int = 1, record_stages: bool = False, loop_checkpoint: str | None = None):
+        self.cls, self.arg_kinds, self.ret_kinds, self.width = cls, arg_kinds, ret_kinds, width
+        self.out_avals = _enzyme_out_avals(program, cls, arg_kinds, ret_kinds, width)
+        _add_entry(program, cls, arg_kinds, ret_kinds, width)
+        self.derivative = _Derivative(program, record_stages, loop_checkpoint, lazy=True)
+
+    @property
+    def program(self) -> Program:
+        return self.derivative.program
+
+    def __call__(self, primal: Any, operands: Sequence[Any], name: str) -> list:
+        from .frontend.nesting import bind_diff
+
+        if primal.effects:  # host callbacks: the compiled derivative, called as a jitted function (it carries the effects)
+            return list(self.derivative(*operands))
+        return bind_diff(
+            operands,
+            kind=self.cls.name,
+            primal=primal,
+            activity=[k.value for k in self.arg_kinds],
+            ret_activity=[k.value for k in self.ret_kinds],
+            width=self.width,
+            out_avals=self.out_avals,
+            derivative=self.derivative,
+            name=name,
+        )
+
+
+def _batched_aval(a: Any, width: int) -> jax.ShapeDtypeStruct:
+    return jax.ShapeDtypeStruct(tuple(a.shape) if width == 1 else (width, *a.shape), a.dtype)
+
+
+def _enzyme_out_avals(program: Program, cls: type, arg_kinds: Sequence[Activity], ret_kinds: Sequence[Activity], width: int) -> list:
+    """The result types of the enzyme op ``cls`` on the program's entry (ir/enzyme.py's conventions)."""
+    outs: list = []
+    if cls is ForwardDiffOp:
+        for o, k in zip(program.out_avals, ret_kinds):
+            if k in (CONST, DUP):
+                outs.append(o)
+            if k in (DUP, DUPNONEED):
+                outs.append(_batched_aval(o, width))
+        return outs
+    outs = [o for o, k in zip(program.out_avals, ret_kinds) if k in (ACTIVE, CONST)]
+    return outs + [a for a, k in zip(program.in_avals, arg_kinds) if k == ACTIVE]
+
+
+def _primal_jaxpr(fun: Callable, args: tuple, kwargs: dict | None = None) -> Any:
+    """jax's jaxpr of ``fun`` on the flat leaves of ``(args, kwargs)`` (the arguments of
+    the lowered program's ``@main``), reusing the trace a PreTraced carries."""
+    return trace(fun, tuple(args), kwargs or {}).jaxpr
+
+
+def _fn_name(f: Callable) -> str:
+    name = getattr(f, "__name__", "") or "primal"
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return name if name and not name[0].isdigit() else "f_" + name
 
 
 def _leaf_ranges(args: tuple) -> list[range]:
@@ -301,7 +400,7 @@ def _grad_impl(f: Callable, argnums: int | Sequence[int], has_aux: bool, with_va
         deriv, active = _GRAD_CACHE.get(f, key, lambda: _build_grad(fun, full, kwargs, norm, has_aux, with_value, name, loop_checkpoint=loop_checkpoint))
         leaves = jax.tree_util.tree_leaves((full, kwargs))
         seed = np.ones((), dtype=deriv.program.out_avals[0].dtype)
-        outs = deriv(*leaves, seed)
+        outs = deriv(_primal_jaxpr(fun, full, kwargs), [*leaves, seed], _fn_name(f))
         # The derivative returns one gradient per active leaf, in leaf order, whatever
         # the order (or repetitions) of argnums.
         active_leaves = sorted(set(active))
@@ -329,6 +428,7 @@ def _grad_impl(f: Callable, argnums: int | Sequence[int], has_aux: bool, with_va
     def lower_grad(*args: Any, **kwargs: Any) -> Program:
         norm = tuple(a % len(args) for a in nums)
         deriv, _ = _build_grad(f, args, kwargs, norm, has_aux, with_value, name, record_stages=True, loop_checkpoint=loop_checkpoint)
+        deriv.derivative.compile()
         return deriv.program
 
     return Transformed(f, wrapped, lower_grad)
@@ -359,8 +459,7 @@ def _build_grad(f, args, kwargs, nums, has_aux, with_value, name, record_stages=
     ret_kinds = [loss_kind] + [aux_kind] * (len(outs) - 1)
     if has_aux and not with_value:
         ret_kinds[0] = ACTIVENONEED
-    _add_entry(program, AutoDiffOp, arg_kinds, ret_kinds)
-    return _Derivative(program, record_stages, loop_checkpoint), active
+    return _EnzymeCall(program, AutoDiffOp, arg_kinds, ret_kinds, record_stages=record_stages, loop_checkpoint=loop_checkpoint), active
 
 
 def _float0_zeros(x: Any) -> Any:
@@ -401,8 +500,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
         if has_aux:
             n_out = program.out_tree.children()[0].num_leaves
             ret_kinds = ret_kinds[:n_out] + [CONST] * (len(ret_kinds) - n_out)
-        _add_entry(program, ForwardDiffOp, arg_kinds, ret_kinds)
-        return _Derivative(program), arg_kinds, ret_kinds
+        return _EnzymeCall(program, ForwardDiffOp, arg_kinds, ret_kinds), arg_kinds, ret_kinds
 
     d, arg_kinds, ret_kinds = _JVP_CACHE.get(user_f, (_signature(primals, {}, ()), has_aux, const), build)
     flat: list[Any] = []
@@ -410,7 +508,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
         flat.append(p)
         if k == DUP:
             flat.append(jnp_asarray(t, p))
-    outs = iter(d(*flat))
+    outs = iter(d(_primal_jaxpr(f, primals), flat, _fn_name(user_f)))
     prim, tang = [], []
     for o, k in zip(d.program.out_avals, ret_kinds):
         prim.append(next(outs))
@@ -487,12 +585,12 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, loop_checkpoint: str 
                 ACTIVENONEED if _is_float(o.dtype) and i < n_out and i not in zero_outputs else CONSTNONEED
                 for i, o in enumerate(program.out_avals)
             ]
-            _add_entry(program, AutoDiffOp, arg_kinds, ret_kinds)
-            return _Derivative(program, loop_checkpoint=loop_checkpoint), arg_kinds, ret_kinds
+            return _EnzymeCall(program, AutoDiffOp, arg_kinds, ret_kinds, loop_checkpoint=loop_checkpoint), arg_kinds, ret_kinds
 
         return _VJP_CACHE.get(user_f, ("derivative", sig, has_aux, loop_checkpoint, tuple(sorted(const_leaves)), zero_outputs), build)
 
     primal = _VJP_CACHE.get(user_f, ("primal", sig), lambda: Compiled(lower(f, *primals), ()))
+    primal_jaxpr = functools.cache(lambda: _primal_jaxpr(f, primals))
     out = primal(primals, {})
     p_leaves, p_tree = jax.tree_util.tree_flatten(primals)
     if has_aux:
@@ -506,7 +604,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, loop_checkpoint: str 
         zero = frozenset(i for i, c in enumerate(ct_leaves) if _known_zero(c))
         deriv, arg_kinds, ret_kinds = derivative(zero)
         seeds = [jnp_asarray(c, o) for c, o, k in zip(ct_leaves, out_leaves, ret_kinds) if k == ACTIVENONEED]
-        grads = iter(deriv(*p_leaves, *seeds))
+        grads = iter(deriv(primal_jaxpr(), [*p_leaves, *seeds], _fn_name(user_f)))
         res = [next(grads) if k == ACTIVE else _float0_zeros(p) for p, k in zip(p_leaves, arg_kinds)]
         return tuple(jax.tree_util.tree_unflatten(p_tree, res))[:n_user]
 
@@ -539,8 +637,10 @@ def _std_basis(leaves: Sequence[Any]) -> list[Any]:
 
 
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, sparse: bool | str = False) -> Callable:
-    """Like ``jax.jacfwd``: columns of the Jacobian by zymase's forward mode, one
-    direction per basis vector, batched with jax.vmap. ``sparse=True`` / ``"bcoo"``:
+    """Like ``jax.jacfwd``: the Jacobian by one ``enzyme.fwddiff`` of width N (N the
+    number of input elements) whose seeds, the identity, are built in the program
+    (compare(iota, iota) / select, which the rewrite rules see); seeds, derivative and
+    the arrangement of its result compile as one module. ``sparse=True`` / ``"bcoo"``:
     one direction per color of the Jacobian's sparsity pattern (sparse.py)."""
     if sparse:
         from .sparse import sparse_jacfwd
@@ -549,53 +649,149 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     nums = _argnums_tuple(argnums)
     single = isinstance(argnums, int)
 
-    primal_fn = jit(f)  # one cache of primal programs per transformation
-
-    def jac(*args: Any) -> Any:
-        # f is called with all of args (no closure over them: under jax.jit they are
-        # tracers, and a closure would defeat the cache); the other arguments get
-        # float0 tangents, which make them constant.
-        norm = [i % len(args) for i in nums]
-        dyn = [args[i] for i in norm]
+    def prepare(args: tuple) -> tuple:
+        norm = tuple(i % len(args) for i in nums)
         for i in norm:
             _check_float_inputs("jacfwd", jax.tree_util.tree_leaves(args[i]), f" for argument {i}")
+        fun, consts = hoist_closure(f, args)
+        return norm, fun, args + consts
 
-        import jax.numpy as jnp
+    def jac(*args: Any) -> Any:
+        norm, fun, full = prepare(args)
+        key = (_signature(full, {}, ()), norm, single, has_aux)
+        prog = _JACFWD_CACHE.get(f, key, lambda: _JacobianProgram(fun, full, len(args), norm, single, has_aux))
+        return prog(full)
 
-        leaves, tree = jax.tree_util.tree_flatten(tuple(dyn))
-        sizes = [int(np.size(l)) for l in leaves]
+    def lower_jac(*args: Any) -> Program:
+        norm, fun, full = prepare(args)
+        prog = _JacobianProgram(fun, full, len(args), norm, single, has_aux, record_stages=True)
+        return prog.compiled.compile().program
 
-        def push(*ts: Any) -> Any:
-            per_num = jax.tree_util.tree_unflatten(tree, list(ts))
-            tangents = [jax.tree_util.tree_map(_float0_zeros, a) for a in args]
-            for i, t in zip(norm, per_num):
-                tangents[i] = t
-            res = jvp(f, args, tuple(tangents), has_aux=has_aux)
-            return res[1]
+    return Transformed(f, jac, lower_jac)
 
-        cols = jax.vmap(push)(*_std_basis(leaves))  # leading axis: input directions
-        primal_out = primal_fn(*args)
+
+_JACFWD_CACHE = TransformCache()
+"""jacfwd's programs, per function: (signature, argnums, single, has_aux) -> _JacobianProgram."""
+
+
+def identity_seeds(leaves: Sequence[Any], dtypes: Sequence[Any] | None = None) -> list[Any]:
+    """The standard basis of the space of ``leaves`` built from iotas, as the seeds of a
+    width-N forward sweep (N the sum of the leaves' sizes): per leaf, ``(N, *leaf.shape)``
+    with row k the k-th unit vector of the leaves flattened and joined; the (N, size)
+    block is ``select(iota0 == iota1 + offset, 1, 0)``, a form the rewrite rules know
+    (opt/rules/seeds.py), not a dense constant."""
+    from jax import lax
+
+    sizes = [int(np.prod(np.shape(x), dtype=np.int64)) for x in leaves]
+    total, offset, seeds = sum(sizes), 0, []
+    for k, (x, n) in enumerate(zip(leaves, sizes)):
+        dt = dtypes[k] if dtypes is not None else jax.dtypes.result_type(x)
+        rows = lax.broadcasted_iota(np.int32, (total, n), 0)
+        cols = lax.broadcasted_iota(np.int32, (total, n), 1)
+        if offset:
+            cols = cols + np.int32(offset)
+        block = lax.select(rows == cols, lax.full((total, n), 1, dt), lax.full((total, n), 0, dt))
+        seeds.append(block.reshape((total, *np.shape(x))) if np.ndim(x) != 1 else block)
+        offset += n
+    return seeds
+
+
+class _JacobianProgram:
+    """jacfwd for one signature: ``body`` (flat leaves -> flat results) builds the
+    identity seeds, binds the width-N enzyme.fwddiff (nesting's ``diff_p``) and arranges
+    its tangents as jax.jacfwd does; called, it binds nesting's ``program_p``, whose
+    implementation is ``body`` compiled by zymase as one module (``compiled``)."""
+
+    def __init__(self, fun: Callable, full: tuple, n_user: int, norm: tuple[int, ...], single: bool, has_aux: bool, record_stages: bool = False):
+        from .frontend.nesting import bind_diff
+
+        program = lower(fun, *full)
+        ranges = _leaf_ranges(full)
+        in_avals = program.in_avals
+        active = [i for a in norm for i in ranges[a]]
+        width = sum(int(np.prod(in_avals[i].shape, dtype=np.int64)) for i in active)
+        arg_kinds = [DUP if i in active else CONST for i in range(len(in_avals))]
+        outs = program.out_avals
         if has_aux:
-            primal_out, aux = primal_out
+            if len(program.out_tree.children()) != 2:
+                raise TypeError("jacfwd with has_aux=True requires the function to return a pair (output, aux)")
+            n_out = program.out_tree.children()[0].num_leaves
+        else:
+            n_out = len(outs)
+        ret_kinds = [DUP if k < n_out and _is_float(o.dtype) else CONST for k, o in enumerate(outs)]
+        call = _EnzymeCall(program, ForwardDiffOp, arg_kinds, ret_kinds, width=max(width, 1))
+        primal = _primal_jaxpr(fun, full)
+        name = _fn_name(fun)
+        in_tree = jax.tree_util.tree_structure(full)
+        arg_trees = [jax.tree_util.tree_structure(full[a]) for a in norm]
+        out_tree = program.out_tree
+        tree: list = []
 
-        def arrange(col: Any, out: Any) -> Any:
-            moved = jnp.moveaxis(col, 0, -1)  # out.shape + (total,)
-            parts, start = [], 0
-            for l, n in zip(leaves, sizes):
-                parts.append(moved[..., start : start + n].reshape((*np.shape(out), *np.shape(l))))
-                start += n
-            per_arg = jax.tree_util.tree_unflatten(tree, parts)
-            return per_arg[0] if single else per_arg
+        def body(*leaves: Any) -> list:
+            import jax.numpy as jnp
 
-        result = jax.tree_util.tree_map(arrange, cols, primal_out)
-        return (result, aux) if has_aux else result
+            seeds = dict(zip(active, identity_seeds([leaves[i] for i in active], [in_avals[i].dtype for i in active])))
+            operands: list = []
+            for i, x in enumerate(leaves):
+                operands.append(x)
+                if i in seeds:
+                    operands.append(seeds[i])
+            got = iter(call(primal, operands, name))
+            prim, tang = [], []
+            for o, k in zip(outs, ret_kinds):
+                prim.append(next(got))
+                tang.append(next(got) if k == DUP else None)
+            blocks = []
+            for k in range(n_out):
+                o = outs[k]
+                per_arg, start = [], 0
+                for a, t in zip(norm, arg_trees):
+                    parts = []
+                    for i in ranges[a]:
+                        size = int(np.prod(in_avals[i].shape, dtype=np.int64))
+                        shape = (*o.shape, *in_avals[i].shape)
+                        if tang[k] is None:  # an integer output: zeros of its dtype, as jax.jacfwd gives
+                            parts.append(jnp.zeros(shape, o.dtype))
+                        else:
+                            moved = jnp.moveaxis(tang[k], 0, -1) if o.shape else tang[k]
+                            parts.append(moved[..., start : start + size].reshape(shape))
+                        start += size
+                    per_arg.append(jax.tree_util.tree_unflatten(t, parts))
+                blocks.append(per_arg[0] if single else tuple(per_arg))
+            if has_aux:
+                value_tree, aux_tree = out_tree.children()
+                result = (jax.tree_util.tree_unflatten(value_tree, blocks), jax.tree_util.tree_unflatten(aux_tree, prim[n_out:]))
+            else:
+                result = jax.tree_util.tree_unflatten(out_tree, blocks)
+            leaves_out, t = jax.tree_util.tree_flatten(result)
+            tree[:] = [t]
+            return leaves_out
 
-    return jac
+        self.body = jax.make_jaxpr(body)(*in_avals)
+        self.out_tree = tree[0]
+        self.in_tree = in_tree
+        self.compiled = _Derivative(lambda: lower(core_fun(self.body), *in_avals), record_stages, lazy=True, entry=program.entry)
+
+    def __call__(self, full: tuple) -> Any:
+        from .frontend.nesting import bind_program
+
+        leaves = jax.tree_util.tree_leaves(full)
+        return jax.tree_util.tree_unflatten(self.out_tree, bind_program(leaves, body=self.body, compiled=self.compiled))
+
+
+def core_fun(closed: Any) -> Callable:
+    """A closed jaxpr as a function of flat arrays."""
+
+    def run(*xs: Any) -> list:
+        return jax.core.eval_jaxpr(closed.jaxpr, closed.consts, *xs)
+
+    return run
 
 
 def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, loop_checkpoint: str | None = None, sparse: bool | str = False) -> Callable:
     """Like ``jax.jacrev``: rows of the Jacobian by zymase's reverse mode, batched with
-    jax.vmap over the output basis. ``sparse=True`` / ``"bcoo"``: one cotangent per
+    jax.vmap over the output basis (a scalar output: one reverse sweep, no batching, so
+    an outer transformation nests it as an enzyme.autodiff). ``sparse=True`` / ``"bcoo"``: one cotangent per
     color of the Jacobian's sparsity pattern (sparse.py)."""
     if sparse:
         from .sparse import sparse_jacrev
@@ -614,7 +810,12 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
         out, pullback = res[0], res[1]
         out_leaves, out_tree = jax.tree_util.tree_flatten(out)
         sizes = [int(np.size(o)) for o in out_leaves]
-        all_rows = jax.vmap(lambda *cts: pullback(jax.tree_util.tree_unflatten(out_tree, list(cts))))(*_std_basis(out_leaves))
+        basis = _std_basis(out_leaves)
+        if sum(sizes) == 1:  # a scalar output: one cotangent, no batching (an outer transformation then nests this one)
+            one = pullback(jax.tree_util.tree_unflatten(out_tree, [b[0] for b in basis]))
+            all_rows = jax.tree_util.tree_map(lambda r: r[None], one)
+        else:
+            all_rows = jax.vmap(lambda *cts: pullback(jax.tree_util.tree_unflatten(out_tree, list(cts))))(*basis)
         rows = [all_rows[i] for i in norm]
 
         def arrange_out(k: int, o: Any) -> Any:
@@ -634,7 +835,9 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
 
 
 def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, loop_checkpoint: str | None = None, sparse: bool | str = False) -> Callable:
-    """Like ``jax.hessian``: forward over reverse, both generated by zymase.
+    """Like ``jax.hessian``: ``jacfwd(jacrev(f))``, one module: an enzyme.fwddiff of
+    width N (identity seeds) over a function holding enzyme.autodiff of ``f``,
+    differentiated inner level first with the rewrite rules between levels.
     ``sparse=True`` / ``"bcoo"``: one Hessian-vector product per color of the star
     coloring of the Hessian's sparsity pattern (sparse.py)."""
     if sparse:
@@ -689,10 +892,69 @@ def fwddiff(f: Callable, activity: Sequence[Activity | str], ret_activity: Seque
     return _raw(ForwardDiffOp, f, activity, ret_activity, width)
 
 
-def laplacian(f: Callable, argnums: int = 0) -> Callable:
+_LAPLACE_CACHE = TransformCache()
+"""laplacian's programs, per function: (signature, argument) -> (derivative, None), or
+(None, reason) when the forward-Laplacian mode does not handle the program (then the
+fallback runs)."""
+
+
+def _build_forward_laplacian(f: Callable, args: tuple, i: int) -> tuple[_Derivative | None, Any]:
+    """The program ``@zymase_entry = enzyme.fwdlaplace @main`` with argument ``i`` dup,
+    returning (gradient, Laplacian); (None, reason) when the mode cannot be used: the
+    mode's LaplaceError (an op without a forward-Laplacian rule), or a string for a
+    program laplacian's fallback handles or rejects (a non-scalar output, an argument
+    that is not one array)."""
+    from .ad.laplace import LaplaceError
+    from .ir.enzyme import ForwardLaplaceOp
+
+    program = lower(f, *args)
+    leaves = _leaf_ranges(args)[i]
+    outs = program.out_avals
+    if len(leaves) != 1 or len(outs) != 1 or outs[0].shape != () or not _is_float(outs[0].dtype):
+        return None, "laplacian takes one array argument of a function with one real scalar output"
+    arg_kinds = [DUP if k == leaves[0] else CONST for k in range(len(program.in_avals))]
+    _add_entry(program, ForwardLaplaceOp, arg_kinds, [DUPNONEED])
+    try:
+        return _Derivative(program), None
+    except LaplaceError as e:
+        return None, e.with_traceback(None)  # cached: keep no frames alive
+
+
+def laplacian(f: Callable, argnums: int = 0, fallback: bool = True) -> Callable:
     """The Laplacian sum_i d^2 f / dx_i^2 of a scalar function with respect to one array
-    argument: zymase's forward mode over its reverse mode, one direction per element of
-    the argument, batched with jax.vmap (the trace of ``hessian`` without building it)."""
+    argument, by zymase's forward-Laplacian mode (``enzyme.fwdlaplace``: one forward
+    sweep carrying each value, its gradient and its Laplacian; gradients known to be
+    diagonal, or a few shifted diagonals, are kept as vectors). A program the mode has
+    no rule for (calls of custom_jvp functions such as jax.nn.relu, sort, scatter,
+    gather, ...) falls back to forward over reverse mode (zymase.jvp of zymase.grad, one
+    direction per element of the argument, batched with jax.vmap), which handles
+    everything ``grad`` does; ``fallback=False`` raises the mode's one-line error naming
+    the op instead."""
+    from .ad.laplace import LaplaceError
+
+    over_reverse = _laplacian_forward_over_reverse(f, argnums)
+
+    def lap(*args: Any) -> Any:
+        i = argnums % len(args)
+        x = args[i]
+        _check_float_inputs("laplacian", [x], f" for argument {i}")
+        fun, consts = hoist_closure(f, args)
+        full = args + consts  # closed-over tracers ride along as constant arguments
+        deriv, why = _LAPLACE_CACHE.get(f, (_signature(full, {}, ()), i), lambda: _build_forward_laplacian(fun, full, i))
+        if deriv is None:
+            if not fallback and isinstance(why, LaplaceError):
+                raise LaplaceError(str(why))
+            return over_reverse(*args)
+        _, value = deriv(*jax.tree_util.tree_leaves(full))
+        return value
+
+    return lap
+
+
+def _laplacian_forward_over_reverse(f: Callable, argnums: int = 0) -> Callable:
+    """laplacian's fallback: zymase's forward mode over its reverse mode, one direction
+    per element of the argument, batched with jax.vmap (the trace of ``hessian`` without
+    building it)."""
     import jax.numpy as jnp
 
     g = grad(f, argnums)

@@ -10,6 +10,13 @@ pipeline name to its pass-pipeline text; each is also a pass of the registry, so
 This module sits above ``ad/``, ``analysis/`` and ``opt/`` (it names their passes), so
 none of those import it; ``api.py`` and ``tools/opt.py`` do.
 
+In a named pipeline the enzyme pass cleans up after each level of nested enzyme ops
+(``zymase.hessian``, ``zymase.grad(zymase.grad(f))``): it inlines the functions the level
+generated (``inline_generated``) and, between levels, runs ``LEVEL_CLEANUP`` (the rewrite
+rules, CSE, DCE), so that the outer level differentiates optimized code and the rules see
+a forward sweep's seeds together with the code using them. ``zymase-opt -p enzyme``
+alone only generates.
+
 Stages of a pipeline run (``imported``, ``optimized-before-ad``, ``after-ad``,
 ``final``) are observed from ``PassPipeline``'s callback between passes: ``on_stage``,
 and ``ZYMASE_DUMP_IR=dir`` writes each stage of each run there. ``ZYMASE_VERIFY=1``
@@ -22,9 +29,9 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
@@ -126,10 +133,10 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "dce": _dce,  # removes unused pure ops (xDSL's, made cheaper: opt/cleanup.py)
     "licm": _licm,  # hoists loop-invariant pure ops out of scf.for
     "scf-for-loop-unroll": _scf_for_loop_unroll,  # fully unrolls scf.for with constant bounds
-    "unroll-counted-loops": _unroll_counted_loops,  # ... as reverse-mode AD does: at most max_iterations (4096) trips, else a DiffError
+    "unroll-counted-loops": _unroll_counted_loops,  # ... as reverse-mode AD does: short ones only (<= 16 trips, <= 256 ops); no error
     "control-flow-hoist": _control_flow_hoist,  # hoists speculatable ops out of scf.if
     "enzyme": _enzyme,  # generates diffe<fn> / fwddiffe<fn> for enzyme.autodiff / enzyme.fwddiff
-    "loop-checkpoint": _loop_checkpoint,  # sets zymase.checkpoint = schedule (binomial, periodic:K) on every stablehlo.while
+    "loop-checkpoint": _loop_checkpoint,  # sets zymase.checkpoint = schedule (binomial, periodic:K) on every stablehlo.while and scf.for
     "print-activity-analysis": _print_activity_analysis,  # prints the activity of each value of each differentiated function
 }
 
@@ -226,10 +233,145 @@ def run_pipeline(name: str, module: ModuleOp, on_stage: StageCallback | None = N
             if on_stage is not None:
                 on_stage(stage, op, comment)
 
-    PassPipeline.parse_spec(get_all_passes(), text, between).apply(ctx if ctx is not None else Context(), module)
+    pipeline = PassPipeline.parse_spec(get_all_passes(), text, between)
+    pipeline = PassPipeline(tuple(_with_level_cleanup(p) for p in pipeline.passes), pipeline.callback)
+    pipeline.apply(ctx if ctx is not None else Context(), module)
     if verify_enabled():
         module.verify()
     return text
+
+
+# ============================================================================ nested enzyme ops
+
+LEVEL_CLEANUP = "zymase-hlo-opt,cse,dce"
+"""What a named pipeline's enzyme pass runs between two levels of nested enzyme ops
+(``zymase-hlo-opt`` dropped under ZYMASE_OPT=0), after inlining the functions the level
+generated."""
+
+
+def _enclosing_func(op: Any) -> Any:
+    from xdsl.dialects import func
+
+    while op is not None and not isinstance(op, func.FuncOp):
+        op = op.parent_op()
+    return op
+
+
+def _forwards_only(fn: Any, call: Any) -> bool:
+    """``fn``'s body is ``call`` and a return: inlining there gives the rules nothing (the
+    entry wrapper the API adds around an enzyme op keeps calling ``diffemain``)."""
+    ops = list(fn.body.blocks.first.ops) if fn.body.blocks else []
+    return len(ops) == 2 and ops[0] is call
+
+
+def inline_generated(module: ModuleOp, new: Sequence[str]) -> None:
+    """Inline the calls of the private functions ``new`` (those one level of the enzyme
+    pass generated) into their callers, so that the rules see the derivative code with
+    what surrounds it (a forward sweep's seeds, an inner level's reverse sweep), then drop
+    those no longer referenced. Calls in a function that only forwards to them, calls of
+    functions with custom rules and recursive calls stay."""
+    from xdsl.dialects import func
+
+    from .opt.inline import calls_itself, inline_call, keeps_call
+
+    funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    todo = {n for n in new if n in funcs and funcs[n].sym_visibility is not None and funcs[n].sym_visibility.data == "private"}
+    todo = {n for n in todo if not keeps_call(funcs[n]) and funcs[n].body.blocks and not calls_itself(funcs[n], funcs)}
+    changed = True
+    while changed:
+        changed = False
+        for call in [op for op in module.walk() if isinstance(op, func.CallOp) and op.callee.root_reference.data in todo]:
+            caller = _enclosing_func(call)
+            if caller is None or _forwards_only(caller, call):
+                continue
+            inline_call(call, funcs[call.callee.root_reference.data])
+            changed = True
+    _drop_unreferenced(module)
+
+
+def _symbols(attr: Any) -> set[str]:
+    """The symbols an attribute names (symbol references, also inside arrays and dictionaries)."""
+    from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, SymbolRefAttr
+
+    if isinstance(attr, SymbolRefAttr):
+        return {attr.root_reference.data}
+    if isinstance(attr, ArrayAttr):
+        return {s for a in attr.data for s in _symbols(a)}
+    if isinstance(attr, DictionaryAttr):
+        return {s for a in attr.data.values() for s in _symbols(a)}
+    return set()
+
+
+def _drop_unreferenced(module: ModuleOp) -> None:
+    """Erase the private functions no public function reaches any more (through calls,
+    enzyme ops and custom-rule attributes): a level's differentiated primals and inlined
+    derivative functions."""
+    from xdsl.dialects import func
+
+    from .opt.inline import rule_functions
+
+    funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    todo = [name for name, fn in funcs.items() if fn.sym_visibility is None or fn.sym_visibility.data != "private"]
+    reached = set(todo)
+    while todo:
+        fn = funcs[todo.pop()]
+        names = rule_functions(fn)
+        for op in fn.walk():
+            for attr in (*op.properties.values(), *op.attributes.values()):
+                names |= _symbols(attr)
+        for name in names:
+            if name in funcs and name not in reached:
+                reached.add(name)
+                todo.append(name)
+    for name, fn in funcs.items():
+        if name not in reached:
+            fn.detach()
+            fn.erase()
+
+
+def _level_cleanup(ctx: Context) -> Callable[[ModuleOp, list[str], bool], None]:
+    """The enzyme pass's clean-up in a named pipeline: after each level, inline what it
+    generated; between levels, also run ``LEVEL_CLEANUP``."""
+
+    def after_level(module: ModuleOp, new: list[str], last: bool) -> None:
+        inline_generated(module, new)
+        if last:
+            return
+        text = LEVEL_CLEANUP if rules_enabled() else ",".join(p for p in LEVEL_CLEANUP.split(",") if p != "zymase-hlo-opt")
+        PassPipeline.parse_spec(get_all_passes(), text).apply(ctx, module)
+
+    return after_level
+
+
+def _with_level_cleanup(p: ModulePass) -> ModulePass:
+    """In a named pipeline, the enzyme pass cleans up after each level of nested enzyme
+    ops (``zymase-opt -p enzyme`` alone only generates)."""
+    if p.name != "enzyme":  # (the enzyme pass's module is imported only when it runs)
+        return p
+    from .ad.enzyme_pass import EnzymePass
+
+    if type(p) is not EnzymePass:
+        return p
+    return _LeveledEnzyme()
+
+
+_LEVELED: list[type[ModulePass]] = []
+
+
+def _LeveledEnzyme() -> ModulePass:
+    if not _LEVELED:
+        from .ad.enzyme_pass import EnzymePass
+
+        @dataclass(frozen=True)
+        class LeveledEnzymePass(EnzymePass):
+            """The enzyme pass of the named pipelines: inlines the functions each level of
+            nested enzyme ops generated, and optimizes between levels."""
+
+            def after_level(self, ctx: Context) -> Callable[[ModuleOp, list[str], bool], None]:
+                return _level_cleanup(ctx)
+
+        _LEVELED.append(LeveledEnzymePass)
+    return _LEVELED[0]()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .analysis.coloring import color_columns, color_rows, color_symmetric, column_sources, row_sources
 from .analysis.sparsity import Pattern, hessian_pattern, jacobian_pattern
-from .api import TransformCache, _argnums_tuple, _check_float_inputs, _float0_zeros, _is_float, _leaf_ranges, grad, hoist_closure, jvp, vjp
+from .api import TransformCache, _argnums_tuple, _check_float_inputs, _float0_zeros, _is_float, _leaf_ranges, grad, hoist_closure, jvp, primal_pipeline, vjp
 from .frontend import lower, signature
 from .passes import run_pipeline
 
@@ -51,7 +51,7 @@ _PLAN_CACHE = TransformCache()
 
 def _build_plan(fun: Callable, full: tuple, norm: tuple[int, ...], kind: str) -> Plan:
     program = lower(fun, *full)
-    run_pipeline("zymase-primal", program.module)
+    run_pipeline(primal_pipeline(program.module), program.module)
     ranges = _leaf_ranges(full)
     offsets: list[int | None] = [None] * len(program.in_avals)
     n = 0

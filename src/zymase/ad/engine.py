@@ -14,7 +14,7 @@ from collections import ChainMap
 from collections.abc import Sequence
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import IntegerType, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from ..analysis.activity import ActivityAnalysis, is_differentiable_type
@@ -22,7 +22,7 @@ from ..ir.query import body_ops, describe_location, free_values, terminator
 from ..ir.builder import Builder, shape
 from ..ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED, Activity, add_func
 from . import registry
-from .errors import DiffError, missing_rule
+from .errors import DiffError, NoBatchedRule, missing_rule
 from .registry import CUSTOM, ELEMENTWISE, INACTIVE, LINEAR
 from .unroll import unroll_counted_loops
 
@@ -110,7 +110,7 @@ class DiffContext:
             return self.generated[key]
         primal = self.func(name)
         if any(op.name == "scf.for" for op in primal.walk()):
-            primal = primal.clone()  # reverse mode of scf.for runs on the loop unrolled, in a copy
+            primal = primal.clone()  # short counted scf.for loops are unrolled, in a copy (ad/unroll.py)
             unroll_counted_loops(primal)
         new_name = self.unique_name(f"diffe{name}")
         self.generated[key] = new_name
@@ -290,12 +290,56 @@ class ForwardSweep(_Sweep):
             return
         rule = CUSTOM.get(cls)
         if rule is not None and rule.forward is not None:
-            rule.forward(self, op)
+            if self.width == 1:
+                rule.forward(self, op)
+                return
+            try:
+                rule.forward(self, op)
+            except NoBatchedRule as e:
+                if e.op is not op:
+                    raise
+                self.clone(op)
+                self.per_direction(op)
             return
         if cls in INACTIVE:
             self.clone(op)
             return
         raise missing_rule(op, "forward")
+
+    def per_direction(self, op: Operation) -> None:
+        """The tangents of ``op`` (whose primal results exist already) for an op with no
+        batched rule: a stablehlo.while over the N directions runs the op's width-1 rule on
+        direction k (row k of each operand's tangent) and writes row k of each result's
+        tangent. Exact, and N times the op's width-1 tangent work (the rule's primal copy
+        included)."""
+        from .rules.checkpoint import read_slot, write_slot
+
+        b = self.builder
+        inputs = [v for v in [*op.operands, *free_values(op)] if v in self.tangents]
+        inputs = list(dict.fromkeys(inputs))
+        outs = [r for r in op.results if is_differentiable_type(r)]
+        produced: list[bool] = []
+        i32 = TensorType(IntegerType(32), [])
+
+        def cond(cb: Builder, args: list[SSAValue]) -> SSAValue:
+            return cb.compare(args[0], cb.constant(self.width, i32), "LT")
+
+        def body(bb: Builder, args: list[SSAValue]) -> list[SSAValue]:
+            k, accs = args[0], args[1:]
+            sub = ForwardSweep(self.ctx, self.analysis, bb, 1)
+            sub.primals = ChainMap({}, self.primals)  # type: ignore[assignment]
+            for v in inputs:
+                sub.tangents[v] = read_slot(bb, self.tangents[v], k, shape(v))
+            sub.visit(op)
+            produced[:] = [sub.tangent(r) is not None for r in outs]
+            new = [write_slot(bb, acc, k, sub.tangent_or_zero(r)) for acc, r in zip(accs, outs)]
+            return [bb.add(k, bb.constant(1, i32)), *new]
+
+        init = [b.constant(0, i32), *[b.zeros(self.tangent_type(r.type)) for r in outs]]
+        results = b.while_loop(init, cond, body)
+        for r, t, made in zip(outs, results[1:], produced):
+            if made:
+                self.set_tangent(r, t)
 
     def _clone_with(self, op: Operation, operands: list[SSAValue]) -> SSAValue:
         """A copy of ``op`` with its operands replaced position by position (an operand
@@ -308,10 +352,8 @@ class ForwardSweep(_Sweep):
     def _batched_linear(self, op: Operation, rule, diff: Sequence[int], active: Sequence[int]) -> SSAValue | None:
         batch = registry.BATCHED.get(type(op))
         if batch is None:
-            raise DiffError(
-                f"no batched (width {self.width}) forward rule for '{op.name}' at {describe_location(op)}; "
-                f"use width 1 (jvp) for this program"
-            )
+            self.per_direction(op)
+            return self.tangent(op.results[0])
         if rule.multilinear:
             total = None
             for i in active:

@@ -20,9 +20,10 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
-from ..ir.enzyme import AutoDiffOp, ForwardDiffOp, _DiffOp
+from ..ir.enzyme import AutoDiffOp, ForwardDiffOp, ForwardLaplaceOp, _DiffOp
 from .engine import DiffContext
 from .errors import DiffError
+from .laplace import fwdlaplace_function
 
 
 def _forward(ctx: DiffContext, op: ForwardDiffOp) -> str:
@@ -33,7 +34,7 @@ def _reverse(ctx: DiffContext, op: AutoDiffOp) -> str:
     return ctx.reverse_function(op.fn.root_reference.data, op.arg_kinds, op.ret_kinds)
 
 
-GENERATORS: dict[type[_DiffOp], Callable[[DiffContext, _DiffOp], str]] = {ForwardDiffOp: _forward, AutoDiffOp: _reverse}
+GENERATORS: dict[type[_DiffOp], Callable[[DiffContext, _DiffOp], str]] = {ForwardDiffOp: _forward, AutoDiffOp: _reverse, ForwardLaplaceOp: fwdlaplace_function}
 """Per enzyme op class: generate (or find) the derivative function of an op and return
 its name; the op is then replaced by a call of it with the op's operands."""
 
@@ -83,15 +84,37 @@ def differentiate_ops(ctx: DiffContext, ops: list[_DiffOp]) -> None:
         Rewriter.replace_op(op, call)
 
 
-def differentiate_module(module: ModuleOp, between_levels: Callable[[ModuleOp], None] | None = None) -> None:
+AfterLevel = Callable[[ModuleOp, list[str], bool], None]
+"""``after_level(module, new_functions, last)``: runs after each level of enzyme ops has
+been differentiated, with the names of the functions that level added to the module and
+whether it was the last level (the named pipelines' clean-up between levels)."""
+
+
+def _func_names(module: ModuleOp) -> list[str]:
+    return [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
+
+
+def differentiate_module(module: ModuleOp, between_levels: Callable[[ModuleOp], None] | None = None, after_level: AfterLevel | None = None) -> None:
     """All enzyme ops of ``module``, inner level first; ``between_levels(module)`` runs
-    after each level but the last (the pipeline's optimizations between levels)."""
+    after each level but the last, ``after_level`` after every level (see ``AfterLevel``).
+
+    The levels are recomputed after each one: a hook may rewrite the module (inline the
+    generated functions, optimize), and a generated function it removed is generated
+    again if a later level asks for it."""
     ctx = DiffContext(module)
-    todo = levels(module)
-    for k, ops in enumerate(todo):
-        differentiate_ops(ctx, ops)
-        if between_levels is not None and k + 1 < len(todo):
+    while True:
+        todo = levels(module)
+        if not todo:
+            return
+        before = set(_func_names(module))
+        differentiate_ops(ctx, todo[0])
+        last = len(todo) == 1
+        if between_levels is not None and not last:
             between_levels(module)
+        if after_level is not None:
+            after_level(module, [n for n in _func_names(module) if n not in before], last)
+        existing = set(_func_names(module))
+        ctx.generated = {key: name for key, name in ctx.generated.items() if name in existing}
 
 
 @dataclass(frozen=True)
@@ -101,7 +124,12 @@ class EnzymePass(ModulePass):
     name = "enzyme"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        differentiate_module(op)
+        differentiate_module(op, after_level=self.after_level(ctx))
+
+    def after_level(self, ctx: Context) -> AfterLevel | None:
+        """The clean-up run after each level: none here (``-p enzyme`` only generates);
+        the named pipelines of passes.py run theirs."""
+        return None
 
 
-__all__ = ["EnzymePass", "GENERATORS", "differentiate_module", "differentiate_ops", "levels", "DiffError"]
+__all__ = ["AfterLevel", "EnzymePass", "GENERATORS", "differentiate_module", "differentiate_ops", "levels", "DiffError"]

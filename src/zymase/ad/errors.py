@@ -16,6 +16,15 @@ class DiffError(Exception):
     its source location and the missing rule."""
 
 
+class NoBatchedRule(DiffError):
+    """Raised by a forward rule that builds width-1 tangents only, when asked for width N,
+    before it builds anything: the engine then runs it once per direction."""
+
+    def __init__(self, op: Operation, width: int):
+        super().__init__(f"no batched (width {width}) forward rule for '{op.name}' at {describe_location(op)}")
+        self.op = op
+
+
 def describe_op(op: Operation) -> str:
     """``'stablehlo.tanh'``; a custom call also names its target: ``'stablehlo.custom_call' @lapack_spotrf_ffi``."""
     target = getattr(op, "call_target_name", None)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from jaxlib.mlir import ir as mlir
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DictionaryAttr, FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
+from xdsl.dialects.builtin import ArrayAttr, DenseIntOrFPElementsAttr, DictionaryAttr, FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.irdl import IRDLOperation
 from xdsl.parser import Parser
@@ -143,6 +143,8 @@ class Importer:
         if MARKER_ATTRS in src.attributes:
             for entry in mlir.DictAttr(src.attributes[MARKER_ATTRS]):
                 attributes[entry.name] = self.attr(entry.attr)
+        if name in ("enzyme.autodiff", "enzyme.fwddiff"):
+            _enzyme_activities(attributes)
         return self.create(cls, src, attributes, [])
 
     def create(self, cls: type[Operation], src: mlir.Operation, attributes: dict[str, Attribute], regions: list[Region]) -> Operation:
@@ -170,6 +172,17 @@ class Importer:
             else:
                 module.attributes[key] = self.attr(src_attrs[key])
         return module
+
+
+def _enzyme_activities(attributes: dict[str, Attribute]) -> None:
+    """A nested transformation's marker (frontend/nesting.py) names activities as
+    strings (jaxlib has no enzyme dialect); the enzyme op takes ``#enzyme<activity ...>``."""
+    from ..ir.enzyme import activities
+
+    for key in ("activity", "ret_activity"):
+        value = attributes.get(key)
+        if isinstance(value, ArrayAttr) and all(isinstance(a, StringAttr) for a in value.data):
+            attributes[key] = activities([a.data for a in value.data])
 
 
 _PROPS: dict[type, frozenset[str]] = {}

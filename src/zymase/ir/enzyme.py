@@ -11,6 +11,11 @@ autodiff operands: the primals (every argument), then one seed per active/active
 result. Results: the primal results that are not "noneed", then one gradient per
 active argument.
 
+fwdlaplace (zymase's forward-Laplacian mode) operands: the primals; exactly one argument
+is dup (the input x, d = its number of elements), the others const. Results per return
+value: const -> primal, dup -> primal, gradient ``tensor<d x S>``, Laplacian
+``tensor<S>``, dupnoneed -> gradient, Laplacian, constnoneed -> nothing.
+
 Custom assembly (MLIR's, with a trailing function type)::
 
     %o2, %dx = enzyme.autodiff @square(%x, %y, %do1) {activity = [#enzyme<activity enzyme_active>,
@@ -369,6 +374,66 @@ class AutoDiffOp(_DiffOp):
         super().verify_()
 
 
+@irdl_op_definition
+class ForwardLaplaceOp(_DiffOp):
+    """``enzyme.fwdlaplace``: forward-Laplacian mode. One argument is ``enzyme_dup`` (the
+    input x, d = its number of elements), the others ``enzyme_const``; every operand is
+    a primal (the seed is implied: the gradient is taken with respect to each element of
+    x). Results per return value: const -> primal; dup -> primal, gradient, Laplacian;
+    dupnoneed -> gradient, Laplacian; constnoneed -> nothing. The gradient of a result of
+    type ``tensor<S>`` is ``tensor<d x S>`` (row k: the derivative with respect to
+    element k of x, row-major), its Laplacian ``sum_k d^2 r / dx_k^2`` has type S."""
+
+    name = "enzyme.fwdlaplace"
+
+    ARG_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, DUP)
+    RET_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, DUP, DUPNONEED, CONSTNONEED)
+
+    def input_size(self, callee: FuncOp) -> int:
+        """d: the number of elements of the dup argument."""
+        k = self.arg_kinds.index(DUP)
+        t = callee.function_type.inputs.data[k]
+        n = 1
+        for s in t.get_shape() if isinstance(t, TensorType) else ():
+            n *= s
+        return n
+
+    def slots(self, callee: FuncOp) -> tuple[list[Slot], list[Slot]]:
+        d = self.input_size(callee)
+        ins: list[Slot] = [(f"primal of argument {i}", t) for i, t in enumerate(callee.function_type.inputs.data)]
+        outs: list[Slot] = []
+        for i, (t, k) in enumerate(zip(callee.function_type.outputs.data, self.ret_kinds)):
+            if k in (CONST, DUP):
+                outs.append((f"primal of result {i}", t))
+            if k in (DUP, DUPNONEED):
+                outs.append((f"gradient of result {i}", _with_rows(t, d)))
+                outs.append((f"Laplacian of result {i}", t))
+        return ins, outs
+
+    def verify_(self) -> None:
+        if self.width_value != 1:
+            self._fail(f"width {self.width_value}: the forward-Laplacian mode takes no width (the gradient has one row per element of the dup argument)")
+        self._check_kinds()
+        dups = [i for i, k in enumerate(self.arg_kinds) if k == DUP]
+        if len(dups) != 1:
+            self._fail(f"expects exactly one enzyme_dup argument (the input of the Laplacian), got {len(dups)} in {_names(self.arg_kinds)}")
+        callee = _lookup_callee(self, self.fn)
+        if callee is None:
+            return
+        self._check_callee(callee)
+        t = callee.function_type.inputs.data[dups[0]]
+        if isinstance(t, TensorType) and any(s < 0 for s in t.get_shape()):
+            self._fail(f"argument {dups[0]} of @{self.fn.string_value()} has the dynamic shape {t}; the input of the Laplacian needs a static shape")
+        self._check_signature(callee)
+
+
+def _with_rows(t: Attribute, d: int) -> Attribute:
+    """``t`` with a leading dimension of size d (also when d = 1): a gradient's type."""
+    if isinstance(t, TensorType):
+        return TensorType(t.get_element_type(), [d, *t.get_shape()])
+    return TensorType(t, [d])
+
+
 def make_diff_op(
     cls: type[_DiffOp],
     fn: str,
@@ -441,4 +506,4 @@ class IgnoreDerivativesOp(IRDLOperation):
             _fail(self, f"result type {self.result.type} differs from the operand type {self.input.type}")
 
 
-Enzyme = Dialect("enzyme", [ForwardDiffOp, AutoDiffOp, IgnoreDerivativesOp], [ActivityAttr])
+Enzyme = Dialect("enzyme", [ForwardDiffOp, AutoDiffOp, ForwardLaplaceOp, IgnoreDerivativesOp], [ActivityAttr])

@@ -20,7 +20,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from ..ir.enzyme import CUSTOM_RULE_ATTRS
 
 
-def _calls_itself(fn: func.FuncOp, funcs: dict[str, func.FuncOp], seen: set[str] | None = None) -> bool:
+def calls_itself(fn: func.FuncOp, funcs: dict[str, func.FuncOp], seen: set[str] | None = None) -> bool:
     seen = seen if seen is not None else set()
     name = fn.sym_name.data
     if name in seen:
@@ -29,7 +29,7 @@ def _calls_itself(fn: func.FuncOp, funcs: dict[str, func.FuncOp], seen: set[str]
     for op in fn.walk():
         if isinstance(op, func.CallOp):
             callee = funcs.get(op.callee.root_reference.data)
-            if callee is not None and _calls_itself(callee, funcs, seen):
+            if callee is not None and calls_itself(callee, funcs, seen):
                 return True
     return False
 
@@ -46,7 +46,7 @@ def rule_functions(fn: func.FuncOp) -> set[str]:
 
 def inline_calls(module: ModuleOp, only_private: bool = True) -> int:
     funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
-    recursive = {name for name, fn in funcs.items() if _calls_itself(fn, funcs)}
+    recursive = {name for name, fn in funcs.items() if calls_itself(fn, funcs)}
     count = 0
     changed = True
     while changed:
@@ -59,7 +59,7 @@ def inline_calls(module: ModuleOp, only_private: bool = True) -> int:
                 continue
             if only_private and (callee.sym_visibility is None or callee.sym_visibility.data != "private"):
                 continue
-            _inline(call, callee)
+            inline_call(call, callee)
             count += 1
             changed = True
     used = {op.callee.root_reference.data for op in module.walk() if isinstance(op, func.CallOp)}
@@ -75,7 +75,7 @@ def inline_calls(module: ModuleOp, only_private: bool = True) -> int:
     return count
 
 
-def _inline(call: func.CallOp, callee: func.FuncOp) -> None:
+def inline_call(call: func.CallOp, callee: func.FuncOp) -> None:
     body = callee.body.blocks.first
     mapping = dict(zip(body.args, call.operands))
     where = InsertPoint.before(call)

@@ -37,7 +37,7 @@ from ...ir.attributes import (
     Transpose,
 )
 from ...ir.builder import Builder, constant_value, elem, shape, tensor
-from ..errors import DiffError, unsupported
+from ..errors import DiffError, NoBatchedRule, unsupported
 from ..registry import custom_augment, custom_forward, custom_reverse, elementwise, inactive, linear
 
 if TYPE_CHECKING:
@@ -47,11 +47,12 @@ I32 = IntegerType(32)
 
 
 def single_direction(fwd: ForwardSweep, op) -> None:
-    """The custom forward rules here build width-1 tangents; batched forward mode (width
-    N, tangents with a leading direction dimension) raises instead of mis-shaping."""
+    """The custom forward rules here build width-1 tangents; in batched forward mode
+    (width N, tangents with a leading direction dimension) they raise ``NoBatchedRule``
+    before building anything, and the engine runs them once per direction in a loop."""
     width = getattr(fwd, "width", 1)
     if width != 1:
-        raise DiffError(f"no batched (width {width}) forward rule for '{op.name}' at {describe_location(op)}; use width 1 (jvp) for this program")
+        raise NoBatchedRule(op, width)
 
 
 def _ints(attr, default: list[int]) -> list[int]:
