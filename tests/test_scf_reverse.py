@@ -208,7 +208,7 @@ def _nested_jax(m, n):
     return f
 
 
-@pytest.mark.parametrize("m, n", [(3, 2), (0, 5), (4, 0), (40, 1)])
+@pytest.mark.parametrize("m, n", [(3, 2), (0, 5), (40, 0)])
 def test_nested_runtime_inner_bound(m, n):
     """An outer loop with a run-time bound, an inner one whose bound depends on the outer
     index, and a constant inner loop of 20 (taped) inside the checkpointed outer one."""

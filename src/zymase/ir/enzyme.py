@@ -87,6 +87,8 @@ CUSTOM_JVP = "enzyme.custom_jvp"
 CUSTOM_VJP_FWD = "enzyme.custom_vjp_fwd"
 CUSTOM_VJP_BWD = "enzyme.custom_vjp_bwd"
 CUSTOM_VJP_CONSTS = "enzyme.custom_vjp_consts"
+"""The number of leading arguments of a custom_vjp (or custom_jvp) function that are values
+it or its rules close over: never differentiated with respect to (refused when active)."""
 CUSTOM_RULE_MISSING = "enzyme.custom_rule_unavailable"
 """A string attribute: why the function's custom rule could not be kept (differentiating
 the function is then refused with this reason)."""
