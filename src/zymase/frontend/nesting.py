@@ -113,6 +113,16 @@ def _diff_batch(args: Sequence[Any], dims: Sequence[Any], *, derivative: Any, **
     return _vmapped(_derivative_code(derivative), args, dims)
 
 
+def _define(prim: core.Primitive, impl: Callable, abstract_eval: Callable, lowering: Callable, batch: Callable, jvp: Callable) -> None:
+    """What jax needs of a zymase primitive: evaluation, shapes, its default lowering (the
+    compiled derivative's lax code), batching and differentiation rules."""
+    prim.def_impl(impl)
+    prim.def_abstract_eval(abstract_eval)
+    mlir.register_lowering(prim, lowering)
+    batching.primitive_batchers[prim] = batch
+    ad.primitive_jvps[prim] = jvp
+
+
 def _jvp_of(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     tangents = [ad.instantiate_zeros(t) for t in tangents]
     outs, t_outs = jax.jvp(lambda *xs: list(fn(*xs)), tuple(primals), tuple(tangents))
@@ -124,11 +134,7 @@ def _diff_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, derivative: An
     return _jvp_of(_derivative_code(derivative), primals, tangents)
 
 
-diff_p.def_impl(_diff_impl)
-diff_p.def_abstract_eval(_diff_abstract_eval)
-mlir.register_lowering(diff_p, _diff_default_lowering)
-batching.primitive_batchers[diff_p] = _diff_batch
-ad.primitive_jvps[diff_p] = _diff_jvp
+_define(diff_p, _diff_impl, _diff_abstract_eval, _diff_default_lowering, _diff_batch, _diff_jvp)
 
 
 def _emit_primal(ctx: mlir.LoweringRuleContext, name: str, primal: core.ClosedJaxpr) -> str:
@@ -198,11 +204,7 @@ def _program_jvp(primals: Sequence[Any], tangents: Sequence[Any], *, compiled: A
     return _jvp_of(_derivative_code(compiled), primals, tangents)
 
 
-program_p.def_impl(_program_impl)
-program_p.def_abstract_eval(_program_abstract_eval)
-mlir.register_lowering(program_p, _program_default_lowering)
-batching.primitive_batchers[program_p] = _program_batch
-ad.primitive_jvps[program_p] = _program_jvp
+_define(program_p, _program_impl, _program_abstract_eval, _program_default_lowering, _program_batch, _program_jvp)
 
 
 @override(program_p)
