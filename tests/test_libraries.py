@@ -114,7 +114,7 @@ def optax_lbfgs(a):
     params = jnp.zeros(2)
     state = opt.init(params)
     value_and_grad = optax.value_and_grad_from_state(fun)
-    for _ in range(3):
+    for _ in range(1):  # one step already has the line search's while loop and the stop_gradient of lbfgs's first step
         value, grad = value_and_grad(params, state=state)
         updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=fun)
         params = optax.apply_updates(params, updates)

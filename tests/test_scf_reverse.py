@@ -3,6 +3,7 @@ with run-time bounds and scf.while checkpointed through ad/rules/checkpoint.py, 
 jax in float64 (jax.grad of lax.fori_loop with static bounds; jax.jacfwd where jax's loop
 is a while_loop, which jax cannot reverse)."""
 
+import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,9 +21,11 @@ pytestmark = pytest.mark.usefixtures("x64")
 TOL = 1e-10
 
 
+@functools.lru_cache(maxsize=None)
 def _compiled(text: str, pipeline: str = "zymase-derivative", schedule: str | None = None):
     """The module of ``text`` after the derivative pipeline (with ``loop-checkpoint`` when
-    ``schedule``), its functions callable."""
+    ``schedule``), its functions callable; built once per text for all parametrizations
+    (the module is only called and printed, never changed)."""
     mod = load_mlir(text)
     before = f'loop-checkpoint{{schedule="{schedule}"}}' if schedule is not None else ""
     run_pipeline(pipeline, mod.module, before_enzyme=before)
