@@ -578,7 +578,10 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, loop_checkpoint: str 
         const (activity canonicalization then drops their derivative work)."""
 
         def build() -> tuple:
+            from .frontend.callbacks import drop_debug_callbacks
+
             program = lower(f, *primals)
+            drop_debug_callbacks(program.module)  # the primal run below prints, the pullback does not (as in jax)
             arg_kinds = [ACTIVE if _is_float(a.dtype) and i not in const_leaves else CONST for i, a in enumerate(program.in_avals)]
             n_out = program.out_tree.children()[0].num_leaves if has_aux else len(program.out_avals)
             ret_kinds = [
@@ -776,6 +779,8 @@ class _JacobianProgram:
         from .frontend.nesting import bind_program
 
         leaves = jax.tree_util.tree_leaves(full)
+        if self.body.effects:  # host callbacks: the compiled program, called as a jitted function (it carries the effects)
+            return jax.tree_util.tree_unflatten(self.out_tree, list(self.compiled(*leaves)))
         return jax.tree_util.tree_unflatten(self.out_tree, bind_program(leaves, body=self.body, compiled=self.compiled))
 
 

@@ -10,13 +10,14 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax._src import effects
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp
 
 from ..ir import print_module
 from ..ir.query import describe_location
 from .importer import UnsupportedOpError, import_module
-from .lowering import lowering_parameters
+from .lowering import lowering_parameters, thread_closure_values
 
 
 @dataclass
@@ -112,8 +113,13 @@ def lower(f: Callable, *args: Any, static_argnums: int | Sequence[int] = (), **k
     traced = trace(f, args, kwargs, static)
     if traced._consts:
         raise ValueError("internal error: lowering a function that closes over traced values (hoist them first)")
-    lowered = traced.lower(_private_parameters=lowering_parameters())
+    lowered = traced.lower(_private_parameters=lowering_parameters(ordered_effects=True))
     module = import_module(lowered.compiler_ir("stablehlo"))
+    thread_closure_values(module)  # custom rules closing over values from outside their loop body or branch
+    if effects.ordered_effects.filter_in(traced.jaxpr.effects):
+        from .callbacks import strip_tokens
+
+        strip_tokens(module)  # ordered host callbacks: their host ops keep program order instead
     in_leaves, in_tree = jax.tree_util.tree_flatten(lowered.in_avals)
     in_avals = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in in_leaves]
     out_info = lowered.out_info

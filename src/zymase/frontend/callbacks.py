@@ -12,17 +12,17 @@ with the same parameters again (backend/callback_ops.py), so the callback runs w
 emitted program runs, as under ``jax.jit``.
 
 Ordered callbacks (``jax.debug.print(..., ordered=True)``, ``io_callback(...,
-ordered=True)``): jax orders them with tokens, which it passes through the entry
-function's arguments and results. zymase's host ops take no tokens: they keep their
-program order in the IR (they have side effects, which no pass reorders or removes), and
-the emitter binds them again with ``ordered=True``, so that jax orders them with its own
-tokens in the emitted program. So the entry function's tokens only travel from its
-arguments to its results; ``strip_entry_tokens`` removes them after the import. This
-needs the caller's consent: with ``lowering_parameters(ordered_effects=True)`` (whose
-caller then calls ``strip_entry_tokens``) ordered callbacks are kept; otherwise, and for
-an ordered callback inside a loop body, a branch or a called function (where jax threads
-its tokens through the loop state, the branches' results or the call), they are refused
-with a one-line error naming the callback and its source location.
+ordered=True)``): jax orders them with tokens, which it threads through the program:
+function arguments and results, calls, while loop state, branch results. zymase's host
+ops take no tokens: they keep their program order in the IR (they have side effects,
+which no pass reorders or removes), and the emitter binds them again with
+``ordered=True``, so that jax orders them with its own tokens in the emitted program. So
+the tokens only travel from where they enter to where they leave; ``strip_tokens``
+removes them after the import, and refuses a token that does anything else. This needs
+the caller's consent: ``frontend.lower`` lowers with
+``lowering_parameters(ordered_effects=True)`` and then calls ``strip_tokens``; without it,
+ordered callbacks are refused with a one-line error naming the callback and its source
+location.
 """
 
 from __future__ import annotations
@@ -98,30 +98,15 @@ def _refuse_ordered(ctx: mlir.LoweringRuleContext, what: str) -> CallbackLowerin
     )
 
 
-def _refuse_nested_ordered(ctx: mlir.LoweringRuleContext, what: str) -> CallbackLoweringError:
-    return CallbackLoweringError(
-        f"zymase: the ordered host callback {what} at {_where(ctx)} is not supported inside a loop body, a branch or "
-        f"a called function: jax orders it with tokens threaded through the loop state, the branches' results or "
-        f"the call, which zymase's programs do not carry; use ordered=False, or call it outside"
-    )
-
-
 def _check_ordered(ctx: mlir.LoweringRuleContext, what: str, carried: bool) -> None:
-    """Ordered callbacks are kept only when the caller removes the entry function's tokens
-    (``carried``) and the callback is in the entry function's own block, where its tokens
-    are the entry function's arguments."""
+    """Ordered callbacks are kept only when the caller removes the module's effect tokens
+    (``carried``: it calls ``strip_tokens`` after the import)."""
     if not carried:
         raise _refuse_ordered(ctx, what)
-    block = ir.InsertionPoint.current.block
-    owner = block.owner
-    in_entry = owner is not None and owner.operation.name == "func.func" and ir.StringAttr(owner.attributes["sym_name"]).value == "main"
-    for _, token in ctx.tokens_in.items():
-        if not (in_entry and isinstance(token.owner, ir.Block) and token.owner == block):
-            raise _refuse_nested_ordered(ctx, what)
 
 
 def _pass_tokens(ctx: mlir.LoweringRuleContext) -> None:
-    """The host op takes no token: the entry function's tokens pass on unchanged."""
+    """The host op takes no token: the tokens pass on unchanged (strip_tokens removes them)."""
     ctx.set_tokens_out(ctx.tokens_in)
 
 
@@ -200,45 +185,112 @@ def _io_callback_carried(ctx: mlir.LoweringRuleContext, *args: ir.Value, **param
     return _io_op(ctx, args, params, carried=True)
 
 
-# ============================================================================ the entry function's tokens
+# ============================================================================ effect tokens
+
+
+_PASS_THROUGH_USERS = ("func.return", "stablehlo.return", "func.call", "stablehlo.while", "stablehlo.after_all")
+_TOKEN_DEFINERS = ("func.call", "stablehlo.while", "stablehlo.case", "stablehlo.if", "stablehlo.create_token", "stablehlo.after_all")
+_TOKEN_REGION_OWNERS = ("func.func", "stablehlo.while")
+
+
+def strip_tokens(module: Any) -> None:
+    """Remove every ``!stablehlo.token`` from an imported module (xDSL): the arguments and
+    results jax gives functions for ordered effects, the token state of while loops, the
+    token results of branches and calls. Lowered with
+    ``lowering_parameters(ordered_effects=True)``, the host ops take no tokens, so tokens
+    only travel from where they enter to where they leave; then the host ops' program
+    order (which no pass changes) is all there is to keep, and the emitter binds them again
+    with ``ordered=True``. A token that does anything else is refused."""
+    from xdsl.dialects import func
+    from xdsl.ir import Block, BlockArgument
+
+    from ..ir.query import describe_location
+    from ..ir.stablehlo import TokenType
+
+    def is_token(v: Any) -> bool:
+        return isinstance(v.type, TokenType)
+
+    rebuilt: list[Any] = []
+    blocks: list[Any] = []
+    funcs: list[Any] = []
+    for op in module.walk():
+        if isinstance(op, func.FuncOp):
+            if any(isinstance(t, TokenType) for t in (*op.function_type.inputs.data, *op.function_type.outputs.data)):
+                funcs.append(op)
+        for region in op.regions:
+            for block in region.blocks:
+                if any(is_token(a) for a in block.args):
+                    if op.name not in _TOKEN_REGION_OWNERS:
+                        raise CallbackLoweringError(f"zymase: effect tokens (of ordered host callbacks) enter a region of '{op.name}' at {describe_location(op)}, which zymase cannot carry")
+                    blocks.append(block)
+        has_token_results = any(is_token(r) for r in op.results)
+        if has_token_results and op.name not in _TOKEN_DEFINERS:
+            raise CallbackLoweringError(f"zymase: '{op.name}' at {describe_location(op)} produces an effect token (of ordered host callbacks), which zymase cannot carry")
+        if any(is_token(v) for v in op.operands):
+            if op.name not in _PASS_THROUGH_USERS:
+                raise CallbackLoweringError(f"zymase: '{op.name}' at {describe_location(op)} uses an effect token (of ordered host callbacks), which zymase cannot carry")
+        if has_token_results or any(is_token(v) for v in op.operands):
+            rebuilt.append(op)
+    if not rebuilt and not blocks and not funcs:
+        return
+    # attributes of the kept arguments and results, by function
+    kept_attrs = []
+    for fn in funcs:
+        ins, outs = fn.function_type.inputs.data, fn.function_type.outputs.data
+        keep_in = [i for i, t in enumerate(ins) if not isinstance(t, TokenType)]
+        keep_out = [i for i, t in enumerate(outs) if not isinstance(t, TokenType)]
+        kept_attrs.append((keep_in, keep_out))
+    for op in rebuilt:
+        if op.name in ("stablehlo.create_token", "stablehlo.after_all"):
+            continue
+        keep = [i for i, r in enumerate(op.results) if not is_token(r)]
+        regions = [op.detach_region(0) for _ in range(len(op.regions))]
+        new = type(op).create(
+            operands=[v for v in op.operands if not is_token(v)],
+            result_types=[op.results[i].type for i in keep],
+            properties=dict(op.properties),
+            attributes=dict(op.attributes),
+            location=getattr(op, "location", None),
+            regions=regions,
+        )
+        assert op.parent is not None
+        op.parent.insert_op_before(new, op)
+        for j, i in enumerate(keep):
+            op.results[i].replace_all_uses_with(new.results[j])
+    for op in rebuilt:
+        op.detach()
+    for op in rebuilt:
+        op.drop_all_references()
+    for op in rebuilt:
+        op.erase(safe_erase=False, drop_references=False)
+    for block in blocks:
+        assert isinstance(block, Block)
+        for a in [a for a in block.args if is_token(a)]:
+            assert isinstance(a, BlockArgument)
+            block.erase_arg(a)
+    for fn, (keep_in, keep_out) in zip(funcs, kept_attrs):
+        arg_attrs, res_attrs = fn.arg_attrs, fn.res_attrs
+        if fn.body.blocks:
+            fn.update_function_type()
+        if arg_attrs is not None:
+            fn.arg_attrs = type(arg_attrs)([arg_attrs.data[i] for i in keep_in])
+        if res_attrs is not None:
+            fn.res_attrs = type(res_attrs)([res_attrs.data[i] for i in keep_out])
 
 
 def strip_entry_tokens(module: Any, entry: str = "main") -> None:
-    """Remove the ``!stablehlo.token`` arguments and results jax gives the entry function
-    (an xDSL module, after the import) for ordered effects. Lowered with
-    ``lowering_parameters(ordered_effects=True)``, nothing in the function uses them but
-    its return (the host ops take no tokens); anything else is refused."""
-    from xdsl.dialects import func
+    """The former name of :func:`strip_tokens` (which removes the tokens of every function)."""
+    strip_tokens(module)
 
-    from ..ir.stablehlo import TokenType
 
-    fn = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
-    if fn is None or fn.body.first_block is None:
-        return
-    block = fn.body.first_block
-    ret = block.last_op
-    if not isinstance(ret, func.ReturnOp):
-        return
-    tokens = [a for a in block.args if isinstance(a.type, TokenType)]
-    kept_results = [i for i, v in enumerate(ret.operands) if not isinstance(v.type, TokenType)]
-    if not tokens and len(kept_results) == len(ret.operands):
-        return
-    for i, v in enumerate(ret.operands):
-        if i not in kept_results and v not in tokens:
-            raise CallbackLoweringError(f"zymase: the entry function @{entry} returns a token it did not receive")
-    for a in tokens:
-        if any(u.operation is not ret for u in a.uses):
-            raise CallbackLoweringError(f"zymase: the entry function @{entry} uses its effect token other than by returning it")
-    kept_args = [i for i, a in enumerate(block.args) if not isinstance(a.type, TokenType)]
-    new_ret = func.ReturnOp(*[ret.operands[i] for i in kept_results])
-    new_ret.attributes.update(ret.attributes)
-    block.insert_op_before(new_ret, ret)
-    block.erase_op(ret)
-    for a in tokens:
-        block.erase_arg(a)
-    arg_attrs, res_attrs = fn.arg_attrs, fn.res_attrs
-    if arg_attrs is not None:
-        fn.arg_attrs = type(arg_attrs)([arg_attrs.data[i] for i in kept_args])
-    if res_attrs is not None:
-        fn.res_attrs = type(res_attrs)([res_attrs.data[i] for i in kept_results])
-    fn.update_function_type()
+def drop_debug_callbacks(module: Any) -> int:
+    """Erase the ``host.debug_callback`` ops of a module (a pullback's program: the
+    function's own run, which ``zymase.vjp`` makes first, has printed; jax's pullback does
+    not print again). Returns how many were erased."""
+    from ..ir.host import DebugCallbackOp
+
+    found = [op for op in module.walk() if isinstance(op, DebugCallbackOp)]
+    for op in found:
+        op.detach()
+        op.erase()
+    return len(found)

@@ -39,8 +39,11 @@ bwd, which gives them zero cotangents; differentiating with respect to them is r
 (jax cannot differentiate with respect to a value a rule closes over either), also for a
 value only the rules close over: the function's value does not depend on it, but the
 rule's derivative does, and a second derivative through it would be silently zero.
-A value of a jaxpr around the call's (outside a loop body, a branch, a called function:
-jax lowers those as functions of their own) is not at hand, and differentiating the call
+A value of a jaxpr around the call's (outside a loop body, a branch, a called function)
+is read from an enclosing ``jaxpr_subcomp`` frame and reaches the call through closure
+value markers that ``thread_closure_values`` resolves after the import (passing the value
+into the functions jax lowered in between); where a function zymase emits lies in between
+(a rule's or an enzyme op's function, whose signature is fixed), differentiating the call
 stays refused with the advice to pass the value as an argument.
 
 ``jax_rule_primitive``: a primitive zymase has no op for (``jax.lax.linalg.eig``, ...)
@@ -171,6 +174,8 @@ class _Rules:
         """Rules that close over values of jax's trace: those values (tracers), which the
         rule functions take as leading arguments."""
         self.depth = 0
+        self.sources: list[ir.Value] = []
+        """Values of enclosing jaxprs given a closure value source, by id (``_closure_value``)."""
 
     @classmethod
     def of(cls, ctx: mlir.LoweringRuleContext) -> _Rules:
@@ -363,22 +368,52 @@ def _call_primal(
 # ============================================================================ closure conversion
 
 
-def enclosing_values() -> tuple[dict | None, Any]:
-    """The values of the jaxpr whose equation is being lowered now (``Var -> ir values``),
-    and that equation: jax's ``jaxpr_subcomp`` keeps them in its locals ``env`` and
-    ``eqn``, and the innermost one on the stack is lowering the equation. (jax may emit an
-    equation's lowering as a function first, which it then inlines at the equation's
-    place, where these values are defined.) Values of jaxprs around it (outside a loop
-    body, a branch, a function) are not at hand: those jaxprs are lowered as functions of
-    their own."""
+class Scope:
+    """The values of the jaxprs being lowered around a custom rule's call: ``env``, the
+    environment (``Var -> ir values``) of the jaxpr whose equation is being lowered, and
+    ``outer``, the environments of the jaxprs around it (a loop body's or a branch's
+    jaxpr sits in its enclosing jaxpr's equation) through which zymase can thread a value
+    into the call: only jax's own lowering (loops, branches, called functions) lies in
+    between, in the same module; a function zymase emits (a custom rule's primal or rule
+    functions, an enzyme op's primal) ends the search."""
+
+    def __init__(self, env: dict | None, outer: list[dict]):
+        self.env = env
+        self.outer = outer
+
+
+def _zymase_frame(code: Any) -> bool:
+    return code.co_filename.startswith(_PACKAGE_DIR)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def enclosing_values() -> tuple[Scope, Any]:
+    """The values of the jaxprs being lowered (a :class:`Scope`) and the equation being
+    lowered: jax's ``jaxpr_subcomp`` keeps them in its locals ``env`` and ``eqn``, and the
+    innermost one on the stack is lowering the equation. (jax may emit an equation's
+    lowering as a function first, which it then inlines at the equation's place, where
+    these values are defined.) The environments of the ``jaxpr_subcomp`` frames further
+    out, in the same module and with only jax's frames in between, are the scope's
+    ``outer`` ones: their values reach the call through the loop bodies, branches and
+    functions jax lowers in between (``thread_closure_values``)."""
     frame = sys._getframe(1)
+    env, eqn, module_ctx, outer = None, None, None, []
     while frame is not None:
         code = frame.f_code
         if code.co_name == "jaxpr_subcomp" and code.co_filename == mlir.__file__:
-            env = frame.f_locals.get("env")
-            return (env if isinstance(env, dict) else None), frame.f_locals.get("eqn")
+            found = frame.f_locals.get("env")
+            if module_ctx is None:
+                env, eqn, module_ctx = (found if isinstance(found, dict) else None), frame.f_locals.get("eqn"), frame.f_locals.get("ctx")
+            elif frame.f_locals.get("ctx") is module_ctx and isinstance(found, dict):
+                outer.append(found)
+            else:
+                break
+        elif module_ctx is not None and _zymase_frame(code):
+            break
         frame = frame.f_back
-    return None, None
+    return Scope(env, outer), eqn
 
 
 class ClosureError(jax.errors.UnexpectedTracerError):
@@ -415,21 +450,188 @@ def _evaluator(closed: core.ClosedJaxpr, captured: Sequence[core.Tracer]) -> Cal
     return run
 
 
-def _resolve(ctx: mlir.LoweringRuleContext, env: dict | None, captured: Sequence[core.Tracer]) -> list[tuple[ir.Value, core.AbstractValue]]:
+def _resolve(ctx: mlir.LoweringRuleContext, scope: Scope, captured: Sequence[core.Tracer], emit: bool = True) -> list[tuple[ir.Value, core.AbstractValue]]:
     """The values of the jaxpr being lowered that the tracers ``captured`` stand for (a
-    tracer's ``val`` is its variable in the trace it belongs to); ClosureError when one is
-    not a value of this jaxpr (a value of an enclosing jaxpr or trace)."""
+    tracer's ``val`` is its variable in the trace it belongs to). A value of a jaxpr
+    around it (outside the loop body, branch or function jax is lowering the call in)
+    comes through a *closure value*: ``custom_call @zymase_closure_value`` here, and
+    ``custom_call @zymase_closure_source`` on the value where it is defined, which
+    ``thread_closure_values`` replaces, after the import, by the value itself, passed
+    into the loops and functions in between. ClosureError when a value is in neither
+    (``emit=False``: only check)."""
     got = []
     for t in captured:
         var = getattr(t, "val", None)
-        if env is None or not isinstance(var, core.Var) or var not in env:
-            raise ClosureError()
-        value = env[var]
         aval = core.ShapedArray(t.aval.shape, t.aval.dtype)
-        if not isinstance(value, ir.Value) or value.type != ir_type(ctx, aval):
+        want = ir_type(ctx, aval)
+        if not isinstance(var, core.Var):
             raise ClosureError()
-        got.append((value, aval))
+        value = scope.env.get(var) if scope.env is not None else None
+        if value is not None:
+            if not isinstance(value, ir.Value) or value.type != want:
+                raise ClosureError()
+            got.append((value, aval))
+            continue
+        outer = next((e[var] for e in scope.outer if var in e), None)
+        if not isinstance(outer, ir.Value) or outer.type != want:
+            raise ClosureError()
+        got.append((_closure_value(ctx, outer) if emit else outer, aval))
     return got
+
+
+CLOSURE_SOURCE = "zymase_closure_source"
+CLOSURE_VALUE = "zymase_closure_value"
+CLOSURE_VALUES_ATTR = "zymase.closure_values"
+"""A unit attribute on a lowered module that holds closure values (``frontend.lower``
+then calls ``thread_closure_values``; jax may hand out the same lowered module again)."""
+
+
+def _closure_value(ctx: mlir.LoweringRuleContext, outer: ir.Value) -> ir.Value:
+    """``outer`` (a value of an enclosing jaxpr) at the current insertion point, through
+    a closure value marker (see ``_resolve``)."""
+    rules = _Rules.of(ctx)
+    ident = next((i for i, v in enumerate(rules.sources) if v == outer), None)
+    if ident is None:
+        ident = len(rules.sources)
+        rules.sources.append(outer)
+        owner = outer.owner
+        where = ir.InsertionPoint.at_block_begin(owner) if isinstance(owner, ir.Block) else ir.InsertionPoint.after(owner.operation)
+        with where:
+            mlir.custom_call(CLOSURE_SOURCE, result_types=[], operands=[outer], backend_config=str(ident), has_side_effect=True)
+    ctx.module_context.module.operation.attributes[CLOSURE_VALUES_ATTR] = ir.UnitAttr.get()
+    op = mlir.custom_call(CLOSURE_VALUE, result_types=[outer.type], operands=[], backend_config=str(ident), has_side_effect=True)
+    return op.results[0]
+
+
+def thread_closure_values(module: Any) -> None:
+    """Replace the closure values of an imported module (xDSL) by the values they stand
+    for: a value defined in an enclosing block of the same function is used directly (a
+    region of a loop or branch may use values from outside it); a function in between
+    takes it as a new last argument, which each of its calls passes (made available at
+    the call in the same way)."""
+    from xdsl.dialects import func
+    from xdsl.dialects.builtin import StringAttr
+    from xdsl.ir import BlockArgument
+
+    from ..ir.stablehlo import CustomCallOp
+
+    if CLOSURE_VALUES_ATTR not in module.attributes:
+        return
+    del module.attributes[CLOSURE_VALUES_ATTR]
+    sources: dict[str, Any] = {}
+    sinks: list[Any] = []
+    calls: dict[str, list[Any]] = {}
+    funcs: dict[str, Any] = {}
+    for op in module.walk():
+        if isinstance(op, CustomCallOp) and op.call_target_name.data in (CLOSURE_SOURCE, CLOSURE_VALUE):
+            ident = op.backend_config.data if isinstance(op.backend_config, StringAttr) else None
+            if op.call_target_name.data == CLOSURE_SOURCE:
+                sources[ident] = op
+            else:
+                sinks.append((ident, op))
+        elif isinstance(op, func.CallOp):
+            calls.setdefault(op.callee.root_reference.data, []).append(op)
+        elif isinstance(op, func.FuncOp):
+            funcs[op.sym_name.data] = op
+    threaded: dict[tuple[int, int], Any] = {}
+
+    def refuse(fn_name: str) -> NotImplementedError:
+        return NotImplementedError(
+            f"zymase: a custom_jvp / custom_vjp rule closes over a value that zymase cannot pass into the function @{fn_name} "
+            f"it is called in; pass that value to the custom_jvp / custom_vjp function as an argument"
+        )
+
+    def available(value: Any, at: Any) -> Any:
+        """``value`` made usable by the op ``at``."""
+        home = value.block if isinstance(value, BlockArgument) else value.op.parent_block()
+        block = at.parent_block()
+        while block is not None and block is not home:
+            owner = block.parent_op()
+            if isinstance(owner, func.FuncOp):
+                return through_function(owner, value)
+            if owner is None or owner.name not in ("stablehlo.while", "stablehlo.case", "stablehlo.if"):
+                raise refuse(_function_of(at))
+            block = owner.parent_block()
+        if block is None:
+            raise refuse(_function_of(at))
+        return value
+
+    def through_function(fn: Any, value: Any) -> Any:
+        key = (id(fn), id(value))
+        if key in threaded:
+            return threaded[key]
+        name = fn.sym_name.data
+        sites = calls.get(name, [])
+        if not sites or fn.sym_visibility is None or fn.sym_visibility.data != "private" or _other_symbol_uses(module, name):
+            raise refuse(name)
+        entry = fn.body.blocks[0]
+        arg = entry.insert_arg(value.type, len(entry.args))
+        threaded[key] = arg
+        arg_attrs = fn.arg_attrs
+        fn.update_function_type()
+        if arg_attrs is not None:
+            from xdsl.dialects.builtin import DictionaryAttr
+
+            fn.arg_attrs = type(arg_attrs)([*arg_attrs.data, DictionaryAttr({})])
+        for call in list(sites):
+            extra = available(value, call)
+            new = func.CallOp.create(
+                operands=[*call.operands, extra],
+                result_types=[r.type for r in call.results],
+                properties=dict(call.properties),
+                attributes=dict(call.attributes),
+            )
+            call.parent_block().insert_op_before(new, call)
+            for old, r in zip(call.results, new.results):
+                old.replace_all_uses_with(r)
+            call.detach()
+            call.erase()
+            sites[sites.index(call)] = new
+        return arg
+
+    for ident, sink in sinks:
+        source = sources.get(ident)
+        if source is None:
+            raise NotImplementedError("internal error: a closure value without its source")
+        if sink.results[0].uses:  # (a call given up after its values were resolved leaves none)
+            sink.results[0].replace_all_uses_with(available(source.operands[0], sink))
+        sink.detach()
+        sink.erase()
+    for source in sources.values():
+        source.detach()
+        source.erase()
+
+
+def _function_of(op: Any) -> str:
+    from xdsl.dialects import func
+
+    while op is not None and not isinstance(op, func.FuncOp):
+        op = op.parent_op()
+    return op.sym_name.data if op is not None else "?"
+
+
+def _other_symbol_uses(module: Any, name: str) -> bool:
+    """Whether anything but a ``func.call`` names the function ``name`` (a rule
+    attribute, an enzyme op): its signature must then stay."""
+    from xdsl.dialects import func
+    from xdsl.dialects.builtin import SymbolRefAttr
+
+    def names(attr: Any) -> bool:
+        if isinstance(attr, SymbolRefAttr):
+            return attr.root_reference.data == name
+        data = getattr(attr, "data", None)
+        if isinstance(data, (tuple, list)):
+            return any(names(a) for a in data)
+        if isinstance(data, dict):
+            return any(names(a) for a in data.values())
+        return False
+
+    for op in module.walk():
+        if isinstance(op, func.CallOp) or isinstance(op, func.FuncOp) and op.sym_name.data == name:
+            continue
+        if any(names(a) for a in (*op.properties.values(), *op.attributes.values())):
+            return True
+    return False
 
 
 def _avals(captured: Sequence[core.Tracer]) -> list[jax.ShapeDtypeStruct]:
@@ -461,7 +663,7 @@ def _convert_call(
     ctx: mlir.LoweringRuleContext,
     rules: _Rules,
     key: Any,
-    env: dict | None,
+    env: Scope,
     eqn: Any,
     name: str,
     call_jaxpr: core.ClosedJaxpr,
@@ -532,7 +734,7 @@ def _custom_jvp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr,
         closed, captured = _trace_rule(rule, rule_avals)
         if not captured:
             return {CUSTOM_JVP: _lower_closed(ctx, "custom_jvp_rule", closed, rule_avals)}
-        _resolve(ctx, env, captured)  # raises when the values are not at hand here
+        _resolve(ctx, env, captured, emit=False)  # raises when the values are not at hand here
         rules.captures[key] = captured
         run, k = _evaluator(closed, captured), len(captured)
         cap_avals = _avals(captured)
@@ -607,7 +809,7 @@ def _custom_vjp_call(ctx: mlir.LoweringRuleContext, *args: ir.Value, call_jaxpr,
         if not captured:
             fwd_name = _lower_closed(ctx, "custom_vjp_fwd", closed_fwd, in_avals)
             return {CUSTOM_VJP_FWD: fwd_name, CUSTOM_VJP_BWD: _lower_closed(ctx, "custom_vjp_bwd", closed_bwd, bwd_avals)}
-        _resolve(ctx, env, captured)  # raises when the values are not at hand here
+        _resolve(ctx, env, captured, emit=False)  # raises when the values are not at hand here
         rules.captures[key] = captured
         k, n_res = len(captured), len(res_avals)
         cap_avals = _avals(captured)

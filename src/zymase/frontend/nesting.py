@@ -29,8 +29,10 @@ op and the arrangement of its results): for jax it is the program compiled by zy
 one module; zymase's lowering lowers its body in place, so that the enzyme ops inside
 nest in the outer module.
 
-A primal with effects (host callbacks, which need tokens) is not emitted as a function:
-the nested call is then lowered as the inner derivative's code.
+A primal with effects (host callbacks) is not bound as ``diff_p`` (which declares no
+effects): api.py calls the compiled derivative as a jitted function instead, which carries
+its effects (ordered ones with jax's tokens), and an outer zymase lowering sees the inner
+derivative's code.
 """
 
 from __future__ import annotations
