@@ -313,3 +313,34 @@ def test_rule_closing_over_a_traced_value():
     with pytest.raises(DiffError, match="custom_vjp function .* with respect to a value it closes over"):
         zymase.grad(f, argnums=1)(X, 2.0)
     np.testing.assert_allclose(zymase.jit(f)(X, 2.0), f(X, 2.0), rtol=TOL)
+
+
+@jax.custom_jvp
+def sin_plain_primal(x):
+    return jnp.sin(x)
+
+
+@sin_plain_primal.defjvp
+def _sin_plain_primal_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return jnp.sin(x), 2.0 * jnp.cos(x) * t  # the primal output is a plain sin, not the function
+
+
+SECOND_ORDER = {
+    "straight": lambda x: jnp.sum(sin_plain_primal(x) * x),
+    "fori_loop": lambda x: jnp.sum(lax.fori_loop(0, 2, lambda i, a: sin_plain_primal(a) * x, x)),
+    "custom_vjp": lambda x: jnp.sum(clip_gradient(jnp.sin(x)) * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_order_differentiates_the_rule_as_jax_does(name):
+    """A second derivative differentiates what the rule computes (jax linearizes the rule):
+    with a rule whose primal output is a plain ``sin``, its derivative is ``cos``, not the
+    rule's ``2 cos`` again; in reverse-over-reverse and forward-over-reverse, inside a loop
+    too."""
+    f = SECOND_ORDER[name]
+    want = jax.jit(jax.hessian(f))(X)
+    np.testing.assert_allclose(zymase.hessian(f)(X), want, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(zymase.jacrev(zymase.grad(f))(X), want, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(zymase.jacfwd(zymase.jacfwd(f))(X), jax.jit(jax.jacfwd(jax.jacfwd(f)))(X), rtol=TOL, atol=TOL) if name != "custom_vjp" else None

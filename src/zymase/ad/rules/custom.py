@@ -30,7 +30,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ComplexType, IntegerAttr, StringAttr, SymbolRefAttr, TensorType
 from xdsl.ir import Attribute, SSAValue
 
-from ...ir.query import describe_location, shape
+from ...ir.query import describe_location, shape, terminator
 from ...ir.enzyme import CUSTOM_JVP, CUSTOM_RULE_ATTRS, CUSTOM_RULE_MISSING, CUSTOM_VJP_BWD, CUSTOM_VJP_CONSTS, CUSTOM_VJP_FWD, JAX_PRIMITIVE
 from ...ir.dense import is_float_type
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, IgnoreDerivativesOp
@@ -171,10 +171,47 @@ def call_augment(rev: ReverseSweep, op: func.CallOp) -> None:
     if fwd_name is None and JAX_PRIMITIVE in fn.attributes and uses_custom_reverse(rev, fn):
         fwd_name = _on_demand_vjp(rev, op, fn)[0]
     if fwd_name is None:
-        rev.clone(op)
+        rev.clone(op)  # a custom_jvp function's rule primals (ReverseSweep.clone)
         return
     residuals = _call_fwd(rev, op, fn, fwd_name)
     rev.tapes[op] = tuple(residuals)
+
+
+def rule_primals(rev: ReverseSweep, op: func.CallOp) -> func.CallOp | None:
+    """For a call of a custom_jvp function in a reverse derivative, a call of its rule at
+    zero tangents, whose leading results are the call's primal results (recorded in
+    ``rev.primals``); None for any other call. jax linearizes the rule, not the
+    function: the same values at first order, and a derivative of the derivative then
+    differentiates what the rule computes (e.g. a plain ``sin(x)`` it returns), not the
+    custom rule again."""
+    fn = rev.ctx.func(op.callee.root_reference.data)
+    rule = _symbol(fn, CUSTOM_JVP)
+    if rule is None or JAX_PRIMITIVE in fn.attributes or CUSTOM_RULE_MISSING in fn.attributes or not uses_custom_reverse(rev, fn):
+        return None
+    if _primal_by_a_ruleless_call(rev.ctx, rev.ctx.func(rule), len(op.results)):
+        return None
+    b = rev.builder
+    float_args = [v for v in op.operands if is_inexact(v.type)]
+    float_res = [r for r in op.results if is_inexact(r.type)]
+    out_types = [r.type for r in op.results] + [r.type for r in float_res]
+    args = [rev.primal(v) for v in op.operands] + [b.zeros(v.type) for v in float_args]
+    new = b.insert(func.CallOp(rule, args, out_types))
+    for r, res in zip(op.results, new.results):
+        rev.primals[r] = res
+    return new
+
+
+def _primal_by_a_ruleless_call(ctx, rule: func.FuncOp, n: int) -> bool:
+    """Whether the rule returns its primal outputs from a call of a custom function whose
+    own rule zymase could not keep (jax's idiom ``return g(x), ...`` in g's rule, where g
+    closes over a traced value). jax differentiates that call by g's rule; the call of g
+    being differentiated is then the one whose rule zymase has."""
+    ret = terminator(rule.body.block)
+    for v in list(ret.operands)[:n]:
+        owner = v.owner
+        if isinstance(owner, func.CallOp) and CUSTOM_RULE_MISSING in ctx.func(owner.callee.root_reference.data).attributes:
+            return True
+    return False
 
 
 def _call_fwd(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp, fwd_name: str) -> list[SSAValue]:
