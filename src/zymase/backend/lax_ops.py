@@ -15,7 +15,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from ..ir import chlo
 from ..ir import stablehlo as hlo
 from ..ir.attributes import ComparisonDirection, ComparisonType, Precision, Transpose
-from ..ir.dense import dense_to_numpy, element_dtype
+from ..ir.dense import dense_to_numpy, element_dtype, is_compact_splat, splat_element
 from ..ir.query import padding_pairs, shape
 from .emitter import EMITTERS, FunctionBuilder, OpFn, emit_error, emits, emits_table
 
@@ -168,6 +168,9 @@ def _clamp(b: FunctionBuilder, op: hlo.ClampOp) -> OpFn:
 
 @emits(hlo.ConstantOp)
 def _constant(b: FunctionBuilder, op: hlo.ConstantOp) -> OpFn:
+    if is_compact_splat(op.value):  # a splat is filled by XLA, never materialised here
+        one, shp = splat_element(op.value), shape(op.output)
+        return lambda: lax.full(shp, one, one.dtype)
     value = dense_to_numpy(op.value)
     return lambda: value
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Generic, TypeVar
 
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Data, SpacedOpaqueSyntaxAttribute
+from xdsl.ir import Attribute, Data, OpaqueSyntaxAttribute, SpacedOpaqueSyntaxAttribute
 from xdsl.irdl import irdl_attr_definition
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
@@ -172,6 +172,8 @@ class _KeywordStructAttr(Data[_S], Generic[_S]):
                 )
             if parser.parse_optional_punctuation(",") is None:
                 break
+            if parser.parse_optional_punctuation(">") is not None:
+                return cls.struct(**values)  # a trailing comma, as MLIR accepts
         parser.parse_punctuation(">")
         return cls.struct(**values)
 
@@ -547,7 +549,29 @@ SdyMeshAttr = _opaque_sdy("mesh")
 SdyShardingAttr = _opaque_sdy("sharding")
 SdyShardingPerValueAttr = _opaque_sdy("sharding_per_value")
 SdyOpShardingRuleAttr = _opaque_sdy("op_sharding_rule")
-SdyManualAxesAttr = _opaque_sdy("manual_axes")
+
+
+@irdl_attr_definition
+class SdyManualAxesAttr(_OpaqueSdyAttr, OpaqueSyntaxAttribute):
+    """``#sdy<manual_axes{"a", "b"}>`` (sdy.manual_computation): the text between the braces."""
+
+    name = "sdy.manual_axes"
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> str:
+        content = parser.lexer.input.content
+        start = parser._current_token.span.start
+        if content[start] != "{":
+            parser.raise_error("expected '{' in #sdy<manual_axes{...}>")
+        end = content.index("}", start)
+        parser.lexer.pos = end + 1
+        parser._parser_state.current_token = parser.lexer.lex()
+        return content[start + 1 : end]
+
+    def print_parameter(self, printer: Printer) -> None:
+        printer.print_string("{" + self.data + "}")
+
+
 SdyAxisRefListAttr = _opaque_sdy("axis_ref_list")
 
 SDY_ATTRIBUTES = [SdyMeshAttr, SdyShardingAttr, SdyShardingPerValueAttr, SdyOpShardingRuleAttr, SdyManualAxesAttr, SdyAxisRefListAttr]

@@ -98,13 +98,8 @@ class Builder:
             import numpy as np
 
             arr = np.broadcast_to(np.asarray(value, dtype=element_dtype(type.get_element_type())), shape(type))
-            flat = np.ascontiguousarray(arr).reshape(-1)
-            bits = flat.view(np.uint8).reshape(flat.size, -1) if flat.size else flat
-            if arr.ndim > 0 and arr.size > 0 and bool(np.all(bits == bits[0])):  # bitwise: -0.0 != 0.0, NaN == NaN
-                # splat: a scalar constant broadcast, the form jax emits
-                scalar = self.constant(arr.flat[0], tensor(type.get_element_type(), []))
-                return self.broadcast_in_dim(scalar, shape(type), [])
-            return self._one(hlo.ConstantOp(dense_from_numpy(np.ascontiguousarray(arr), type)))
+            # a splat (bitwise: -0.0 != 0.0) is one constant stored as one element (ir/dense.py)
+            return self._one(hlo.ConstantOp(dense_from_numpy(arr, type)))
         if isinstance(type, IntegerType) or isinstance(type, IndexType):
             return self._one(_scalar_op("arith.ConstantOp")(IntegerAttr(int(value), type)))
         return self._one(_scalar_op("arith.ConstantOp")(FloatAttr(float(value), type)))

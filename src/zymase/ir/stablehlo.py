@@ -55,7 +55,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.traits import Commutative, IsTerminator, Pure, RecursiveMemoryEffect, SymbolOpInterface
+from xdsl.traits import Commutative, IsTerminator, NoMemoryEffect, Pure, RecursiveMemoryEffect, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
 
 from . import asm
@@ -769,9 +769,9 @@ class DynamicSliceOp(IRDLOperation):
         if len(self.start_indices) != len(src) or len(sizes) != len(src):
             _fail(self, f"requires one start index and one slice size per operand dimension (rank {len(src)}), got {len(self.start_indices)} and {len(sizes)}")
         for d, (n, size) in enumerate(zip(src, sizes)):
-            if not 0 <= size <= n:
+            if size < 0 or (n >= 0 and size > n):  # n < 0: a dynamic dimension, bounded at run time
                 _fail(self, f"slice size {size} of dimension {d} is out of range [0, {n}]")
-        if sizes != shape_of(self.result):
+        if any(m >= 0 and m != size for m, size in zip(shape_of(self.result), sizes)) or len(shape_of(self.result)) != len(sizes):
             _fail(self, f"result shape {shape_of(self.result)} differs from slice_sizes {sizes}")
 
     @classmethod
@@ -1728,6 +1728,7 @@ class AllReduceOp(IRDLOperation):
     use_global_device_ids = opt_prop_def(UnitAttr)
     computation = region_def()
     results_ = var_result_def(TensorType)
+    traits = traits_def(NoMemoryEffect())  # removable when unused (every device drops it alike)
 
 
 @irdl_op_definition
@@ -1739,6 +1740,7 @@ class AllGatherOp(IRDLOperation):
     channel_handle = opt_prop_def(ChannelHandleAttr)
     use_global_device_ids = opt_prop_def(UnitAttr)
     results_ = var_result_def(TensorType)
+    traits = traits_def(NoMemoryEffect())  # removable when unused (every device drops it alike)
 
 
 @irdl_op_definition
@@ -1751,6 +1753,7 @@ class ReduceScatterOp(IRDLOperation):
     use_global_device_ids = opt_prop_def(UnitAttr)
     computation = region_def()
     result = result_def(TensorType)
+    traits = traits_def(NoMemoryEffect())  # removable when unused (every device drops it alike)
 
 
 @irdl_op_definition
@@ -1763,6 +1766,7 @@ class AllToAllOp(IRDLOperation):
     replica_groups = prop_def(DenseIntOrFPElementsAttr)
     channel_handle = opt_prop_def(ChannelHandleAttr)
     results_ = var_result_def(TensorType)
+    traits = traits_def(NoMemoryEffect())  # removable when unused (every device drops it alike)
 
 
 @irdl_op_definition
@@ -1772,6 +1776,7 @@ class CollectivePermuteOp(IRDLOperation):
     source_target_pairs = prop_def(DenseIntOrFPElementsAttr)
     channel_handle = opt_prop_def(ChannelHandleAttr)
     result = result_def(TensorType)
+    traits = traits_def(NoMemoryEffect())  # removable when unused (every device drops it alike)
 
 
 @irdl_op_definition
@@ -1781,6 +1786,7 @@ class CollectiveBroadcastOp(IRDLOperation):
     replica_groups = prop_def(DenseIntOrFPElementsAttr)
     channel_handle = opt_prop_def(ChannelHandleAttr)
     result = result_def(TensorType)
+    traits = traits_def(NoMemoryEffect())  # removable when unused (every device drops it alike)
 
 
 @irdl_op_definition

@@ -100,6 +100,7 @@ from xdsl.rewriter import InsertPoint
 
 from ..ir import stablehlo as hlo
 from ..ir.builder import Builder, constant_value
+from ..ir.dense import is_compact_splat, splat_element
 from ..ir.query import shape  # noqa: F401  (the rule files import it from here)
 
 if TYPE_CHECKING:
@@ -320,6 +321,10 @@ def splat_value(v: SSAValue) -> Any:
     if not isinstance(owner, CONSTANT):
         return None  # what constant_value would say, without its calls
     import numpy as np
+
+    if isinstance(owner, hlo.ConstantOp) and is_compact_splat(owner.value):  # read without expanding it
+        one = splat_element(owner.value).item()
+        return one if one == one else None  # NaN: not a splat by ==, as below
 
     value = constant_value(v)
     if value is None or value.size == 0:

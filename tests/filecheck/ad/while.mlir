@@ -40,8 +40,7 @@ func.func @jvp_power(%x: tensor<f32>, %t: tensor<f32>) -> tensor<f32> {
 
 // REV-LABEL: sym_name = "diffepower"
 // REV-NEXT:  ^bb0(%[[X:[^ ,:)#]+]]: tensor<f32>, %[[D:[^ ,:)#]+]]: tensor<f32>):
-// REV:         %[[FZERO:[^ ]+]] = "stablehlo.constant"() <{value = dense<0.000000e+00> : tensor<f32>}>
-// REV:         %[[TAPE0:[^ ]+]] = "stablehlo.broadcast_in_dim"(%[[FZERO]]) <{broadcast_dimensions = array<i64>}> : (tensor<f32>) -> tensor<3xf32>
+// REV:         %[[TAPE0:[^ ]+]] = "stablehlo.constant"() <{value = dense<0.000000e+00> : tensor<3xf32>}>
 // The augmented forward loop carries the primal state, an iteration counter and the
 // tapes; each iteration writes acc into row k of its tape.
 // REV:         "stablehlo.while"({{.*}}%[[TAPE0]]
@@ -53,6 +52,7 @@ func.func @jvp_power(%x: tensor<f32>, %t: tensor<f32>) -> tensor<f32> {
 // The reversed loop: the counter runs from 2 down to 0; it carries acc's cotangent
 // (seeded with d) and the accumulated cotangent of the captured x (from 0).
 // REV:         %[[LAST:[^ ]+]] = "stablehlo.constant"() <{value = dense<2> : tensor<i32>}>
+// REV-NEXT:    %[[FZERO:[^ ]+]] = "stablehlo.constant"() <{value = dense<0.000000e+00> : tensor<f32>}>
 // REV-NEXT:    %{{.*}}, %{{.*}}, %[[DX:[^ ]+]] = "stablehlo.while"(%[[LAST]], %[[D]], %[[FZERO]])
 // REV:           "stablehlo.compare"({{.*}}) <{comparison_direction = #stablehlo<comparison_direction GE>
 // REV:         }, {

@@ -13,8 +13,7 @@ func.func @splat_add(%x: tensor<1000xf64>) -> tensor<1000xf64> {
 }
 // CHECK-LABEL: sym_name = "splat_add"
 // CHECK:         ^{{.*}}(%[[X:[^ ,:)#]+]]: tensor<1000xf64>):
-// CHECK-NEXT:      %[[C:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<3.500000e+00> : tensor<f64>}>
-// CHECK-NEXT:      %[[B:[^ ,:)#]+]] = "stablehlo.broadcast_in_dim"(%[[C]]) <{broadcast_dimensions = array<i64>}> : (tensor<f64>) -> tensor<1000xf64>
+// CHECK-NEXT:      %[[B:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<3.500000e+00> : tensor<1000xf64>}>
 // CHECK-NEXT:      %[[R:[^ ,:)#]+]] = "stablehlo.multiply"(%[[X]], %[[B]])
 // CHECK-NEXT:      "func.return"(%[[R]])
 

@@ -14,8 +14,7 @@ func.func @negate_outwards(%x: tensor<4xf64>, %y: tensor<4xf64>) -> (tensor<4xf6
 // CHECK:         ^{{.*}}(%[[X:[^ ,:)#]+]]: tensor<4xf64>, %[[Y:[^ ,:)#]+]]: tensor<4xf64>):
 // CHECK-NEXT:      %[[M:[^ ,:)#]+]] = "stablehlo.multiply"(%[[X]], %[[Y]])
 // CHECK-NEXT:      %[[N:[^ ,:)#]+]] = "stablehlo.negate"(%[[M]])
-// CHECK-NEXT:      %[[C:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<-3.000000e+00> : tensor<f64>}>
-// CHECK-NEXT:      %[[B:[^ ,:)#]+]] = "stablehlo.broadcast_in_dim"(%[[C]])
+// CHECK-NEXT:      %[[B:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<-3.000000e+00> : tensor<{{[0-9x]+}}xf64>}>
 // CHECK-NEXT:      %[[P:[^ ,:)#]+]] = "stablehlo.multiply"(%[[X]], %[[B]])
 // CHECK-NEXT:      "func.return"(%[[N]], %[[P]])
 
@@ -70,8 +69,7 @@ func.func @doubling(%x: tensor<4xf64>) -> tensor<4xf64> {
 }
 // CHECK-LABEL: sym_name = "doubling"
 // CHECK:         ^{{.*}}(%[[X:[^ ,:)#]+]]: tensor<4xf64>):
-// CHECK-NEXT:      %[[C:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<8.000000e+00> : tensor<f64>}>
-// CHECK-NEXT:      %[[B:[^ ,:)#]+]] = "stablehlo.broadcast_in_dim"(%[[C]])
+// CHECK-NEXT:      %[[B:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<8.000000e+00> : tensor<{{[0-9x]+}}xf64>}>
 // CHECK-NEXT:      %[[R:[^ ,:)#]+]] = "stablehlo.multiply"(%[[X]], %[[B]])
 // CHECK-NEXT:      "func.return"(%[[R]])
 
@@ -91,8 +89,7 @@ func.func @integer_cancel(%i: tensor<4xi32>, %j: tensor<4xi32>, %x: tensor<4xf64
 }
 // CHECK-LABEL: sym_name = "integer_cancel"
 // CHECK:         ^{{.*}}(%[[I:[^ ,:)#]+]]: tensor<4xi32>, %[[J:[^ ,:)#]+]]: tensor<4xi32>, %[[X:[^ ,:)#]+]]: tensor<4xf64>, %[[Y:[^ ,:)#]+]]: tensor<4xf64>):
-// CHECK-NEXT:      %[[C:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<4> : tensor<i32>}>
-// CHECK-NEXT:      %[[B:[^ ,:)#]+]] = "stablehlo.broadcast_in_dim"(%[[C]])
+// CHECK-NEXT:      %[[B:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<4> : tensor<{{[0-9x]+}}xi32>}>
 // CHECK-NEXT:      %[[R:[^ ,:)#]+]] = "stablehlo.add"(%[[I]], %[[B]])
 // CHECK-NEXT:      %[[S:[^ ,:)#]+]] = "stablehlo.add"(%[[X]], %[[Y]])
 // CHECK-NEXT:      %[[T:[^ ,:)#]+]] = "stablehlo.subtract"(%[[S]], %[[Y]])

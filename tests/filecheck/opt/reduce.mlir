@@ -144,7 +144,7 @@ func.func @negate(%x: tensor<3x4xf64>) -> (tensor<4xf64>, tensor<4xf64>) {
 
 // The sum of a splat is folded when every partial sum is exact.
 // CHECK-LABEL: sym_name = "splat"
-// CHECK:         "stablehlo.constant"() <{value = dense<1.250000e+01> : tensor<f64>}>
+// CHECK:         "stablehlo.constant"() <{value = dense<1.250000e+01> : tensor<3xf64>}>
 // CHECK-NOT:     stablehlo.reduce
 func.func @splat() -> tensor<3xf64> {
   %c = "stablehlo.constant"() <{value = dense<2.5> : tensor<f64>}> : () -> tensor<f64>

@@ -54,8 +54,7 @@ func.func @hoist(%x: tensor<4xf64>, %y: tensor<4xf64>) -> tensor<3x4xf64> {
 // CHECK:         ^{{.*}}(%[[X:[^ ,:)#]+]]: tensor<4xf64>, %[[Y:[^ ,:)#]+]]: tensor<4xf64>):
 // CHECK-NEXT:      %[[E:[^ ,:)#]+]] = "stablehlo.exponential"(%[[X]]) : (tensor<4xf64>) -> tensor<4xf64>
 // CHECK-NEXT:      %[[M:[^ ,:)#]+]] = "stablehlo.multiply"(%[[E]], %[[Y]]) : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
-// CHECK-NEXT:      %[[C:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<2.000000e+00> : tensor<f64>}>
-// CHECK-NEXT:      %[[BC:[^ ,:)#]+]] = "stablehlo.broadcast_in_dim"(%[[C]]) <{broadcast_dimensions = array<i64>}> : (tensor<f64>) -> tensor<4xf64>
+// CHECK-NEXT:      %[[BC:[^ ,:)#]+]] = "stablehlo.constant"() <{value = dense<2.000000e+00> : tensor<4xf64>}>
 // CHECK-NEXT:      %[[A:[^ ,:)#]+]] = "stablehlo.add"(%[[M]], %[[BC]]) : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
 // CHECK-NEXT:      %[[R:[^ ,:)#]+]] = "stablehlo.broadcast_in_dim"(%[[A]]) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf64>) -> tensor<3x4xf64>
 // CHECK-NEXT:      "func.return"(%[[R]])

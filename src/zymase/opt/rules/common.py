@@ -5,9 +5,10 @@ of examples.
 
 Constants. A splat is read without materialising it (a splat ``stablehlo.constant``, or a
 ``broadcast_in_dim`` chain over one), comparing bits (``-0.0`` is not ``0.0``, NaN is
-NaN). A constant result with one value everywhere is emitted as
-``broadcast_in_dim(constant scalar)``, the form jax emits; other results are materialised
-only up to ``MAX_FOLD_ELEMENTS`` elements.
+NaN). A constant result with one value everywhere is emitted as one splat
+``stablehlo.constant dense<v> : tensor<...>``, stored as one element whatever its size
+(``ir/dense.py``); other results are materialised only up to ``MAX_FOLD_ELEMENTS``
+elements.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem, tensor
-from ...ir.dense import DtypeTable, dense_from_numpy, dense_to_numpy, element_dtype, is_bfloat16
-from ..pattern import Example, producer, shape, sides, sole_producer, splat_value, value_of
+from ...ir.dense import DtypeTable, dense_from_numpy, dense_to_numpy, element_dtype, is_bfloat16, splat_element
+from ...ir.dense import splat as splat_attr
+from ..pattern import Example, producer, shape, sides, sole_producer, value_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,8 +52,10 @@ def splat_scalar(v: SSAValue):
     bc = producer(v, hlo.BroadcastInDimOp)
     if bc is not None and shape(bc.operand) == ():
         return bc.operand
-    if producer(v, hlo.ConstantOp) is not None and splat_value(v) is not None:
-        return value_of(v).reshape(-1)[0]
+    c = producer(v, hlo.ConstantOp)
+    if c is not None:
+        one = splat_element(c.value)  # a compact splat is read without expanding it
+        return None if one is None else one[()]
     return None
 
 
@@ -76,6 +80,17 @@ def as_value(b: Builder, scalar, like: SSAValue) -> SSAValue:
     if isinstance(scalar, np.generic):
         return b.constant(scalar, TensorType(elem(like), []))
     return scalar
+
+
+def splat_to(b: Builder, scalar, dims: Sequence[int], like: SSAValue) -> SSAValue:
+    """What ``splat_scalar`` returned, everywhere in a tensor of shape ``dims`` (``like``
+    gives the element type): one splat constant for a constant, else ``broadcast_in_dim``
+    of the rank-0 value."""
+    import numpy as np
+
+    if isinstance(scalar, np.generic):
+        return emit_splat(b, np.asarray(scalar), TensorType(elem(like), list(dims)))
+    return b.broadcast_in_dim(scalar, list(dims), [])
 
 
 def beside_splat(op, b: Builder, cls: type):
@@ -129,7 +144,12 @@ def single_number(v: SSAValue):
     if bc is not None:
         return single_number(bc.operand) if size(bc.operand) == 1 else None
     c = producer(v, hlo.ConstantOp)
-    if c is None or size(v) > MAX_FOLD_ELEMENTS:
+    if c is None:
+        return None
+    s = splat_element(c.value)
+    if s is not None:
+        return s[()]
+    if size(v) > MAX_FOLD_ELEMENTS:
         return None
     value = dense_to_numpy(c.value)
     if value.size == 0:
@@ -166,16 +186,7 @@ def constant_splat(v: SSAValue, complex_ok: bool = False) -> np.ndarray | None:
     dt = any_dtype(v) if complex_ok else foldable_dtype(v)
     if not isinstance(owner, hlo.ConstantOp) or dt is None:
         return None
-    attr = owner.value
-    if len(attr.data.data) == dt.itemsize and size(v) > 0:
-        # stored compactly as a single element: read it without materialising the tensor
-        if dt == np.bool_:
-            return np.asarray(attr.data.data[0] != 0)
-        return np.frombuffer(attr.data.data, dtype=dt.newbyteorder("<")).astype(dt).reshape(())
-    arr = dense_to_numpy(attr)
-    if arr.size == 0 or not np.all(same_bits(arr, arr.reshape(-1)[0])):
-        return None
-    return arr.reshape(-1)[0].reshape(()).copy()
+    return splat_element(owner.value)  # bit-exact; a compact splat is read without expanding it
 
 
 def is_constant(v: SSAValue) -> bool:
@@ -238,29 +249,21 @@ def broadcast_array(arr: np.ndarray, dims: list[int], out: tuple[int, ...]) -> n
 
 
 def emit(b: Builder, value: np.ndarray, type: TensorType) -> SSAValue:
-    """A constant of ``type`` holding ``value``; a splat of more than one element is built
-    as ``broadcast_in_dim(constant scalar)``."""
+    """A constant of ``type`` holding ``value`` (a splat is stored as one element; a
+    broadcast view of one element is not expanded)."""
     import numpy as np
 
     dt = element_dtype(type.get_element_type())
-    arr = np.ascontiguousarray(np.broadcast_to(np.asarray(value).astype(dt), tuple(type.get_shape())))
-    if arr.size > 1 and np.all(same_bits(arr, arr.reshape(-1)[0])):
-        return emit_splat(b, arr.reshape(-1)[0], type)
+    value = np.asarray(value)
+    if value.size >= 1 and not any(value.strides):
+        return emit_splat(b, value[(0,) * value.ndim], type)
+    arr = np.broadcast_to(value.astype(dt), tuple(type.get_shape()))
     return b.insert(hlo.ConstantOp(dense_from_numpy(arr, type))).results[0]
 
 
 def emit_splat(b: Builder, scalar: np.ndarray, type: TensorType) -> SSAValue:
-    """``broadcast_in_dim(constant scalar)`` (a plain constant for at most one element)."""
-    import numpy as np
-
-    element = type.get_element_type()
-    dt = element_dtype(element)
-    dims = tuple(type.get_shape())
-    if int(np.prod(dims, dtype=np.int64)) <= 1:
-        return b.insert(hlo.ConstantOp(dense_from_numpy(np.full(dims, scalar, dtype=dt), type))).results[0]
-    scalar_type = tensor(element, [])
-    c = b.insert(hlo.ConstantOp(dense_from_numpy(np.asarray(scalar).astype(dt).reshape(()), scalar_type))).results[0]
-    return b.insert(hlo.BroadcastInDimOp(c, [], type)).results[0]
+    """``constant dense<scalar> : type``: one op, the value stored as one element."""
+    return b.insert(hlo.ConstantOp(splat_attr(scalar, type))).results[0]
 
 
 def fold_rearrangement(op, b: Builder, operand: SSAValue, fn: Callable[[np.ndarray], np.ndarray]) -> SSAValue | None:

@@ -16,10 +16,10 @@ from xdsl.ir import SSAValue
 
 from ...ir import stablehlo as hlo
 from ...ir.attributes import ComparisonDirection, ComparisonDirectionAttr, ComparisonType
-from ...ir.builder import Builder
+from ...ir.builder import Builder, elem
 from ...ir.dense import element_dtype, is_float_type
 from ..pattern import CONSTANT, UNARY_ELEMENTWISE, Example, producer, rule, shape
-from .common import all_ones, constant_splat, emit_splat, foldable_dtype, i32_binary_examples, integer_zero, is_constant, is_integer, mlir_i32
+from .common import all_ones, constant_splat, emit_splat, foldable_dtype, i32_binary_examples, integer_zero, is_constant, is_integer, mlir_constant, mlir_i32, mlir_main
 
 I32 = ["int32", "int32"]
 
@@ -218,6 +218,97 @@ def select_compare_max_min_integer(op: hlo.SelectOp, b: Builder):
 def select_compare_max_min(op: hlo.SelectOp, b: Builder):
     """select(x > y, x, y) -> maximum(x, y) ;  select(x < y, x, y) -> minimum(x, y)   (floats: no NaN, up to the sign of zero)"""
     return _select_max_min(op, b, floats=True)
+
+
+def _same_constant(u: SSAValue, v: SSAValue) -> bool:
+    """``u`` and ``v`` are one splat constant (the same value, or equal bits)."""
+    if u is v:
+        return True
+    a, c = constant_splat(u), constant_splat(v)
+    return a is not None and c is not None and a.dtype == c.dtype and a.tobytes() == c.tobytes()
+
+
+def _stablehlo_max_min(x, c, greater: bool):
+    """maximum / minimum as StableHLO computes them: NaN propagates, -0.0 < +0.0."""
+    import numpy as np
+
+    if np.isnan(x) or np.isnan(c):
+        return x.dtype.type(np.nan)
+    if x == c:
+        if x == 0:  # +0 and -0: max is -0 only if both are, min is +0 only if both are
+            neg = np.signbit(x) and np.signbit(c) if greater else np.signbit(x) or np.signbit(c)
+            return x.dtype.type(-0.0 if neg else 0.0)
+        return x
+    return (x if x > c else c) if greater else (x if x < c else c)
+
+
+_PY_DIRECTION = {"EQ": "__eq__", "NE": "__ne__", "LT": "__lt__", "LE": "__le__", "GT": "__gt__", "GE": "__ge__"}
+
+
+def _select_is_max_min(direction: str, c, x_on_true: bool, swapped: bool, greater: bool) -> bool:
+    """Whether ``select(compare(x, c), x, c)`` (``x_on_true``; else ``select(.., c, x)``;
+    ``swapped``: ``compare(c, x)``) equals maximum(x, c) (``greater``) or minimum(x, c)
+    bitwise for every float x. For x other than NaN the select's choice depends only on
+    x < c, x = c or x > c, so one x per case decides: NaN, c itself, -c (the other zero),
+    and the floats next to c."""
+    import numpy as np
+
+    dt = c.dtype
+    reps = [dt.type(np.nan), c, -c]
+    if c > -np.inf:
+        reps.append(np.nextafter(c, dt.type(-np.inf)))
+    if c < np.inf:
+        reps.append(np.nextafter(c, dt.type(np.inf)))
+    with np.errstate(all="ignore"):
+        for x in reps:
+            pred = getattr(c, _PY_DIRECTION[direction])(x) if swapped else getattr(x, _PY_DIRECTION[direction])(c)
+            chosen = x if bool(pred) == x_on_true else c
+            want = _stablehlo_max_min(x, c, greater)
+            if chosen.tobytes() != want.tobytes() and not (np.isnan(chosen) and np.isnan(want)):
+                return False
+    return True
+
+
+@rule(
+    example=[
+        Example(lambda x: (lambda c: jnp.where(x <= c, c, x))(jnp.zeros(4)), [(4,)]),
+        Example(lambda x: (lambda c: jnp.where(x > c, c, x))(jnp.ones(4)), [(4,)]),
+        Example(mlir=mlir_main(mlir_constant("c", "0.5", "tensor<4xf64>") + """
+  %p = "stablehlo.compare"(%x, %c) <{comparison_direction = #stablehlo<comparison_direction GE>}> : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xi1>
+  %r = "stablehlo.select"(%p, %c, %x) : (tensor<4xi1>, tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+  func.return %r : tensor<4xf64>""")),
+        Example(mlir=mlir_main(mlir_constant("c", "-0.5", "tensor<4xf64>") + """
+  %p = "stablehlo.compare"(%c, %x) <{comparison_direction = #stablehlo<comparison_direction GE>}> : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xi1>
+  %r = "stablehlo.select"(%p, %c, %x) : (tensor<4xi1>, tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+  func.return %r : tensor<4xf64>""")),
+    ],
+    needs={0: hlo.CompareOp},
+)
+def select_compare_constant_max_min(op: hlo.SelectOp, b: Builder):
+    """select(x <= c, c, x) -> maximum(x, c) ;  select(x > c, c, x) -> minimum(x, c) ; ...   (floats, c a constant: only where exact for every x, NaN and -0.0 included)"""
+    import numpy as np
+
+    cmp = producer(op.pred, hlo.CompareOp)
+    if cmp is None or not _plain(cmp) or op.pred.type != cmp.result.type or _kind(op.on_true) != "f":
+        return None
+    for x, c, swapped in ((cmp.lhs, cmp.rhs, False), (cmp.rhs, cmp.lhs, True)):
+        value = constant_splat(c)
+        if value is None or x.type != op.result.type:
+            continue
+        if op.on_true is x and _same_constant(op.on_false, c):
+            x_on_true, k = True, op.on_false
+        elif op.on_false is x and _same_constant(op.on_true, c):
+            x_on_true, k = False, op.on_true
+        else:
+            continue
+        value = np.asarray(value).reshape(())[()]
+        if not isinstance(value, np.floating):
+            return None  # bfloat16 and others: not decided here
+        for greater in (True, False):
+            if _select_is_max_min(_direction(cmp), value, x_on_true, swapped, greater):
+                return b.max(x, k) if greater else b.min(x, k)
+        return None
+    return None
 
 
 # ============================================================================ logic
@@ -680,3 +771,328 @@ def sign_abs(op: hlo.SignOp, b: Builder):
     if inner is None or _kind(inner.operand) != "f":
         return None
     return b.abs(b.sign(inner.operand))
+
+
+# ============================================================================ selects of booleans, predicates implied by the outer select
+
+
+def _i1_select(op: hlo.SelectOp) -> bool:
+    """A select of i1 values with a predicate of the result's shape."""
+    import numpy as np
+
+    return foldable_dtype(op.result) == np.bool_ and shape(op.pred) == shape(op.result)
+
+
+def _splat_bool(v: SSAValue) -> bool | None:
+    s = constant_splat(v)
+    return None if s is None else bool(s)
+
+
+_I1x4 = "tensor<4xi1>"
+
+
+def _i1_select_example(true_branch: str, false_branch: str, constant: str) -> Example:
+    body = (
+        mlir_constant("k", constant, _I1x4)
+        + f'\n  %r = "stablehlo.select"(%p, {true_branch}, {false_branch}) : ({_I1x4}, {_I1x4}, {_I1x4}) -> {_I1x4}'
+        + f"\n  func.return %r : {_I1x4}"
+    )
+    return Example(mlir=mlir_main(body, f"%p: {_I1x4}, %x: {_I1x4}", _I1x4))
+
+
+@rule(example=_i1_select_example("%x", "%k", "false"), needs={2: CONSTANT})
+def select_false_branch_to_and(op: hlo.SelectOp, b: Builder):
+    """select(p, x, false) -> and(p, x)   (i1)"""
+    if not _i1_select(op) or _splat_bool(op.on_false) is not False or _splat_bool(op.on_true) is not None:
+        return None
+    return b.insert(hlo.AndOp(op.pred, op.on_true)).results[0]
+
+
+@rule(example=_i1_select_example("%k", "%x", "true"), needs={1: CONSTANT})
+def select_true_branch_to_or(op: hlo.SelectOp, b: Builder):
+    """select(p, true, x) -> or(p, x)   (i1)"""
+    if not _i1_select(op) or _splat_bool(op.on_true) is not True or _splat_bool(op.on_false) is not None:
+        return None
+    return b.insert(hlo.OrOp(op.pred, op.on_false)).results[0]
+
+
+@rule(example=_i1_select_example("%k", "%x", "false"), needs={1: CONSTANT})
+def select_false_first_to_and_not(op: hlo.SelectOp, b: Builder):
+    """select(p, false, x) -> and(not(p), x)   (i1)"""
+    if not _i1_select(op) or _splat_bool(op.on_true) is not False or _splat_bool(op.on_false) is not None:
+        return None
+    return b.insert(hlo.AndOp(b.insert(hlo.NotOp(op.pred)).results[0], op.on_false)).results[0]
+
+
+@rule(example=_i1_select_example("%x", "%k", "true"), needs={2: CONSTANT})
+def select_true_second_to_or_not(op: hlo.SelectOp, b: Builder):
+    """select(p, x, true) -> or(not(p), x)   (i1)"""
+    if not _i1_select(op) or _splat_bool(op.on_false) is not True or _splat_bool(op.on_true) is not None:
+        return None
+    return b.insert(hlo.OrOp(b.insert(hlo.NotOp(op.pred)).results[0], op.on_true)).results[0]
+
+
+def _scalar_select_example(first: str, second: str) -> Example:
+    t32 = "tensor<32xi1>"
+    body = (
+        mlir_constant("t", "true", t32)
+        + "\n"
+        + mlir_constant("f", "false", t32)
+        + f'\n  %r = "stablehlo.select"(%p, %{first}, %{second}) : (tensor<i1>, {t32}, {t32}) -> {t32}'
+        + f"\n  func.return %r : {t32}"
+    )
+    return Example(mlir=mlir_main(body, "%p: tensor<i1>", t32))
+
+
+@rule(example=[_scalar_select_example("t", "f"), _scalar_select_example("f", "t")], needs={1: CONSTANT, 2: CONSTANT})
+def select_scalar_true_false(op: hlo.SelectOp, b: Builder):
+    """select(p, true, false) -> broadcast_in_dim(p) ;  select(p, false, true) -> broadcast_in_dim(not(p))   (a rank-0 p, i1 results)"""
+    import numpy as np
+
+    if foldable_dtype(op.result) != np.bool_ or shape(op.pred) != () or shape(op.result) == ():
+        return None
+    t, f = _splat_bool(op.on_true), _splat_bool(op.on_false)
+    if t is None or f is None or t == f:
+        return None
+    p = op.pred if t else b.insert(hlo.NotOp(op.pred)).results[0]
+    return b.broadcast_in_dim(p, list(shape(op.result)), [])
+
+
+@rule(
+    example=Example(
+        mlir=mlir_main(
+            '  %0 = "stablehlo.broadcast_in_dim"(%p) <{broadcast_dimensions = array<i64>}> : (tensor<i1>) -> tensor<4xi1>\n'
+            '  %1 = "stablehlo.select"(%0, %x, %y) : (tensor<4xi1>, tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>\n'
+            "  func.return %1 : tensor<4xf64>",
+            "%p: tensor<i1>, %x: tensor<4xf64>, %y: tensor<4xf64>",
+        )
+    ),
+    needs={0: hlo.BroadcastInDimOp},
+)
+def select_broadcast_scalar_predicate(op: hlo.SelectOp, b: Builder):
+    """select(broadcast_in_dim(p : tensor<i1>), x, y) -> select(p, x, y)   (select takes a rank-0 predicate as it is)"""
+    bc = producer(op.pred, hlo.BroadcastInDimOp)
+    if bc is None or shape(bc.operand) != () or shape(op.result) == ():
+        return None
+    return b.select(bc.operand, op.on_true, op.on_false)
+
+
+_LOGIC = (hlo.AndOp, hlo.OrOp, hlo.XorOp, hlo.NotOp)
+
+
+def _atoms(v: SSAValue, out: list[SSAValue], depth: int = 4) -> bool:
+    """Collect the leaves of the and/or/xor/not tree of ``v`` (at most 4); False when more."""
+    owner = v.owner
+    if depth > 0 and isinstance(owner, _LOGIC) and owner.result.type == v.type:
+        return all(_atoms(w, out, depth - 1) for w in owner.operands)
+    if not any(v is a for a in out):
+        out.append(v)
+    return len(out) <= 4
+
+
+def _evaluate(v: SSAValue, env: dict[int, bool], depth: int = 4) -> bool:
+    if id(v) in env:
+        return env[id(v)]
+    owner = v.owner
+    if isinstance(owner, hlo.NotOp):
+        return not _evaluate(owner.operand, env, depth - 1)
+    a, c = _evaluate(owner.operands[0], env, depth - 1), _evaluate(owner.operands[1], env, depth - 1)
+    if isinstance(owner, hlo.AndOp):
+        return a and c
+    if isinstance(owner, hlo.OrOp):
+        return a or c
+    return a != c
+
+
+def _implied(outer: SSAValue, value: bool, inner: SSAValue):
+    """``inner`` where ``outer`` is ``value``: True, False, one of its leaves (or None
+    when it is none of these), by the truth table of the i1 logic over their leaves."""
+    import itertools
+
+    atoms: list[SSAValue] = []
+    if not _atoms(outer, atoms) or not _atoms(inner, atoms):
+        return None
+    rows = []
+    for bits in itertools.product((False, True), repeat=len(atoms)):
+        env = {id(a): x for a, x in zip(atoms, bits)}
+        if _evaluate(outer, env) == value:
+            rows.append((env, _evaluate(inner, env)))
+    if not rows:
+        return None
+    if all(q for _, q in rows):
+        return True
+    if not any(q for _, q in rows):
+        return False
+    for a in atoms:
+        if a is not inner and all(env[id(a)] == q for env, q in rows):
+            return a
+    return None
+
+
+def _implied_select(op: hlo.SelectOp, b: Builder, branch: SSAValue, value: bool):
+    import numpy as np
+
+    inner = producer(branch, hlo.SelectOp)
+    if inner is None or inner.pred.type != op.pred.type or inner.pred is op.pred or foldable_dtype(op.pred) != np.bool_:
+        return None
+    q = _implied(op.pred, value, inner.pred)
+    if q is None:
+        return None
+    if q is True or q is False:
+        new = inner.on_true if q else inner.on_false
+    else:
+        new = b.select(q, inner.on_true, inner.on_false)
+    return b.select(op.pred, new, op.on_false) if value else b.select(op.pred, op.on_true, new)
+
+
+_SEL4 = "tensor<4xf32>"
+
+
+def _implied_example(lines: list[str], args: str) -> Example:
+    return Example(mlir=mlir_main("\n".join(lines) + f"\n  func.return %r : {_SEL4}", args, _SEL4))
+
+
+@rule(
+    example=[
+        _implied_example(
+            [
+                '  %n = "stablehlo.not"(%p) : (tensor<i1>) -> tensor<i1>',
+                f'  %i = "stablehlo.select"(%n, %a, %b) : (tensor<i1>, {_SEL4}, {_SEL4}) -> {_SEL4}',
+                f'  %r = "stablehlo.select"(%p, %c, %i) : (tensor<i1>, {_SEL4}, {_SEL4}) -> {_SEL4}',
+            ],
+            f"%p: tensor<i1>, %a: {_SEL4}, %b: {_SEL4}, %c: {_SEL4}",
+        ),
+        _implied_example(
+            [
+                '  %pq = "stablehlo.and"(%p, %q) : (tensor<i1>, tensor<i1>) -> tensor<i1>',
+                '  %nq = "stablehlo.not"(%q) : (tensor<i1>) -> tensor<i1>',
+                '  %pnq = "stablehlo.and"(%p, %nq) : (tensor<i1>, tensor<i1>) -> tensor<i1>',
+                f'  %i = "stablehlo.select"(%pnq, %a, %b) : (tensor<i1>, {_SEL4}, {_SEL4}) -> {_SEL4}',
+                f'  %r = "stablehlo.select"(%pq, %c, %i) : (tensor<i1>, {_SEL4}, {_SEL4}) -> {_SEL4}',
+            ],
+            f"%p: tensor<i1>, %q: tensor<i1>, %a: {_SEL4}, %b: {_SEL4}, %c: {_SEL4}",
+        ),
+    ],
+    needs={2: hlo.SelectOp},
+)
+def select_select_implied_false(op: hlo.SelectOp, b: Builder):
+    """select(p, c, select(q, a, b)) -> select(p, c, select(q', a, b))   (q' what q is where p is false: true, false or one of q's leaves; by the truth table of and/or/xor/not)"""
+    return _implied_select(op, b, op.on_false, False)
+
+
+@rule(
+    example=[
+        _implied_example(
+            [
+                '  %n = "stablehlo.not"(%p) : (tensor<i1>) -> tensor<i1>',
+                f'  %i = "stablehlo.select"(%n, %a, %b) : (tensor<i1>, {_SEL4}, {_SEL4}) -> {_SEL4}',
+                f'  %r = "stablehlo.select"(%p, %i, %c) : (tensor<i1>, {_SEL4}, {_SEL4}) -> {_SEL4}',
+            ],
+            f"%p: tensor<i1>, %a: {_SEL4}, %b: {_SEL4}, %c: {_SEL4}",
+        ),
+        _implied_example(
+            [
+                '  %pq = "stablehlo.and"(%p, %q) : (tensor<i1>, tensor<i1>) -> tensor<i1>',
+                '  %nq = "stablehlo.not"(%q) : (tensor<i1>) -> tensor<i1>',
+                '  %pnq = "stablehlo.and"(%p, %nq) : (tensor<i1>, tensor<i1>) -> tensor<i1>',
+                f'  %i = "stablehlo.select"(%pnq, %a, %b) : (tensor<i1>, {_SEL4}, {_SEL4}) -> {_SEL4}',
+                f'  %r = "stablehlo.select"(%pq, %i, %c) : (tensor<i1>, {_SEL4}, {_SEL4}) -> {_SEL4}',
+            ],
+            f"%p: tensor<i1>, %q: tensor<i1>, %a: {_SEL4}, %b: {_SEL4}, %c: {_SEL4}",
+        ),
+    ],
+    needs={1: hlo.SelectOp},
+)
+def select_select_implied_true(op: hlo.SelectOp, b: Builder):
+    """select(p, select(q, a, b), c) -> select(p, select(q', a, b), c)   (q' what q is where p is true: true, false or one of q's leaves)"""
+    return _implied_select(op, b, op.on_true, True)
+
+
+# ============================================================================ selects with swapped branches, comparisons of abs and of booleans
+
+
+def swapped_selects(op, b: Builder):
+    """For a commutative elementwise ``op``: ``op(a, b)`` when its operands are
+    ``select(p, a, b)`` and ``select(p, b, a)``, else None."""
+    s, t = producer(op.lhs, hlo.SelectOp), producer(op.rhs, hlo.SelectOp)
+    if s is None or t is None or s.pred is not t.pred or s.on_true is not t.on_false or s.on_false is not t.on_true:
+        return None
+    if shape(s.on_true) != shape(op.result) or shape(s.on_false) != shape(op.result):
+        return None
+    return b.insert(type(op)(s.on_true, s.on_false)).results[0]
+
+
+@rule(
+    example=[
+        Example(lambda p, a, b: (lambda q: jnp.maximum(jnp.where(q, a, b), jnp.where(q, b, a)))(p > 0), [(4,)] * 3),
+        Example(lambda p, a, b: (lambda q: jnp.minimum(jnp.where(q, a, b), jnp.where(q, b, a)))(p > 0), [(4,)] * 3),
+    ],
+    roots=[hlo.MaximumOp, hlo.MinimumOp, hlo.AndOp, hlo.OrOp, hlo.XorOp],
+    needs={0: hlo.SelectOp, 1: hlo.SelectOp},
+)
+def commutative_swapped_selects(op, b: Builder):
+    """f(select(p, a, b), select(p, b, a)) -> f(a, b)   (f max, min, and, or, xor; add and multiply: add_multiply_swapped_selects)"""
+    return swapped_selects(op, b)
+
+
+@rule(
+    example=[
+        Example(lambda x: jnp.where(jnp.abs(x) == 0.0, x, 2.0 * x) + jnp.where(jnp.abs(x) <= 0.0, 1.0, 3.0), [(4,)]),
+        Example(lambda x: jnp.where(jnp.abs(x) != 0, x, 2 * x), [(4,)], dtypes=["int32"]),
+    ],
+    needs={0: hlo.AbsOp},
+)
+def compare_abs_zero(op: hlo.CompareOp, b: Builder):
+    """compare(abs(x), 0, EQ | NE) -> compare(x, 0, EQ | NE) ;  compare(abs(x), 0, LE) -> compare(x, 0, EQ)   (LE for floats: abs(INT_MIN) < 0)"""
+    a = producer(op.lhs, hlo.AbsOp)
+    zero = constant_splat(op.rhs)
+    if a is None or zero is None or zero != 0 or not _plain(op) or elem(a.operand) != elem(op.lhs):
+        return None
+    d = _direction(op)
+    if d == "LE" and _kind(op.lhs) == "f":
+        d = "EQ"
+    if d not in ("EQ", "NE"):
+        return None
+    return _compare_like(b, op, a.operand, op.rhs, d)
+
+
+@rule(
+    example=[
+        Example(lambda p: jnp.where(p.astype(jnp.int32) == 0, 1.0, 2.0) + jnp.where(p.astype(jnp.int32) >= 1, 3.0, 4.0), [(4,)], dtypes=["bool"]),
+        Example(lambda p: jnp.where(p.astype(jnp.float32) < 0.5, 1.0, 2.0), [(4,)], dtypes=["bool"]),
+    ],
+    needs={0: hlo.ConvertOp},
+)
+def compare_convert_bool_constant(op: hlo.CompareOp, b: Builder):
+    """compare(convert(p : i1), c) -> p | not(p) | true | false   (the outcomes at 0 and 1 decide it)"""
+    import numpy as np
+
+    cv = producer(op.lhs, hlo.ConvertOp)
+    c = constant_splat(op.rhs)
+    if cv is None or c is None or foldable_dtype(cv.operand) != np.bool_ or shape(cv.operand) != shape(op.result) or not _plain(op):
+        return None
+    if c.dtype.kind in "iu" and not 0 <= int(c) < 2 ** (8 * c.dtype.itemsize - 1) and op.compare_type is not None:
+        return None  # a comparison type that may read c with the other signedness
+    d = _direction(op)
+    test = {"EQ": np.equal, "NE": np.not_equal, "LT": np.less, "LE": np.less_equal, "GT": np.greater, "GE": np.greater_equal}[d]
+    at0, at1 = bool(test(c.dtype.type(0), c)), bool(test(c.dtype.type(1), c))
+    if at0 == at1:
+        return emit_splat(b, np.asarray(at0), op.result.type)
+    return cv.operand if at1 else b.insert(hlo.NotOp(cv.operand)).results[0]
+
+
+@rule(
+    example=Example(lambda p, q: jnp.where(p.astype(jnp.int32) == q.astype(jnp.int32), 1.0, 2.0) + jnp.where(p.astype(jnp.int32) != q.astype(jnp.int32), 3.0, 4.0), [(4,), (4,)], dtypes=["bool", "bool"]),
+    needs={0: hlo.ConvertOp, 1: hlo.ConvertOp},
+)
+def compare_converted_bools(op: hlo.CompareOp, b: Builder):
+    """compare(convert(p), convert(q), EQ) -> not(xor(p, q)) ;  NE -> xor(p, q)   (p, q i1 of one type)"""
+    import numpy as np
+
+    cp, cq = producer(op.lhs, hlo.ConvertOp), producer(op.rhs, hlo.ConvertOp)
+    if cp is None or cq is None or foldable_dtype(cp.operand) != np.bool_ or cp.operand.type != cq.operand.type or not _plain(op):
+        return None
+    if shape(cp.operand) != shape(op.result) or cp.result.type != cq.result.type or _direction(op) not in ("EQ", "NE"):
+        return None
+    x = b.insert(hlo.XorOp(cp.operand, cq.operand)).results[0]
+    return x if _direction(op) == "NE" else b.insert(hlo.NotOp(x)).results[0]

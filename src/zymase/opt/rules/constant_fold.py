@@ -11,9 +11,9 @@ selections, conversions, bit operations, shape ops), with XLA's semantics where 
 differ (signed zeros in max/min and sign, integer division by -1, out-of-range shifts).
 Transcendental functions are never folded: libm results may differ from XLA's.
 
-Splats stay splats: a fold whose result has one value everywhere gives
-``broadcast_in_dim(constant scalar)``, never a materialised array, and splat operands are
-read without materialising them (see ``common``). Other results are folded only up to
+Splats stay splats: a fold whose result has one value everywhere gives one splat
+constant (``dense<v> : tensor<...>``, stored as one element), never a materialised array,
+and splat operands are read without materialising them (see ``common``). Other results are folded only up to
 ``MAX_FOLD_ELEMENTS``.
 """
 
@@ -446,35 +446,12 @@ def round_nearest_afz_constant_fold(op: hlo.RoundNearestAfzOp, b: Builder):
 # ============================================================================ shape-op folds
 
 
-@rule(
-    example=Example(
-        mlir=mlir_main(
-            mlir_constant("a", "2.5", "tensor<4xf64>")
-            + '\n  %0 = "stablehlo.multiply"(%x, %a) : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>'
-            + "\n  func.return %0 : tensor<4xf64>"
-        )
-    )
-)
-def constant_splat_to_broadcast(op: hlo.ConstantOp, b: Builder):
-    """constant(splat c : tensor<S>) -> broadcast_in_dim(constant(c : tensor<>))   (S has more than one element)"""
-    if size(op.output) <= 1 or foldable_dtype(op.output) is None:
-        return None
-    s = constant_splat(op.output)
-    if s is None:
-        return None
-    return b.constant(s, op.output.type)
-
-
-@rule(example=Example(lambda x: x + jnp.broadcast_to(np.array([1.0, 2.0]), (2, 2)).reshape(4), [(4,)]), needs={0: CONSTANT})
+@rule(example=[Example(lambda x: x + jnp.broadcast_to(np.array([1.0, 2.0]), (2, 2)).reshape(4), [(4,)]), Example(lambda x: x * 2.5, [(4,)])], needs={0: CONSTANT})
 def broadcast_in_dim_constant_fold(op: hlo.BroadcastInDimOp, b: Builder):
-    """broadcast_in_dim(c) -> c'   (a splat stays broadcast_in_dim(constant scalar))"""
-    s = constant_splat(op.operand)
+    """broadcast_in_dim(c) -> c'   (a splat gives one splat constant, stored as one element)"""
+    s = constant_splat(op.operand, complex_ok=True)
     if s is not None:
-        if size(op.result) <= 1:
-            return emit_splat(b, s, op.result.type)
-        if isinstance(op.operand.owner, hlo.ConstantOp) and shape(op.operand) != ():
-            return emit_splat(b, s, op.result.type)  # broadcast of the scalar
-        return None  # already the canonical splat form
+        return emit_splat(b, s, op.result.type)
     value = dense_constant(op.operand)
     if value is None or size(op.result) > MAX_FOLD_ELEMENTS:
         return None

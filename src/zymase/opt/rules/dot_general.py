@@ -23,7 +23,7 @@ from xdsl.ir import SSAValue
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
 from ..pattern import CONSTANT, Example, orders, producer, rule, shape, single_use
-from .common import free_dims, is_integer, single_number
+from .common import free_dims, is_integer, single_number, splat_scalar, splat_to
 
 # ============================================================================ helpers
 
@@ -115,14 +115,15 @@ def dot_general_negate(op: hlo.DotGeneralOp, b: Builder):
 
 
 def _scaled(v: SSAValue):
-    """(x, c) when v = multiply(x, broadcast of a rank-0 c) (either order), else None."""
+    """(x, c) when v = multiply(x, broadcast of a rank-0 c, or a splat constant c)
+    (either order), else None (c as ``splat_scalar`` gives it)."""
     mul = producer(v, hlo.MultiplyOp)
     if mul is None:
         return None
     for x, f in orders(mul):
-        bc = producer(f, hlo.BroadcastInDimOp)
-        if bc is not None and shape(bc.operand) == ():
-            return x, bc.operand
+        c = splat_scalar(f)
+        if c is not None:
+            return x, c
     return None
 
 
@@ -137,7 +138,7 @@ def _dot_general_scale(op: hlo.DotGeneralOp, b: Builder, want_int: bool):
         x, c = found
         lhs, rhs = (x, op.rhs) if side == "lhs" else (op.lhs, x)
         d = b.dot_general(lhs, rhs, lb, rb, lc, rc, elem(op.result), op.precision_config)
-        return b.mul(d, b.broadcast_in_dim(c, shape(op.result), []))
+        return b.mul(d, splat_to(b, c, shape(op.result), op.result))
     return None
 
 

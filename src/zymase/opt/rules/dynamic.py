@@ -20,9 +20,12 @@ from .common import constant_splat, emit_splat
 
 
 def _const_starts(indices, operand_shape, sizes) -> list[int] | None:
-    """The clamped constant start indices, or None when one is not constant."""
+    """The clamped constant start indices, or None when one is not constant (or the
+    operand has a dynamic dimension: the clamp is not known)."""
     out = []
     for v, n, size in zip(indices, operand_shape, sizes):
+        if n < 0:
+            return None
         value = value_of(v)
         if value is None or value.size != 1:
             return None

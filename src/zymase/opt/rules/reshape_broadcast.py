@@ -25,7 +25,7 @@ from xdsl.ir import SSAValue
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, elem
 from ..pattern import Example, producer, rule, shape, sides, UNARY_ELEMENTWISE, BINARY_ELEMENTWISE, only_used_by as _only_used_by
-from .common import mlir_main, rebuild, reshape_groups, size
+from .common import mlir_main, rebuild, reshape_groups, size, splat_scalar, splat_to
 
 UNARY = tuple(c for c in UNARY_ELEMENTWISE if c is not hlo.ConvertOp)
 BINARY = BINARY_ELEMENTWISE
@@ -37,14 +37,6 @@ def _dims(op: hlo.BroadcastInDimOp) -> list[int]:
 
 def _expands(bc: hlo.BroadcastInDimOp) -> bool:
     return size(bc.operand) < size(bc.result)
-
-
-def _scalar_of(v: SSAValue) -> SSAValue | None:
-    """The rank-0 value ``v`` broadcasts: the operand of ``broadcast_in_dim(s : tensor<>)``."""
-    bc = producer(v, hlo.BroadcastInDimOp)
-    if bc is not None and shape(bc.operand) == ():
-        return bc.operand
-    return None
 
 
 def _place_unit_dims(mapped: list[int | None], rank: int) -> list[int] | None:
@@ -158,10 +150,10 @@ def binary_reshape_scalar(op, b: Builder):
     """f(reshape(x), broadcast(s)) -> reshape(f(x, broadcast(s)))   (f elementwise binary, s rank 0, either side; the reshape has no other user)"""
     for mine, other, place in sides(op):
         r = producer(mine, hlo.ReshapeOp)
-        s = _scalar_of(other)
+        s = splat_scalar(other)  # broadcast of a rank-0 value, or splat constant
         if r is None or s is None or not _only_used_by(r.result, op):
             continue
-        small = b.broadcast_in_dim(s, shape(r.operand), [])
+        small = splat_to(b, s, shape(r.operand), other)
         return b.reshape(rebuild(b, op, place(r.operand, small), shape(r.operand)), shape(op.result))
     return None
 
@@ -284,7 +276,7 @@ def _hoist(op, b: Builder, operands: list[SSAValue]) -> SSAValue | None:
     they are (select's predicate, clamp's bounds): the op on the small operands, then one
     broadcast."""
     rank0_ok = shape(op.result) != ()
-    if any(not isinstance(v.owner, hlo.BroadcastInDimOp) and not (rank0_ok and shape(v) == ()) for v in operands):
+    if any(not isinstance(v.owner, (hlo.BroadcastInDimOp, hlo.ConstantOp)) and not (rank0_ok and shape(v) == ()) for v in operands):
         return None  # an operand the plan below refuses: decided before the costlier tests
     template = None
     for v in operands:
@@ -295,18 +287,20 @@ def _hoist(op, b: Builder, operands: list[SSAValue]) -> SSAValue | None:
     if template is None:
         return None
     small_shape, dims = shape(template.operand), _dims(template)
-    plan: list[tuple[str, SSAValue]] = []  # decided before anything is built: a rule that
+    plan: list[tuple[str, SSAValue, SSAValue]] = []  # decided before anything is built: a rule that
     for v in operands:  # builds ops and then declines would make the driver revisit forever
         bc = producer(v, hlo.BroadcastInDimOp)
         if shape(v) == () and shape(op.result) != ():
-            plan.append(("as is", v))
+            plan.append(("as is", v, v))
         elif bc is not None and shape(bc.operand) == small_shape and _dims(bc) == dims:
-            plan.append(("as is", bc.operand))
+            plan.append(("as is", bc.operand, v))
         elif bc is not None and shape(bc.operand) == ():
-            plan.append(("broadcast", bc.operand))
+            plan.append(("splat", bc.operand, v))
+        elif bc is None and (s := splat_scalar(v)) is not None:
+            plan.append(("splat", s, v))  # a splat constant
         else:
             return None
-    small = [b.broadcast_in_dim(v, small_shape, []) if how == "broadcast" else v for how, v in plan]
+    small = [splat_to(b, x, small_shape, v) if how == "splat" else x for how, x, v in plan]
     inner = rebuild(b, op, small, small_shape)
     return b.insert(hlo.BroadcastInDimOp(inner, dims, op.result.type)).results[0]
 
