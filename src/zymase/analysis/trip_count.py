@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from xdsl.dialects.builtin import IntegerType, Signedness
 from xdsl.ir import BlockArgument, SSAValue
 
@@ -50,7 +49,7 @@ def _const_int(v: SSAValue) -> int | None:
     value = constant_value(v)
     if value is None or value.size != 1:
         return None
-    if not np.issubdtype(value.dtype, np.integer):
+    if value.dtype.kind not in "iu":  # numpy's integer kinds (numpy itself is imported only with a constant)
         return None
     return int(value.reshape(()))
 
