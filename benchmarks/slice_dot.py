@@ -50,4 +50,9 @@ def run(mode: str = "full") -> dict:
         Variant("zymase.grad, rules off", jax.jit(zymase.grad(slice_of_dot, g)), args, env={"ZYMASE_OPT": "0"}),
         Variant("hand-sliced (jax.grad)", jax.jit(jax.grad(hand_sliced, g)), args, kind="bound"),
     ], runs=runs)
+    rows += measure(NAME, f"gradient wrt y, N = K = {n}", [
+        Variant("jax.grad", jax.jit(jax.grad(slice_of_dot, 1)), args, kind="jax"),
+        Variant("zymase.grad", jax.jit(zymase.grad(slice_of_dot, 1)), args),
+        Variant("hand-sliced (jax.grad)", jax.jit(jax.grad(hand_sliced, 1)), args, kind="bound"),
+    ], runs=runs)
     return {"rows": rows, "plots": []}
