@@ -593,8 +593,8 @@ class HloOptPass(ModulePass):
     name = "zymase-hlo-opt"
 
     assume_finite: bool = False
-    rules: str = ""
-    disable: str = ""
+    rules: str | tuple[str, ...] = ""  # one name, or a comma list (which the pipeline parser gives as a tuple)
+    disable: str | tuple[str, ...] = ""
     max_rewrites: int = 100_000
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
