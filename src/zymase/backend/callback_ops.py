@@ -12,8 +12,8 @@ it hands to a ``func.return`` into a typed key again (``jax.random.wrap_key_data
 dimensions open, the key data's trailing dimensions replicated). Which PRNG
 implementation the data belongs to is not in the IR: it is the implementation of the
 keys the same program received, else jax's default one, the first whose key shape ends
-the data's shape. On any other value (``jax.lax.with_sharding_constraint``) the
-constraint is the identity: zymase drops it, and XLA chooses the sharding.
+the data's shape. Constraints over a mesh with axes (``jax.lax.with_sharding_constraint``)
+are emitted by sharding_ops.py, which takes this emitter's place for them.
 """
 
 from __future__ import annotations

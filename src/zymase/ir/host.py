@@ -151,9 +151,9 @@ CALLBACK_OPS: tuple[type[_CallbackOp], ...] = (DebugCallbackOp, PureCallbackOp, 
 
 @irdl_op_definition
 class ShardingConstraintOp(IRDLOperation):
-    """``sdy.sharding_constraint``: the identity to zymase, which does not interpret
-    sharding; jax puts it around the typed PRNG keys entering and leaving the entry
-    function, and where a program calls ``jax.lax.with_sharding_constraint``."""
+    """``sdy.sharding_constraint``: the identity on values; jax puts it around the typed
+    PRNG keys entering and leaving the entry function, and where a program calls
+    ``jax.lax.with_sharding_constraint`` (emitted as that call: backend/sharding_ops.py)."""
 
     name = "sdy.sharding_constraint"
     input = operand_def()

@@ -11,7 +11,7 @@
   just run.
 - ``sdy.sharding_constraint`` is the identity: on typed PRNG keys (integers) it is never
   active; on float values (``jax.lax.with_sharding_constraint``) it is linear, and its
-  tangents and cotangents pass through (without the constraint, which zymase drops).
+  tangents and cotangents get the same constraint (ad/rules/collectives.py).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ inactive(DebugCallbackOp)
 
 @linear(ShardingConstraintOp)
 def sharding_constraint(b: Builder, op: ShardingConstraintOp, ct: SSAValue, i: int, xs: Sequence[SSAValue]) -> SSAValue:
-    """constraint(x)^T ct = ct"""
-    return ct
+    """constraint(x)^T ct = constraint(ct): the cotangent gets the same sharding"""
+    return b.insert(ShardingConstraintOp.create(operands=[ct], result_types=[ct.type], properties={"sharding": op.sharding})).results[0]
 
 
 @batched(ShardingConstraintOp)
