@@ -6,6 +6,11 @@ of its active results. Reverse mode clones the function (the forward sweep), the
 it backwards accumulating adjoints (the reverse sweep); values the reverse sweep does not
 read are removed by dead-code elimination afterwards. Loops store the per-iteration state
 the reverse sweep needs in preallocated tensors (see ``rules/control.py``).
+
+Functions that use memory (memref arguments or ops) get ``MemoryActivity`` and Enzyme's
+shadow memory (``rules/memref.py``): a dup memref argument is followed by its shadow in
+the generated function's arguments, and the memory rules run for every op that touches a
+buffer with a shadow (``_memory_rule``), before the tiers of the registry.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections import ChainMap
 from collections.abc import Sequence
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerType, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import IntegerType, MemRefType, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from ..analysis.activity import ActivityAnalysis, is_differentiable_type
@@ -61,7 +66,7 @@ class DiffContext:
         key = ("fwd", name, tuple(arg_kinds), tuple(ret_kinds), width)
         if key in self.generated:
             return self.generated[key]
-        primal = self.func(name)
+        primal = _inline_memory_calls(self.module, self.func(name))
         new_name = self.unique_name(f"fwddiffe{name}" if width == 1 else f"fwddiffe{width}{name}")
         self.generated[key] = new_name
         ft = primal.function_type
@@ -79,15 +84,18 @@ class DiffContext:
                 outs.append(batched_type(t, width))
         fn, block = self.add_func(new_name, ins, outs)
         src = primal.body.blocks.first
-        analysis = ActivityAnalysis(primal, [k in (DUP, DUPNONEED) for k in arg_kinds], [k in (DUP, DUPNONEED) for k in ret_kinds])
+        dups = [k in (DUP, DUPNONEED) for k in arg_kinds]
+        analysis = _analysis(primal, dups, [k in (DUP, DUPNONEED) for k in ret_kinds], dups, reverse=False)
+        if width != 1 and _has_memory(analysis):
+            raise DiffError(f"@{name}: forward mode with width {width} of a function that uses memory (memref) is not supported; use width 1")
         sweep = ForwardSweep(self, analysis, Builder(block), width)
         it = iter(block.args)
         for arg, k in zip(src.args, arg_kinds):
             sweep.primals[arg] = next(it)
             if k in (DUP, DUPNONEED):
                 t = next(it)
-                if is_differentiable_type(arg):
-                    sweep.tangents[arg] = t
+                if is_differentiable_type(arg) or arg in getattr(analysis, "shadowed", ()):
+                    sweep.tangents[arg] = t  # a buffer's tangent is the buffer of its elements' tangents
         sweep.run_block(src)
         results: list[SSAValue] = []
         for v, k in zip(terminator(src).operands, ret_kinds):
@@ -108,7 +116,7 @@ class DiffContext:
         key = ("rev", name, tuple(arg_kinds), tuple(ret_kinds), transposing)
         if key in self.generated:
             return self.generated[key]
-        primal = self.func(name)
+        primal = _inline_memory_calls(self.module, self.func(name))
         if any(op.name == "scf.for" for op in primal.walk()):
             primal = primal.clone()  # short counted scf.for loops are unrolled, in a copy (ad/unroll.py)
             unroll_counted_loops(primal)
@@ -120,19 +128,28 @@ class DiffContext:
             if k == ACTIVE and not is_differentiable_type(SSAValueOfType(t)):
                 raise DiffError(f"@{name}: an argument of type {t} is marked enzyme_active, but only float arguments can be active")
         seeds = [t for t, k in zip(ret_types, ret_kinds) if k in (ACTIVE, ACTIVENONEED)]
-        ins = arg_types + seeds
+        dups = [k in (DUP, DUPNONEED) for k in arg_kinds]
+        ins: list[Attribute] = []
+        for t, dup in zip(arg_types, dups):
+            ins += [t, t] if dup else [t]  # a dup memref's shadow follows it (Enzyme's layout)
+        ins += seeds
         outs = [t for t, k in zip(ret_types, ret_kinds) if k in (ACTIVE, CONST)]
         outs += [t for t, k in zip(arg_types, arg_kinds) if k == ACTIVE]
         fn, block = self.add_func(new_name, ins, outs)
         src = primal.body.blocks.first
         useful = [k in (ACTIVE, ACTIVENONEED) for k in ret_kinds]
-        analysis = ActivityAnalysis(primal, [k == ACTIVE for k in arg_kinds], useful)
+        analysis = _analysis(primal, [k == ACTIVE for k in arg_kinds], useful, dups, reverse=True)
         sweep = ReverseSweep(self, analysis, Builder(block), transposing)
-        for arg, new in zip(src.args, block.args):
-            sweep.primals[arg] = new
+        it = iter(block.args)
+        for arg, dup in zip(src.args, dups):
+            sweep.primals[arg] = next(it)
+            if dup:
+                shadow = next(it)
+                if arg in analysis.shadowed:  # type: ignore[attr-defined]
+                    analysis.shadows[arg] = shadow  # type: ignore[attr-defined]
         sweep.forward_block(src)
         ret = terminator(src)
-        seed_values = iter(block.args[len(arg_types):])
+        seed_values = iter(block.args[len(ins) - len(seeds):])
         for v, k in zip(ret.operands, ret_kinds):
             if k in (ACTIVE, ACTIVENONEED):
                 sweep.add_adjoint(v, next(seed_values))
@@ -141,6 +158,50 @@ class DiffContext:
         results += [sweep.adjoint_or_zero(a) for a, k in zip(src.args, arg_kinds) if k == ACTIVE]
         block.add_op(func.ReturnOp(*results))
         return new_name
+
+
+def _uses_memory(fn: func.FuncOp) -> bool:
+    from .rules.memref import uses_memory
+
+    return uses_memory(fn)
+
+
+def _analysis(fn: func.FuncOp, active_args: Sequence[bool], useful: Sequence[bool], dups: Sequence[bool], reverse: bool) -> ActivityAnalysis:
+    """The activity analysis of ``fn``; with memory (memref arguments or ops), the one that
+    follows buffers and their shadows (rules/memref.py)."""
+    if not fn.body.blocks:
+        raise DiffError(f"cannot differentiate a call of @{fn.sym_name.data}: it is a declaration without a body and has no derivative rule")
+    if not _uses_memory(fn):
+        return ActivityAnalysis(fn, active_args, useful)
+    from .rules.memref import MemoryActivity
+
+    return MemoryActivity(fn, active_args, useful, dups, reverse)
+
+
+def _inline_memory_calls(module: ModuleOp, fn: func.FuncOp) -> func.FuncOp:
+    """``fn``, or a copy of it in which the calls that pass memrefs are inlined
+    (rules/memref.py): the shadows follow the buffers into the callees' bodies."""
+    if not any(isinstance(op, func.CallOp) and any(isinstance(v.type, MemRefType) for v in op.operands) for op in fn.walk()):
+        return fn
+    from .rules.memref import inline_memory_calls
+
+    return inline_memory_calls(module, fn)
+
+
+def _has_memory(analysis: ActivityAnalysis) -> bool:
+    return bool(getattr(analysis, "shadowed", None))
+
+
+def _memory_rule(analysis: ActivityAnalysis, op: Operation):
+    """The memory rule of ``op`` when it touches a buffer with a shadow (MemoryActivity),
+    else None (rules/memref.py: the memory ops, and scf.for / scf.if over memory in
+    reverse mode)."""
+    touches = getattr(analysis, "touches_shadow", None)
+    if touches is None or not touches(op):
+        return None
+    from .rules.memref import MEMORY
+
+    return MEMORY.get(type(op))
 
 
 def batched_type(t: Attribute, width: int) -> Attribute:
@@ -248,6 +309,10 @@ class ForwardSweep(_Sweep):
 
     def visit(self, op: Operation) -> None:
         self.builder.location = op.location
+        memory = _memory_rule(self.analysis, op)
+        if memory is not None and memory.forward is not None:
+            memory.forward(self, op)
+            return
         if not self.analysis.op_is_active(op) or not self.has_tangent_inputs(op):
             self.clone(op)
             return
@@ -425,11 +490,31 @@ class ReverseSweep(_Sweep):
         prev = self.adjoints.get(v)
         self.adjoints[v] = ct if prev is None else self.builder.add(prev, ct)
 
+    def clone(self, op: Operation) -> Operation:
+        """A copy of ``op`` for the primal values of the reverse derivative; a call of a
+        custom_jvp function gives the primal outputs of its rule instead (as jax
+        linearizes the rule), so that a derivative of this derivative differentiates what
+        the rule computes, not the custom rule again."""
+        if isinstance(op, func.CallOp):
+            from .rules import custom
+
+            new = custom.rule_primals(self, op)
+            if new is not None:
+                return new
+        return super().clone(op)
+
     # ------------------------------------------------------------------ forward sweep
 
     def forward_block(self, block: Block) -> None:
         for op in body_ops(block):
             self.builder.location = op.location
+            memory = _memory_rule(self.analysis, op)
+            if memory is not None:
+                if memory.augment is not None:
+                    memory.augment(self, op)
+                else:
+                    self.clone(op)
+                continue
             rule = CUSTOM.get(type(op))
             if rule is not None and rule.augment is not None and self.analysis.op_is_active(op):
                 rule.augment(self, op)
@@ -443,6 +528,12 @@ class ReverseSweep(_Sweep):
             self.visit(op)
 
     def visit(self, op: Operation) -> None:
+        memory = _memory_rule(self.analysis, op)
+        if memory is not None:  # a store has no result, an allocation no active one
+            self.builder.location = op.location
+            if memory.reverse is not None:
+                memory.reverse(self, op)
+            return
         if not self.analysis.op_is_active(op):
             return
         if all(self.adjoint(r) is None for r in op.results):

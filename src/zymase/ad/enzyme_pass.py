@@ -101,6 +101,9 @@ def differentiate_module(module: ModuleOp, between_levels: Callable[[ModuleOp], 
     The levels are recomputed after each one: a hook may rewrite the module (inline the
     generated functions, optimize), and a generated function it removed is generated
     again if a later level asks for it."""
+    from ..ir.lower import lower_for_zymase  # affine, scf.parallel, math.sincos: differentiated as what they lower to
+
+    lower_for_zymase(module)
     ctx = DiffContext(module)
     while True:
         todo = levels(module)

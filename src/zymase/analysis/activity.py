@@ -93,9 +93,10 @@ class ActivityAnalysis:
             self._forward_loop(op)
             return
         if isinstance(op, (hlo.IfOp, hlo.CaseOp, scf.IfOp)):
-            for region in op.regions:
+            regions = [r for r in op.regions if r.blocks]  # an scf.if may have no else
+            for region in regions:
                 self._forward_block(region.blocks.first)
-            for region in op.regions:
+            for region in regions:
                 term = terminator(region.blocks.first)
                 self._mark_varied(r for r, v in zip(op.results, term.operands) if v in self.varied)
             return
@@ -154,7 +155,7 @@ class ActivityAnalysis:
             self._backward_scf_while(op)
             return
         if isinstance(op, (hlo.IfOp, hlo.CaseOp, scf.IfOp)):
-            for region in op.regions:
+            for region in [r for r in op.regions if r.blocks]:
                 block = region.blocks.first
                 term = terminator(block)
                 self._mark_useful(v for r, v in zip(op.results, term.operands) if r in self.useful)

@@ -7,9 +7,10 @@ dupnoneed -> tangent, constnoneed -> nothing. With ``width = N`` each tangent ca
 directions stacked along a new leading dimension (``f32`` -> ``tensor<Nxf32>``,
 ``tensor<3xf32>`` -> ``tensor<Nx3xf32>``).
 
-autodiff operands: the primals (every argument), then one seed per active/activenoneed
-result. Results: the primal results that are not "noneed", then one gradient per
-active argument.
+autodiff operands: the primals (every argument), each dup/dupnoneed argument (a memref)
+followed by its shadow, then one seed per active/activenoneed result. Results: the primal
+results that are not "noneed", then one gradient per active argument (a dup memref's
+derivative is accumulated into its shadow: Enzyme's shadow memory, ad/rules/memref.py).
 
 fwdlaplace (zymase's forward-Laplacian mode) operands: the primals; exactly one argument
 is dup (the input x, d = its number of elements), the others const. Results per return
@@ -22,7 +23,10 @@ Custom assembly (MLIR's, with a trailing function type)::
         #enzyme<activity enzyme_const>], ret_activity = [...]} : (f32, f32, f32) -> (f32, f32)
 
 The activity lists also accept the bare keywords of the Enzyme-MLIR papers
-(``activity = [enzyme_active, enzyme_const]``); they print in the full form.
+(``activity = [enzyme_active, enzyme_const]``) and Enzyme's current spellings: the
+activity ``#enzyme.activity<enzyme_dup>``, the attributes as properties
+``<{activity = [...], ...}>`` or ``< activity = [...], ... >``, and ``ret_activity`` left
+out for a function without results. Everything prints in the form above.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from xdsl.dialects.builtin import (
     IndexType,
     IntegerAttr,
     IntegerType,
+    MemRefType,
     ModuleOp,
     SymbolRefAttr,
     TensorType,
@@ -68,6 +73,16 @@ class ActivityAttr(EnumAttribute[Activity], SpacedOpaqueSyntaxAttribute):
     """``#enzyme<activity enzyme_active>``"""
 
     name = "enzyme.activity"
+
+    @classmethod
+    def parse_parameter(cls, parser) -> Activity:
+        """Both spellings: the opaque ``#enzyme<activity enzyme_dup>`` (what zymase prints)
+        and Enzyme's current pretty ``#enzyme.activity<enzyme_dup>``."""
+        if parser.parse_optional_punctuation("<") is None:
+            return super().parse_parameter(parser)
+        value = super().parse_parameter(parser)
+        parser.parse_punctuation(">")
+        return value
 
 
 CONST = Activity.enzyme_const
@@ -184,10 +199,28 @@ def _print_attr_entry(printer: Printer, name: str, value: Attribute) -> None:
     printer.print_attribute(value)
 
 
+def _parse_diff_attributes(parser: Parser) -> list[tuple[str, Attribute]]:
+    """The op's attributes and properties in any of the forms Enzyme has printed: an
+    attribute dictionary ``{activity = [...], ...}``, properties ``<{activity = [...]}>``
+    (optionally followed by an attribute dictionary), or Enzyme's current
+    ``< activity = [...], ret_activity = [...] >``."""
+    entries: list[tuple[str, Attribute]] = []
+    if parser.parse_optional_punctuation("<") is not None:
+        if parser.parse_optional_punctuation("{") is not None:
+            if parser.parse_optional_punctuation("}") is None:
+                entries += parser.parse_comma_separated_list(parser.Delimiter.NONE, lambda: _parse_attr_entry(parser))
+                parser.parse_punctuation("}")
+        else:
+            entries += parser.parse_comma_separated_list(parser.Delimiter.NONE, lambda: _parse_attr_entry(parser))
+        parser.parse_punctuation(">")
+    entries += parser.parse_optional_comma_separated_list(parser.Delimiter.BRACES, lambda: _parse_attr_entry(parser)) or []
+    return entries
+
+
 class _DiffOp(IRDLOperation):
     fn = prop_def(SymbolRefAttr)
     activity = prop_def(ArrayAttr)
-    ret_activity = prop_def(ArrayAttr)
+    ret_activity = prop_def(ArrayAttr, default_value=ArrayAttr([]))
     width = opt_prop_def(IntegerAttr)
     inputs = var_operand_def()
     outputs = var_result_def()
@@ -217,15 +250,15 @@ class _DiffOp(IRDLOperation):
         operands_pos = parser.pos
         operands = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_unresolved_operand)
         attrs_pos = parser.pos
-        entries = parser.parse_optional_comma_separated_list(parser.Delimiter.BRACES, lambda: _parse_attr_entry(parser)) or []
+        entries = _parse_diff_attributes(parser)
         attrs: dict[str, Attribute] = {}
         for name, value in entries:
             if name in attrs:
                 parser.raise_error(f"duplicate attribute '{name}'", attrs_pos)
             attrs[name] = value
-        for required in ("activity", "ret_activity"):
-            if required not in attrs:
-                parser.raise_error(f"'{cls.name}' expects an attribute dictionary with '{required}'", attrs_pos)
+        if "activity" not in attrs:
+            parser.raise_error(f"'{cls.name}' expects an attribute dictionary with 'activity'", attrs_pos)
+        attrs.setdefault("ret_activity", ArrayAttr([]))  # Enzyme lets a function without results omit it
         parser.parse_punctuation(":", f"'{cls.name}' expects ':' and a function type after its attributes")
         ftype = parser.parse_function_type()
         inputs = parser.resolve_operands(operands, ftype.inputs.data, operands_pos)
@@ -291,6 +324,10 @@ class _DiffOp(IRDLOperation):
                 f"@{fn} has {len(arg_types)} argument(s), but activity has {len(self.arg_kinds)} "
                 f"entr{'y' if len(self.arg_kinds) == 1 else 'ies'} {_names(self.arg_kinds)}: give one activity per argument"
             )
+        if not self.ret_kinds and ret_types and self.name == "enzyme.fwddiff" and len(self.results) == len(ret_types):
+            # Enzyme's reading of an omitted ret_activity in forward mode: the op returns
+            # only the tangents, each result dupnoneed
+            self.properties["ret_activity"] = ArrayAttr([ActivityAttr(DUPNONEED)] * len(ret_types))
         if len(self.ret_kinds) != len(ret_types):
             self._fail(
                 f"@{fn} has {len(ret_types)} result(s), but ret_activity has {len(self.ret_kinds)} "
@@ -355,13 +392,20 @@ class ForwardDiffOp(_DiffOp):
 class AutoDiffOp(_DiffOp):
     name = "enzyme.autodiff"
 
-    ARG_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, ACTIVE)
+    ARG_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, ACTIVE, DUP, DUPNONEED)
     RET_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, ACTIVE, ACTIVENONEED, CONSTNONEED)
 
     def slots(self, callee: FuncOp) -> tuple[list[Slot], list[Slot]]:
+        """Enzyme's layout: each argument's primal, followed by its shadow when it is
+        dup/dupnoneed (a memref whose shadow the caller passes; the derivative is
+        accumulated into it, so it has no result), then the seeds."""
         arg_types = list(callee.function_type.inputs.data)
         ret_types = list(callee.function_type.outputs.data)
-        ins: list[Slot] = [(f"primal of argument {i}", t) for i, t in enumerate(arg_types)]
+        ins: list[Slot] = []
+        for i, (t, k) in enumerate(zip(arg_types, self.arg_kinds)):
+            ins.append((f"primal of argument {i}", t))
+            if k in (DUP, DUPNONEED):
+                ins.append((f"shadow of argument {i}", t))
         ins += [(f"seed of result {i}", t) for i, (t, k) in enumerate(zip(ret_types, self.ret_kinds)) if k in (ACTIVE, ACTIVENONEED)]
         outs: list[Slot] = [(f"primal of result {i}", t) for i, (t, k) in enumerate(zip(ret_types, self.ret_kinds)) if k in (ACTIVE, CONST)]
         outs += [(f"gradient of argument {i}", t) for i, (t, k) in enumerate(zip(arg_types, self.arg_kinds)) if k == ACTIVE]
@@ -373,6 +417,16 @@ class AutoDiffOp(_DiffOp):
                 f"width {self.width_value}: batched reverse mode is not supported, use width 1 "
                 f"(or enzyme.fwddiff with width {self.width_value})"
             )
+        self._check_kinds()
+        callee = _lookup_callee(self, self.fn)
+        if callee is not None:
+            for i, (t, k) in enumerate(zip(callee.function_type.inputs.data, self.arg_kinds)):
+                if k in (DUP, DUPNONEED) and not isinstance(t, MemRefType):
+                    self._fail(
+                        f"activity entry {i} is {k}, which is not allowed here; 'enzyme.autodiff' takes enzyme_const, "
+                        f"enzyme_active for values (argument {i} of @{self.fn.string_value()} has type {t}); "
+                        f"{k} only for memref arguments, whose shadow the caller passes"
+                    )
         super().verify_()
 
 

@@ -5,6 +5,7 @@
     zymase-opt FILE --print-op-generic      # print the module in the generic form
     zymase-opt --list-passes                # one pass name per line
     zymase-opt FILE --run f --args 1.0 x.npy  # call @f (after the passes) and print results
+                                              # (then the final contents of its memref arguments)
 
 Reads stdin when FILE is omitted. Input may mix the generic form and StableHLO's custom
 assembly syntax (``jax.jit(f).lower(x).as_text()``); output is the custom form, or the
@@ -24,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import MemRefType, ModuleOp, TensorType
 from xdsl.ir import Attribute
 from xdsl.utils.arg_spec import parse_pipeline
 from xdsl.utils.exceptions import ArgSpecParseError
@@ -115,7 +116,8 @@ def run_function(module: MlirModule, name: str, texts: Sequence[str]) -> str:
     args = [_argument(i, text, t) for i, (text, t) in enumerate(zip(texts, fn.arg_types))]
     out = fn(*args)
     results = out if len(fn.result_types) != 1 else (out,)
-    return "".join(repr(np.asarray(r)) + "\n" for r in results)
+    buffers = [args[i] for i in fn.memref_args]  # memref arguments: their contents after the call
+    return "".join(repr(np.asarray(r)) + "\n" for r in [*results, *buffers])
 
 
 def _argument(i: int, text: str, t: Attribute) -> Any:
@@ -123,12 +125,15 @@ def _argument(i: int, text: str, t: Attribute) -> Any:
 
     if text.endswith(".npy"):
         try:
-            return np.load(text)
+            return np.array(np.load(text))  # writable: a memref argument is updated
         except OSError as e:
             raise MlirError(f"argument {i}: cannot read '{text}': {e.strerror or e}") from None
     from ..backend.std_ops import jax_dtype
 
-    dtype = jax_dtype(t)
+    if isinstance(t, MemRefType):
+        dtype = jax_dtype(t.get_element_type())
+    else:
+        dtype = jax_dtype(t)
     try:
         if dtype == np.bool_:
             value: Any = {"true": True, "false": False, "1": True, "0": False}[text.lower()]
@@ -138,7 +143,7 @@ def _argument(i: int, text: str, t: Attribute) -> Any:
             value = float(text)
     except (KeyError, ValueError):
         raise MlirError(f"argument {i}: '{text}' is not a value of type {t}") from None
-    shape = tuple(t.get_shape()) if isinstance(t, TensorType) else ()
+    shape = tuple(t.get_shape()) if isinstance(t, (TensorType, MemRefType)) else ()
     if any(s < 0 for s in shape):
         raise MlirError(f"argument {i}: a number cannot fill the dynamic shape of {t}; pass a .npy file")
     return np.full(shape, value, dtype=dtype)
