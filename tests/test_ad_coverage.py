@@ -31,13 +31,6 @@ UNSUPPORTED: dict[type, str] = {
     hlo.RngOp: "random",
     # differentiating through the decomposition function is not implemented
     hlo.CompositeOp: "composite",
-    # collectives: scale-out is JAX's and XLA's job; zymase differentiates one device's program
-    hlo.AllReduceOp: "collective",
-    hlo.AllGatherOp: "collective",
-    hlo.ReduceScatterOp: "collective",
-    hlo.AllToAllOp: "collective",
-    hlo.CollectivePermuteOp: "collective",
-    hlo.CollectiveBroadcastOp: "collective",
 }
 
 
@@ -87,6 +80,8 @@ REDUCER = """({
 
 GROUPS = "replica_groups = dense<0> : tensor<1x1xi64>"
 
+MAX_REDUCER = REDUCER.replace("stablehlo.add", "stablehlo.maximum")
+
 ERROR_PROGRAMS: dict[str, str] = {
     "stablehlo.custom_call": '%r = "stablehlo.custom_call"(%x) <{call_target_name = "my_kernel"}> : (tensor<3xf64>) -> tensor<3xf64>',
     "stablehlo.rng": """%z = "stablehlo.constant"() <{value = dense<1.0> : tensor<f64>}> : () -> tensor<f64>
@@ -94,12 +89,8 @@ ERROR_PROGRAMS: dict[str, str] = {
   %lo = "stablehlo.reshape"(%a) : (tensor<1xf64>) -> tensor<f64>
   %shape = "stablehlo.constant"() <{value = dense<3> : tensor<1xi64>}> : () -> tensor<1xi64>
   %r = "stablehlo.rng"(%lo, %z, %shape) <{rng_distribution = #stablehlo<rng_distribution UNIFORM>}> : (tensor<f64>, tensor<f64>, tensor<1xi64>) -> tensor<3xf64>""",
-    "stablehlo.all_reduce": f'%r = "stablehlo.all_reduce"(%x) <{{{GROUPS}}}> {REDUCER} : (tensor<3xf64>) -> tensor<3xf64>',
-    "stablehlo.all_gather": f'%r = "stablehlo.all_gather"(%x) <{{all_gather_dim = 0 : i64, {GROUPS}}}> : (tensor<3xf64>) -> tensor<3xf64>',
-    "stablehlo.reduce_scatter": f'%r = "stablehlo.reduce_scatter"(%x) <{{scatter_dimension = 0 : i64, {GROUPS}}}> {REDUCER} : (tensor<3xf64>) -> tensor<3xf64>',
-    "stablehlo.all_to_all": f'%r = "stablehlo.all_to_all"(%x) <{{split_dimension = 0 : i64, concat_dimension = 0 : i64, split_count = 1 : i64, {GROUPS}}}> : (tensor<3xf64>) -> tensor<3xf64>',
-    "stablehlo.collective_permute": '%r = "stablehlo.collective_permute"(%x) <{source_target_pairs = dense<0> : tensor<1x2xi64>}> : (tensor<3xf64>) -> tensor<3xf64>',
-    "stablehlo.collective_broadcast": f'%r = "stablehlo.collective_broadcast"(%x) <{{{GROUPS}}}> : (tensor<3xf64>) -> tensor<3xf64>',
+    # collectives have rules (ad/rules/collectives.py); a max all-reduce (lax.pmax) has none
+    "stablehlo.all_reduce": f'%r = "stablehlo.all_reduce"(%x) <{{{GROUPS}}}> {MAX_REDUCER} : (tensor<3xf64>) -> tensor<3xf64>',
 }
 
 

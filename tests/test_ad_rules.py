@@ -635,8 +635,37 @@ func.func @f(%x: f64) -> f64 {
 }
 """
 
+_SUM = """({
+      ^bb0(%p: tensor<f64>, %q: tensor<f64>):
+        %pq = stablehlo.add %p, %q : tensor<f64>
+        stablehlo.return %pq : tensor<f64>
+      })"""
+# shard_map over a one-device mesh: every collective is over one device (tests/test_sharding.py
+# checks them on 8 devices against jax)
+_MANUAL = f"""
+sdy.mesh @mesh = <["x"=1]>
+func.func @f(%x: tensor<2x4xf64>) -> tensor<2x4xf64> {{
+  %0 = sdy.manual_computation(%x) in_shardings=[<@mesh, [{{"x"}}, {{}}]>] out_shardings=[<@mesh, [{{"x"}}, {{}}]>] manual_axes={{"x"}} (%a: tensor<2x4xf64>) {{
+    %s = stablehlo.sine %a : tensor<2x4xf64>
+    %1 = "stablehlo.all_reduce"(%s) <{{replica_groups = dense<[[0]]> : tensor<1x1xi64>, use_global_device_ids}}> {_SUM} : (tensor<2x4xf64>) -> tensor<2x4xf64>
+    %2 = "stablehlo.all_gather"(%1) <{{all_gather_dim = 1 : i64, replica_groups = dense<[[0]]> : tensor<1x1xi64>, use_global_device_ids}}> : (tensor<2x4xf64>) -> tensor<2x4xf64>
+    %m = stablehlo.multiply %2, %a : tensor<2x4xf64>
+    %3 = "stablehlo.reduce_scatter"(%m) <{{scatter_dimension = 0 : i64, replica_groups = dense<[[0]]> : tensor<1x1xi64>, use_global_device_ids}}> {_SUM} : (tensor<2x4xf64>) -> tensor<2x4xf64>
+    %4 = "stablehlo.all_to_all"(%3) <{{split_dimension = 1 : i64, concat_dimension = 0 : i64, split_count = 1 : i64, replica_groups = dense<[[0]]> : tensor<1x1xi64>}}> : (tensor<2x4xf64>) -> tensor<2x4xf64>
+    %5 = "stablehlo.collective_permute"(%4) <{{source_target_pairs = dense<[[0, 0]]> : tensor<1x2xi64>}}> : (tensor<2x4xf64>) -> tensor<2x4xf64>
+    %k = stablehlo.constant dense<2.0> : tensor<2x4xf64>
+    %b = "stablehlo.collective_broadcast"(%k) <{{replica_groups = dense<[[0]]> : tensor<1x1xi64>}}> : (tensor<2x4xf64>) -> tensor<2x4xf64>
+    %6 = stablehlo.multiply %5, %b : tensor<2x4xf64>
+    sdy.return %6 : tensor<2x4xf64>
+  }} : (tensor<2x4xf64>) -> tensor<2x4xf64>
+  %c = sdy.sharding_constraint %0 <@mesh, [{{"x"}}, {{}}]> : tensor<2x4xf64>
+  func.return %c : tensor<2x4xf64>
+}}
+"""
+
 MLIR_ROWS: list[tuple[str, str, Callable[[np.random.Generator], list], float]] = [
     ("scf.for", _SCF_FOR, _u(-1, 1, 2), FD_TOL),
+    ("sdy.manual_computation", _MANUAL, lambda rng: [rng.uniform(-2, 2, (2, 4))], FD_TOL),
     ("scf.if", _SCF_IF, _u(0.5, 2, 2), FD_TOL),
     ("scf.if_else", _SCF_IF, lambda rng: [np.float64(-rng.uniform(0.5, 2)), np.float64(rng.uniform(-2, 2))], FD_TOL),
     ("arith.addf", _scalar_binary("arith.addf"), _u(-2, 2, 2), FD_TOL),
@@ -661,6 +690,9 @@ MLIR_ROWS: list[tuple[str, str, Callable[[np.random.Generator], list], float]] =
     ("math.sqrt", _scalar_unary("math.sqrt"), _u(0.5, 3), FD_TOL),
     ("math.rsqrt", _scalar_unary("math.rsqrt"), _u(0.5, 3), FD_TOL),
     ("math.cbrt", _scalar_unary("math.cbrt"), _u(0.5, 3), FD_TOL),
+    ("math.erfc", _scalar_unary("math.erfc"), _u(-2, 2), FD_TOL),
+    ("math.copysign", _scalar_binary("math.copysign"), _u(-2, 2, 2), FD_TOL),
+    ("math.fma", "func.func @f(%x: f64, %y: f64, %z: f64) -> f64 {\n  %r = math.fma %x, %y, %z : f64\n  func.return %r : f64\n}\n", _u(-2, 2, 3), FD_TOL),
     ("math.powf", _scalar_binary("math.powf"), _u(0.5, 2, 2), FD_TOL),
     ("math.sin", _scalar_unary("math.sin"), _u(-2, 2), FD_TOL),
     ("math.cos", _scalar_unary("math.cos"), _u(-2, 2), FD_TOL),

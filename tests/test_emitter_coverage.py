@@ -29,9 +29,10 @@ TERMINATORS: dict[str, str] = {
     "stablehlo.return": "regions of stablehlo ops (while, if, case, reduce, sort, scatter, ...)",
     "scf.yield": "scf.for, scf.if, scf.while (after), scf.execute_region, scf.index_switch",
     "scf.condition": "scf.while (before region; its emitter reads the condition first)",
-    "scf.reduce": "scf.parallel, which has no emitter (below)",
+    "scf.reduce": "inside scf.parallel, lowered to scf.for (ir/scf.py)",
     "scf.reduce.return": "scf.reduce regions, inside scf.parallel, which has no emitter",
     "tensor.yield": "tensor.pad regions; tensor.pad has no emitter (below)",
+    "sdy.return": "sdy.manual_computation regions",
 }
 
 # Ops that have no emitter on purpose. Emitting a function that contains one raises a
@@ -45,19 +46,24 @@ NOT_EMITTED: dict[str, str] = {
     "enzyme.autodiff": "replaced by a call of the generated diffe<fn> by the enzyme pass, which every AD pipeline runs",
     "enzyme.fwddiff": "replaced by a call of the generated fwddiffe<fn> by the enzyme pass",
     "enzyme.fwdlaplace": "replaced by a call of the generated fwdlaplace<fn> by the enzyme pass",
+    # --- rewritten before running and differentiating (ir/lower.py, called by the loader and the enzyme pass)
+    "affine.for": "lowered to scf.for (ir/affine.py)",
+    "affine.parallel": "lowered to nested scf.for (ir/affine.py)",
+    "affine.load": "lowered to memref.load (ir/affine.py)",
+    "affine.store": "lowered to memref.store (ir/affine.py)",
+    "affine.apply": "lowered to arith on index (ir/affine.py)",
+    "affine.min": "lowered to arith.minsi (ir/affine.py)",
+    "affine.yield": "lowered to scf.yield with its loop (ir/affine.py)",
+    "math.sincos": "lowered to math.sin and math.cos (ir/math.py)",
+    "memref.alloca_scope": "replaced by its body before running (ir/memref.py)",
+    "memref.alloca_scope.return": "replaced by its values with its scope (ir/memref.py)",
+    "llvm.alloca": "a scalar alloca becomes memref.alloca before running (ir/llvm.py)",
+    "llvm.load": "a load through such an alloca becomes memref.load (ir/llvm.py)",
+    "llvm.store": "a store through such an alloca becomes memref.store (ir/llvm.py)",
+    "llvm.mlir.constant": "becomes arith.constant (ir/llvm.py)",
     # --- xDSL placeholders zymase never produces
     "builtin.unregistered": "stands for an op of an unknown dialect (only with allow_unregistered); nothing to run",
     "builtin.unrealized_conversion_cast": "an artefact of dialect conversion; zymase has no conversions",
-    # --- multi-device programs: zymase emits one device's program (scale-out is jax's and
-    #     XLA's job); these parse and round-trip (jax.pmap lowers to them) but do not run
-    "stablehlo.replica_id": "single-device programs only",
-    "stablehlo.partition_id": "single-device programs only",
-    "stablehlo.all_reduce": "collective: single-device programs only",
-    "stablehlo.all_gather": "collective: single-device programs only",
-    "stablehlo.reduce_scatter": "collective: single-device programs only",
-    "stablehlo.all_to_all": "collective: single-device programs only",
-    "stablehlo.collective_permute": "collective: single-device programs only",
-    "stablehlo.collective_broadcast": "collective: single-device programs only",
     # --- tokens order side effects; zymase's programs carry none (ordered host callbacks
     #     are refused in frontend/callbacks.py)
     "stablehlo.create_token": "tokens: ordered effects are not supported",
@@ -67,7 +73,7 @@ NOT_EMITTED: dict[str, str] = {
     "arith.addui_extended": "two-result wide arithmetic; not produced by zymase, not emitted yet",
     "arith.mului_extended": "two-result wide arithmetic; not produced by zymase, not emitted yet",
     "arith.mulsi_extended": "two-result wide arithmetic; not produced by zymase, not emitted yet",
-    "scf.parallel": "parallel loop with reductions; not produced by zymase, not emitted yet",
+    "scf.parallel": "lowered to nested scf.for before running (ir/scf.py)",
     # xDSL's tensor dialect is loaded for tensor.splat / tensor.extract, which zymase's
     # Builder uses between scalars and 0-d tensors (both emitted); the rest is not emitted yet
     "tensor.cast": "not produced by zymase, not emitted yet",

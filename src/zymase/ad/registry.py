@@ -134,3 +134,5 @@ def tier_of(cls: type[Operation]) -> str | None:
 def load_rules() -> None:
     from .rules import callbacks as _cb, complex as _c, control, custom, elementwise as _e, linear as _l, scf, structured  # noqa: F401
     from .rules import linalg as _linalg  # noqa: F401
+    from .rules import collectives as _coll  # noqa: F401
+    from .rules import math_extra as _mx  # noqa: F401

@@ -17,7 +17,7 @@ the end of the file; ``parse_module`` reads them first, so such text parses as i
 from __future__ import annotations
 
 import io
-import math
+import math as _stdmath  # not `math`: the package's submodule zymase.ir.math would replace that name
 import re
 
 import importlib
@@ -80,23 +80,32 @@ def _patch_location_ranges() -> None:
 
 _patch_location_ranges()
 
+from .dense import install_splat_parsing  # noqa: E402  (splats stay one element when parsed)
+
+install_splat_parsing()
+
 
 DIALECTS: dict[str, tuple[str, str]] = {
     "builtin": ("xdsl.dialects.builtin", "Builtin"),
     "func": ("xdsl.dialects.func", "Func"),
     "arith": ("xdsl.dialects.arith", "Arith"),
-    "math": ("xdsl.dialects.math", "Math"),
-    "scf": ("xdsl.dialects.scf", "Scf"),
+    "math": ("zymase.ir.math", "Math"),  # xDSL's, with math.erfc and math.sincos
+    "scf": ("zymase.ir.scf", "Scf"),  # xDSL's, with MLIR's bare result types and scf.parallel syntax
     "tensor": ("xdsl.dialects.tensor", "Tensor"),
     "stablehlo": ("zymase.ir.stablehlo", "StableHLO"),
     "chlo": ("zymase.ir.chlo", "CHLO"),
     "enzyme": ("zymase.ir.enzyme", "Enzyme"),
     "host": ("zymase.ir.host", "Host"),
     "matrix": ("zymase.ir.linalg", "Matrix"),
+    "memref": ("zymase.ir.memref", "MemRef"),
+    "ub": ("zymase.ir.ub", "UB"),
+    "affine": ("zymase.ir.affine", "Affine"),
+    "llvm": ("zymase.ir.llvm", "LLVM"),
+    "shardy": ("zymase.ir.sdy", "Shardy"),
 }
 """The dialects zymase understands: name -> (module, dialect object), in load order."""
 
-_SDY_HOLDERS = ("stablehlo", "host")
+_SDY_HOLDERS = ("stablehlo", "host", "shardy")
 """The dialect objects the Shardy ops and attributes (``sdy.*``) ride along in."""
 
 
@@ -231,7 +240,7 @@ class MlirPrinter(Printer):
             super().print_float(value, type)
             return
         text = None
-        if not (math.isnan(value) or math.isinf(value)):
+        if not (_stdmath.isnan(value) or _stdmath.isinf(value)):
             text = asm.mlir_float_text(value, bits, lambda t: type.unpack(type.pack((float(t),)), 1)[0] == value)
         self.print_string(text if text is not None else "0x" + type.pack((value,))[::-1].hex().upper())
 
