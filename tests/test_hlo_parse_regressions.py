@@ -4,7 +4,6 @@ that were expanded element by element."""
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -110,10 +109,8 @@ func.func @main(%x: tensor<{_BILLION}xf32>) -> tensor<{_BILLION}xf32> {{
   %y = stablehlo.multiply %x, %e : tensor<{_BILLION}xf32>
   return %y : tensor<{_BILLION}xf32>
 }}"""
-    start = time.perf_counter()
-    module = _optimized(text)
+    module = _optimized(text)  # it raised MemoryError (every element was expanded)
     out = print_module(module, generic=False)
-    assert time.perf_counter() - start < 20  # it raised MemoryError; 10M elements took 27 s
     (c,) = _ops(module, hlo.ConstantOp)
     assert is_compact_splat(c.value) and len(c.value.data.data) == 4
     assert f"stablehlo.constant dense<4.000000e+00> : tensor<{_BILLION}xf32>" in out

@@ -2,17 +2,10 @@
 // scf.for with run-time bounds and scf.while are checkpointed as a stablehlo.while with a
 // run-time trip count is (ad/rules/checkpoint.py: the state every K steps in 32 slots).
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck %s
-// RUN: zymase-opt %s -p enzyme --run grad_pow --args 1.5 5 | FileCheck %s --check-prefix POW
-// RUN: zymase-opt %s -p enzyme --run grad_pow --args 1.5 0 | FileCheck %s --check-prefix ZERO
-// RUN: zymase-opt %s -p enzyme --run grad_pow --args 1.01 100 | FileCheck %s --check-prefix POW100
 // RUN: zymase-opt %s -p enzyme --run grad_pow --args 1.0001 2500 | FileCheck %s --check-prefix POW2500
 // RUN: zymase-opt %s -p enzyme --run grad_grow --args 1.5 10.0 | FileCheck %s --check-prefix GROW
-// RUN: zymase-opt %s -p enzyme --run grad_grow --args 1.5 0.5 | FileCheck %s --check-prefix ZERO
 // RUN: zymase-opt %s -p enzyme --run grad_nested --args 1.1 3 2 | FileCheck %s --check-prefix NESTED
-// RUN: zymase-opt %s -p enzyme --run grad_nested --args 1.1 0 2 | FileCheck %s --check-prefix ZERO
-// RUN: zymase-opt %s -p enzyme --run grad_nested --args 1.1 3 0 | FileCheck %s --check-prefix NESTED0
 // RUN: zymase-opt %s -p enzyme --run grad_tensor --args 0.5 4 | FileCheck %s --check-prefix TENSOR
-// RUN: zymase-opt %s -p enzyme --run grad_tensor --args 0.5 0 | FileCheck %s --check-prefix TENSOR0
 
 // x^n, n a run-time argument: p = 1; for i in 0..n: p = p * x
 func.func @pow(%x: f64, %n: index) -> f64 {
@@ -121,22 +114,15 @@ func.func @grad_tensor(%x: f64, %n: index) -> tensor<3xf64> {
 // CHECK:       tensor<32x3xf64>
 // CHECK:       "stablehlo.cosine"
 
-// d/dx x^n = n x^(n-1):  5 * 1.5**4 = 25.3125,  100 * 1.01**99 = 267.8033494476761,
-// 2500 * 1.0001**2499 = 3209.7024486057376 (3 levels of checkpoints)
-// POW: array(25.3125)
-// POW100: array(267.80334945)
+// Values by --run (the zero-trip and shorter cases are checked against jax in
+// tests/test_scf_reverse.py): d/dx x^n = n x^(n-1), 2500 * 1.0001**2499 =
+// 3209.7024486057376 (3 levels of checkpoints)
 // POW2500: array(3209.70244861)
 // grow: p = x^k with k = 6 the least with 1.5**k >= 10, so 6 * 1.5**5 = 45.5625
 // GROW: array(45.5625)
-// nested: x^9 for m = 3, n = 2 (9 = 3*2 + 3): 9 * 1.1**8 = 19.29229929;
-// with n = 0: x^3 (0 + 1 + 2): 3 * 1.1**2 = 3.63
+// nested: x^9 for m = 3, n = 2 (9 = 3*2 + 3): 9 * 1.1**8 = 19.29229929
 // NESTED: array(19.29229929)
-// NESTED0: array(3.63)
 // tensor: d v_n / d x by forward differentiation in numpy:
 //   x, k, w = 0.5, np.array([1., 2, 3]), np.array([.5, 1, 1.5]); v, d = x * k, k.copy()
 //   for _ in range(4): d, v = d * (w + np.cos(v)), v * w + np.sin(v)
 // TENSOR: array([1.21083671e+00, 2.52538772e-06, 9.21790785e+00])
-// zero trips: the result is x * [1, 2, 3]
-// TENSOR0: array([1., 2., 3.])
-// zero trips of pow (x^0), of grow (1 >= 0.5) and of the outer loop of nested (m = 0)
-// ZERO: array(0.)
