@@ -15,3 +15,6 @@ config.environment["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 config.environment["JAX_PLATFORMS"] = "cpu"
 config.substitutions.append(("FileCheck", "filecheck"))
 config.substitutions.append(("%python", sys.executable))
+# `--run` compiles with XLA's cheaper backend settings, as the pytest suite does
+# (tests/conftest.py): the values checked are the same.
+config.environment["XLA_FLAGS"] = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
