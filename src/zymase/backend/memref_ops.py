@@ -42,7 +42,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from ..ir.memref import AllocaOp, AllocOp, CastOp, CopyOp, DeallocOp, DimOp, LoadOp, StoreOp, is_memref
 from ..ir.query import free_values
 from .emitter import EMITTERS, EmitError, FunctionBuilder, OpFn, emit_error, emits
-from .std_ops import _ceildiv, _single, _static_int, as_signed, jax_dtype, value_dtype
+from .std_ops import _single, _static_int, for_trip_count, jax_dtype, value_dtype
 
 
 class Cell:
@@ -195,14 +195,7 @@ def _for(b: FunctionBuilder, op: scf.ForOp, buffers: list[SSAValue]) -> OpFn:
 
     def for_(lb: Any, ub: Any, step: Any, *init: Any) -> Any:
         cells = _cells(b, buffers)
-        lo, hi, st = _static_int(lb), _static_int(ub), _static_int(step)
-        if lo is not None and hi is not None and st is not None:
-            if st <= 0:
-                raise emit_error(op, f"the step must be positive, got {st}")
-            trips: Any = max(0, -(-(hi - lo) // st))
-        else:
-            lb, ub, step = as_signed(lb), as_signed(ub), as_signed(step)
-            trips = lax.max(_ceildiv(lax.sub(ub, lb), step), np.zeros((), lb.dtype))
+        lb, step, trips = for_trip_count(op, lb, ub, step)
 
         def loop_body(i: Any, carry: tuple) -> tuple:
             values, bufs = carry

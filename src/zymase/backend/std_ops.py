@@ -440,6 +440,19 @@ def _ipowi_emitter(b: FunctionBuilder, op: math.IPowIOp) -> OpFn:
 # ----------------------------------------------------------------- scf
 
 
+def for_trip_count(op: Operation, lb: Any, ub: Any, step: Any) -> tuple[Any, Any, Any]:
+    """An scf.for's trip count: a Python int when its bounds are constants (the step must be
+    positive), else a traced max(0, ceil((ub - lb) / step)); with ``lb`` and ``step`` as
+    the loop body reads them."""
+    lo, hi, st = _static_int(lb), _static_int(ub), _static_int(step)
+    if lo is not None and hi is not None and st is not None:
+        if st <= 0:
+            raise emit_error(op, f"the step must be positive, got {st}")
+        return lb, step, max(0, -(-(hi - lo) // st))
+    lb, ub, step = as_signed(lb), as_signed(ub), as_signed(step)
+    return lb, step, lax.max(_ceildiv(lax.sub(ub, lb), step), np.zeros((), lb.dtype))
+
+
 def _static_int(x: Any) -> int | None:
     """The value of a loop bound known when tracing (an emitted constant), else None."""
     if isinstance(x, (int, np.integer)):
@@ -458,14 +471,7 @@ def _for(b: FunctionBuilder, op: scf.ForOp) -> OpFn:
     iv_dtype = value_dtype(op.lb)
 
     def for_(lb: Any, ub: Any, step: Any, *init: Any) -> Any:
-        lo, hi, st = _static_int(lb), _static_int(ub), _static_int(step)
-        if lo is not None and hi is not None and st is not None:
-            if st <= 0:
-                raise emit_error(op, f"the step must be positive, got {st}")
-            trips: Any = max(0, -(-(hi - lo) // st))
-        else:
-            lb, ub, step = as_signed(lb), as_signed(ub), as_signed(step)
-            trips = lax.max(_ceildiv(lax.sub(ub, lb), step), np.zeros((), lb.dtype))
+        lb, step, trips = for_trip_count(op, lb, ub, step)
 
         def loop_body(i: Any, carry: tuple) -> tuple:
             iv = lax.add(lb, lax.mul(lax.convert_element_type(i, iv_dtype), step))
