@@ -61,10 +61,16 @@ class ZymaseOptMain(xDSLOptMain):
         arg_parser.prog = PROG
         arg_parser.add_argument("--list-passes", action="store_true", help="print the available passes, one per line")
         arg_parser.add_argument("--list-rules", action="store_true", help="print the rewrite rules of zymase-hlo-opt, one per line: name, family, identity")
-        arg_parser.add_argument("--run", metavar="FN", help="call func.func @FN (after the passes) and print its results")
         arg_parser.add_argument(
-            "--args", nargs="*", default=[], metavar="ARG", help="arguments for --run: numbers (cast to the argument types) or .npy files"
+            "--run",
+            metavar="FN",
+            action=_RunAction,
+            help="call func.func @FN (after the passes) and print its results; may be repeated, each --run with the --args after it",
         )
+        arg_parser.add_argument(
+            "--args", nargs="*", action=_ArgsAction, metavar="ARG", help="arguments for the --run before: numbers (cast to the argument types) or .npy files"
+        )
+        arg_parser.set_defaults(calls=None, args=None)
 
     def setup_pipeline(self) -> None:
         for spec in parse_pipeline(self.args.passes):
@@ -98,10 +104,49 @@ class ZymaseOptMain(xDSLOptMain):
         from ..loader import MlirModule
 
         if self.args.run is not None:
-            return run_function(MlirModule(prog), self.args.run, self.args.args)
+            module = MlirModule(prog)
+            calls = _calls(self.args)
+            if len(calls) == 1:
+                return run_function(module, *calls[0])
+            return "".join(f"// @{name}({', '.join(texts)})\n" + run_function(module, name, texts) for name, texts in calls)
         if self.args.target == "mlir" and not self.args.print_no_properties:
             return print_module(prog, generic=self.args.print_op_generic, debuginfo=self.args.print_debuginfo)
         return super().output_resulting_program(prog)
+
+
+class _RunAction(argparse.Action):
+    """``--run FN``: a new call, in ``namespace.calls``, taking the ``--args`` after it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any, option: str | None = None) -> None:
+        calls = getattr(namespace, "calls", None) or []
+        namespace.calls = [*calls, (value, None)]
+        namespace.run = value
+
+
+class _ArgsAction(argparse.Action):
+    """``--args A B ...``: the arguments of the last ``--run`` (or of the only one, given
+    before it)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: str | None = None) -> None:
+        calls = list(getattr(namespace, "calls", None) or [])
+        if calls and calls[-1][1] is None:
+            calls[-1] = (calls[-1][0], list(values))
+        elif getattr(namespace, "args", None) is None and not calls:
+            namespace.args = list(values)  # before the --run: kept until it comes
+            return
+        else:
+            raise MlirError("each --args follows the --run it is for")
+        namespace.calls = calls
+
+
+def _calls(namespace: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    calls = list(namespace.calls or [])
+    early = namespace.args  # --args given before the (only) --run
+    if early is not None:
+        if len(calls) != 1 or calls[0][1] is not None:
+            raise MlirError("each --args follows the --run it is for")
+        calls = [(calls[0][0], early)]
+    return [(name, texts or []) for name, texts in calls]
 
 
 def run_function(module: MlirModule, name: str, texts: Sequence[str]) -> str:

@@ -1,8 +1,5 @@
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck %s
-// RUN: zymase-opt %s -p enzyme --run grad --args 0.5 1.0 | FileCheck --check-prefix=GRAD %s
-// RUN: zymase-opt %s -p enzyme --run jvp --args 0.5 1.0 | FileCheck --check-prefix=JVP %s
-// RUN: zymase-opt %s -p enzyme --run grad_clip --args 3.0 1.0 | FileCheck --check-prefix=CLIP %s
-// RUN: zymase-opt %s -p enzyme --run grad_stop --args 3.0 1.0 | FileCheck --check-prefix=STOP %s
+// RUN: zymase-opt %s -p enzyme --run grad --args 0.5 1.0 --run jvp --args 0.5 1.0 --run grad_clip --args 3.0 1.0 --run grad_stop --args 3.0 1.0 | FileCheck --check-prefixes=GRAD,JVP,CLIP,STOP %s
 
 // User-defined derivatives, as zymase imports them from jax.custom_jvp, jax.custom_vjp
 // and lax.stop_gradient. @sin100 computes sin(x) but says its derivative is 100:

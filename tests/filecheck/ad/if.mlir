@@ -1,8 +1,6 @@
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
-// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_relu3 --args 2.0 1.0 | FileCheck --check-prefix=POS %s
-// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_relu3 --args -2.0 1.0 | FileCheck --check-prefix=NEG %s
-// RUN: zymase-opt --print-op-generic %s -p enzyme --run jvp_relu3 --args 2.0 1.0 | FileCheck --check-prefix=JVP %s
+// RUN: zymase-opt %s -p enzyme --run grad_relu3 --args 2.0 1.0 --run grad_relu3 --args -2.0 1.0 --run jvp_relu3 --args 2.0 1.0 | FileCheck --check-prefixes=POS,NEG,JVP %s
 
 // The talk's relu3: x > 0 ? x*x*x : 0, with stablehlo.if. Reverse mode: a second
 // stablehlo.if on the same predicate, whose branches recompute their primal values and
@@ -72,5 +70,6 @@ func.func @jvp_relu3(%x: tensor<f32>, %t: tensor<f32>) -> (tensor<f32>, tensor<f
 
 // POS: array(12., dtype=float32)
 // NEG: array(0., dtype=float32)
-// JVP:      array(8., dtype=float32)
+// JVP:      @jvp_relu3
+// JVP-NEXT: array(8., dtype=float32)
 // JVP-NEXT: array(12., dtype=float32)

@@ -1,9 +1,6 @@
 // Derivatives through MLIR's structured control flow, on f32 scalars (the seed's style).
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck %s
-// RUN: zymase-opt %s -p enzyme --run grad_pow4 --args 1.5 | FileCheck %s --check-prefix POW
-// RUN: zymase-opt %s -p enzyme --run jvp_pow4 --args 1.5 | FileCheck %s --check-prefix POW
-// RUN: zymase-opt %s -p enzyme --run grad_relu3 --args 2.0 | FileCheck %s --check-prefix RELU
-// RUN: zymase-opt %s -p enzyme --run grad_relu3 --args -2.0 | FileCheck %s --check-prefix RELU0
+// RUN: zymase-opt %s -p enzyme --run grad_pow4 --args 1.5 --run jvp_pow4 --args 1.5 --run grad_relu3 --args 2.0 --run grad_relu3 --args -2.0 | FileCheck %s --check-prefixes POW,RELU,RELU0
 
 // x^4 by a counted loop: p = 1; for i in 0..4: p = p * x
 func.func @pow4(%x: f32) -> f32 {
@@ -68,7 +65,12 @@ func.func @grad_relu3(%x: f32) -> f32 {
 // CHECK: "scf.yield"
 
 // 4 x^3 at 1.5
-// POW: 13.5
+// POW:      @grad_pow4
+// POW-NEXT: 13.5
+// POW:      @jvp_pow4
+// POW:      13.5
 // 3 x^2 at 2 and 0 below zero
-// RELU: 12.
-// RELU0: 0.
+// RELU:      @grad_relu3(2.0)
+// RELU-NEXT: 12.
+// RELU0:      @grad_relu3(-2.0)
+// RELU0-NEXT: 0.

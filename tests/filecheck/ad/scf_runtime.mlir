@@ -2,10 +2,7 @@
 // scf.for with run-time bounds and scf.while are checkpointed as a stablehlo.while with a
 // run-time trip count is (ad/rules/checkpoint.py: the state every K steps in 32 slots).
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck %s
-// RUN: zymase-opt %s -p enzyme --run grad_pow --args 1.0001 2500 | FileCheck %s --check-prefix POW2500
-// RUN: zymase-opt %s -p enzyme --run grad_grow --args 1.5 10.0 | FileCheck %s --check-prefix GROW
-// RUN: zymase-opt %s -p enzyme --run grad_nested --args 1.1 3 2 | FileCheck %s --check-prefix NESTED
-// RUN: zymase-opt %s -p enzyme --run grad_tensor --args 0.5 4 | FileCheck %s --check-prefix TENSOR
+// RUN: zymase-opt %s -p enzyme --run grad_pow --args 1.0001 2500 --run grad_grow --args 1.5 10.0 --run grad_nested --args 1.1 3 2 --run grad_tensor --args 0.5 4 | FileCheck %s --check-prefixes POW2500,GROW,NESTED,TENSOR
 
 // x^n, n a run-time argument: p = 1; for i in 0..n: p = p * x
 func.func @pow(%x: f64, %n: index) -> f64 {

@@ -1,7 +1,6 @@
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
-// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_square --args 3.0 4.0 1.0 1.0 | FileCheck --check-prefix=RUN-REV %s
-// RUN: zymase-opt --print-op-generic %s -p enzyme --run jvp_square --args 3.0 0.5 4.0 2.0 | FileCheck --check-prefix=RUN-FWD %s
+// RUN: zymase-opt %s -p enzyme --run grad_square --args 3.0 4.0 1.0 1.0 --run jvp_square --args 3.0 0.5 4.0 2.0 | FileCheck --check-prefixes=RUN-REV,RUN-FWD %s
 
 // The seed's @square: enzyme.autodiff becomes a call to @diffesquare (primals first, then
 // the derivatives: d(x*x) = dx*x + x*dx); a const argument gets no derivative work; a
@@ -90,12 +89,14 @@ func.func @jvp_square_x(%x: f32, %tx: f32, %y: f32) -> f32 {
 // FWD-NEXT:    "func.return"(%[[T1]]) : (f32) -> ()
 
 // x = 3, y = 4, seeds 1: o1 = 9, o2 = 16, dx = 6, dy = 8.
-// RUN-REV:      array(9., dtype=float32)
+// RUN-REV:      @grad_square
+// RUN-REV-NEXT: array(9., dtype=float32)
 // RUN-REV-NEXT: array(16., dtype=float32)
 // RUN-REV-NEXT: array(6., dtype=float32)
 // RUN-REV-NEXT: array(8., dtype=float32)
 
 // x = 3, tx = 0.5, y = 4, ty = 2: o1 = 9, t1 = 2*3*0.5 = 3, t2 = 2*4*2 = 16.
-// RUN-FWD:      array(9., dtype=float32)
+// RUN-FWD:      @jvp_square
+// RUN-FWD-NEXT: array(9., dtype=float32)
 // RUN-FWD-NEXT: array(3., dtype=float32)
 // RUN-FWD-NEXT: array(16., dtype=float32)

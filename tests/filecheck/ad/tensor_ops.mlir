@@ -1,7 +1,6 @@
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=REV %s
 // RUN: zymase-opt --print-op-generic %s -p enzyme,cse,dce | FileCheck --check-prefix=FWD %s
-// RUN: zymase-opt --print-op-generic %s -p enzyme --run grad_layer --args 0.1 0.2 0.3 1.0 | FileCheck --check-prefix=RUN-REV %s
-// RUN: zymase-opt --print-op-generic %s -p enzyme --run jvp_layer --args 0.1 0.2 1.0 0.3 | FileCheck --check-prefix=RUN-FWD %s
+// RUN: zymase-opt %s -p enzyme --run grad_layer --args 0.1 0.2 0.3 1.0 --run jvp_layer --args 0.1 0.2 1.0 0.3 | FileCheck --check-prefixes=RUN-REV,RUN-FWD %s
 
 // A dense layer and a squared-sum loss: dot_general, broadcast_in_dim, add, tanh,
 // multiply and a reduce (sum). Reverse mode transposes each linear op (reduce sum ->
@@ -78,5 +77,6 @@ func.func @jvp_layer(%w: tensor<3x4xf32>, %x: tensor<4xf32>, %tx: tensor<4xf32>,
 // Against jax.grad: w = 0.1, x = 0.2, b = 0.3 everywhere; dW_ij = 2 t_i (1 - t_i^2) x_j.
 // RUN-REV:      array({{\[\[}}0.12599{{[0-9]*}}, 0.12599{{[0-9]*}}, 0.12599{{[0-9]*}}, 0.12599{{[0-9]*}}],
 // RUN-REV:      array(1.88994{{[0-9]*}}, dtype=float32)
-// RUN-FWD:      array(0.39467{{[0-9]*}}, dtype=float32)
+// RUN-FWD:      @jvp_layer
+// RUN-FWD-NEXT: array(0.39467{{[0-9]*}}, dtype=float32)
 // RUN-FWD-NEXT: array(0.75597{{[0-9]*}}, dtype=float32)

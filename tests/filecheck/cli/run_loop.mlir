@@ -1,5 +1,4 @@
-// RUN: zymase-opt --print-op-generic %s --run sum_squares --args 5 | FileCheck %s
-// RUN: zymase-opt --print-op-generic %s --run sum_squares --args 0 | FileCheck --check-prefix=EMPTY %s
+// RUN: zymase-opt --print-op-generic %s --run sum_squares --args 5 --run sum_squares --args 0 | FileCheck --check-prefixes=CHECK,EMPTY %s
 // RUN: zymase-opt --print-op-generic %s -p licm,cse,dce --run sum_squares --args 5 | FileCheck %s
 
 // sum over i in [0, n) of i*i, with an scf.for carrying the sum in iter_args.
@@ -19,4 +18,5 @@ func.func @sum_squares(%n: index) -> f64 {
 }
 
 // CHECK: array(30.)
-// EMPTY: array(0.)
+// EMPTY:      @sum_squares(0)
+// EMPTY-NEXT: array(0.)
