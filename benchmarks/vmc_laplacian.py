@@ -10,9 +10,13 @@ pass carrying each value, its gradient with respect to x and its Laplacian); the
 zymase.hessian; zymase.jvp over zymase.grad (vmapped over the d directions);
 zymase.fwddiff with width d over zymase.grad (one forward pass carrying all d tangent
 directions through zymase's generated gradient).
+
+``VMC_DIMS=12,96`` (environment) runs only those d.
 """
 
 from __future__ import annotations
+
+import os
 
 import jax
 import jax.numpy as jnp
@@ -110,6 +114,8 @@ def batched(fn, params):
 
 def run(mode: str = "full") -> dict:
     dims = {"tiny": (3,), "quick": (12, 48), "full": (12, 48, 96)}[mode]
+    if os.environ.get("VMC_DIMS"):  # e.g. VMC_DIMS=96: one d at a time
+        dims = tuple(int(v) for v in os.environ["VMC_DIMS"].split(","))
     width = 16 if mode == "tiny" else 256
     walkers = 4 if mode == "tiny" else WALKERS
     runs = {"tiny": 1, "quick": 20, "full": 30}[mode]

@@ -51,15 +51,28 @@ func.func @dot_lhs(%x: tensor<5x3xf64>, %y: tensor<5x4xf64>) -> tensor<3x4xf64> 
 // CHECK-NEXT:    "func.return"(%[[D]])
 
 // (x y)^T -> y^T x^T, absorbed by swapping the operands; the batch dims are reordered.
-func.func @dot_result(%x: tensor<2x6x3x5xf64>, %y: tensor<2x6x5x4xf64>) -> tensor<6x2x4x3xf64> {
-  %d = "stablehlo.dot_general"(%x, %y) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [0, 1], rhs_batching_dimensions = [0, 1], lhs_contracting_dimensions = [3], rhs_contracting_dimensions = [2]>}> : (tensor<2x6x3x5xf64>, tensor<2x6x5x4xf64>) -> tensor<2x6x3x4xf64>
+func.func @dot_result(%x: tensor<2x6x5x3xf64>, %y: tensor<2x6x5x4xf64>) -> tensor<6x2x4x3xf64> {
+  %d = "stablehlo.dot_general"(%x, %y) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [0, 1], rhs_batching_dimensions = [0, 1], lhs_contracting_dimensions = [2], rhs_contracting_dimensions = [2]>}> : (tensor<2x6x5x3xf64>, tensor<2x6x5x4xf64>) -> tensor<2x6x3x4xf64>
   %t = "stablehlo.transpose"(%d) <{permutation = array<i64: 1, 0, 3, 2>}> : (tensor<2x6x3x4xf64>) -> tensor<6x2x4x3xf64>
   func.return %t : tensor<6x2x4x3xf64>
 }
 // CHECK-LABEL: sym_name = "dot_result"
-// CHECK:       ^{{.*}}(%[[X:.*]]: tensor<2x6x3x5xf64>, %[[Y:.*]]: tensor<2x6x5x4xf64>):
-// CHECK-NEXT:    %[[D:.*]] = "stablehlo.dot_general"(%[[Y]], %[[X]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [1, 0], rhs_batching_dimensions = [1, 0], lhs_contracting_dimensions = [2], rhs_contracting_dimensions = [3]>}> : (tensor<2x6x5x4xf64>, tensor<2x6x3x5xf64>) -> tensor<6x2x4x3xf64>
+// CHECK:       ^{{.*}}(%[[X:.*]]: tensor<2x6x5x3xf64>, %[[Y:.*]]: tensor<2x6x5x4xf64>):
+// CHECK-NEXT:    %[[D:.*]] = "stablehlo.dot_general"(%[[Y]], %[[X]]) <{dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [1, 0], rhs_batching_dimensions = [1, 0], lhs_contracting_dimensions = [2], rhs_contracting_dimensions = [2]>}> : (tensor<2x6x5x4xf64>, tensor<2x6x5x3xf64>) -> tensor<6x2x4x3xf64>
 // CHECK-NEXT:    "func.return"(%[[D]])
+
+// Not swapped when x is contracted over its trailing dimension: as a rhs it would need a
+// transposed copy (under jax.vmap, of the whole batch); the result is transposed instead.
+func.func @dot_result_kept(%x: tensor<6x5xf64>, %w: tensor<3x5xf64>) -> tensor<3x6xf64> {
+  %d = "stablehlo.dot_general"(%x, %w) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1]>}> : (tensor<6x5xf64>, tensor<3x5xf64>) -> tensor<6x3xf64>
+  %t = "stablehlo.transpose"(%d) <{permutation = array<i64: 1, 0>}> : (tensor<6x3xf64>) -> tensor<3x6xf64>
+  func.return %t : tensor<3x6xf64>
+}
+// CHECK-LABEL: sym_name = "dot_result_kept"
+// CHECK:       ^{{.*}}(%[[X:.*]]: tensor<6x5xf64>, %[[W:.*]]: tensor<3x5xf64>):
+// CHECK-NEXT:    %[[D:.*]] = "stablehlo.dot_general"(%[[X]], %[[W]])
+// CHECK-NEXT:    %[[T:.*]] = "stablehlo.transpose"(%[[D]])
+// CHECK-NEXT:    "func.return"(%[[T]])
 
 // A reduction over a transposed operand reduces the operand; the kept dims stay in order.
 func.func @reduce(%x: tensor<2x3x4xf64>) -> tensor<4x2xf64> {

@@ -232,9 +232,14 @@ def dot_general_transpose(op: hlo.DotGeneralOp, b: Builder):
     return None
 
 
-@rule(example=Example(lambda x, y: (x @ y).T, [(3, 5), (5, 4)]), needs={0: hlo.DotGeneralOp})
+@rule(example=[Example(lambda x, y: lax.dot_general(x, y, (((0,), (0,)), ((), ()))).T, [(5, 3), (5, 4)]), Example(lambda x, y: jnp.transpose(x @ y, (1, 0, 2, 3)), [(2, 3, 4, 5), (2, 3, 5, 6)])], needs={0: hlo.DotGeneralOp})
 def transpose_dot_general(op: hlo.TransposeOp, b: Builder):
-    """transpose(dot_general(x, y), p) -> dot_general(y, x) or dot_general(x, y) with permuted batch dims   (p moves whole free groups)"""
+    """transpose(dot_general(x, y), p) -> dot_general(y, x) or dot_general(x, y) with permuted batch dims   (p moves whole free groups)
+
+    The swap makes x the rhs; it is not done when x is contracted over its trailing
+    dimensions (``(x @ y).T``, ``(x @ w.T).T``): as a rhs x would then need a transposed
+    copy before the product, which costs more than transposing the result (under jax.vmap
+    of a Hessian, x is the batched tangent and the copy is of the whole batch)."""
     dot = producer(op.operand, hlo.DotGeneralOp)
     if dot is None or dot.algorithm is not None or not _only_used_by(dot.result, op):
         return None
@@ -251,6 +256,9 @@ def transpose_dot_general(op: hlo.TransposeOp, b: Builder):
     if rest == list(range(nb, nb + nl + nr)):
         return b.dot_general(dot.lhs, dot.rhs, lb2, rb2, lc, rc, elem(op.result), dot.precision_config)
     if rest == list(range(nb + nl, nb + nl + nr)) + list(range(nb, nb + nl)):
+        rank = len(shape(dot.lhs))
+        if lc and sorted(lc) == list(range(rank - len(lc), rank)):
+            return None
         precision = dot.precision_config
         if precision is not None and len(precision.data) == 2:
             precision = type(precision)([precision.data[1], precision.data[0]])
