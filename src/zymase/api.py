@@ -324,7 +324,7 @@ def _enzyme_out_avals(program: Program, cls: type, arg_kinds: Sequence[Activity]
                 outs.append(_batched_aval(o, width))
         return outs
     outs = [o for o, k in zip(program.out_avals, ret_kinds) if k in (ACTIVE, CONST)]
-    return outs + [a for a, k in zip(program.in_avals, arg_kinds) if k == ACTIVE]
+    return outs + [_batched_aval(a, width) for a, k in zip(program.in_avals, arg_kinds) if k == ACTIVE]
 
 
 def _primal_jaxpr(fun: Callable, args: tuple, kwargs: dict | None = None) -> Any:
@@ -794,21 +794,41 @@ def core_fun(closed: Any) -> Callable:
 
 
 def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, loop_checkpoint: str | None = None, sparse: bool | str = False) -> Callable:
-    """Like ``jax.jacrev``: rows of the Jacobian by zymase's reverse mode, batched with
-    jax.vmap over the output basis (a scalar output: one reverse sweep, no batching, so
-    an outer transformation nests it as an enzyme.autodiff). ``sparse=True`` / ``"bcoo"``: one cotangent per
-    color of the Jacobian's sparsity pattern (sparse.py)."""
+    """Like ``jax.jacrev``. A non-scalar output: one ``enzyme.autodiff`` of width N (N the
+    number of output elements) whose seeds, the identity, are built in the program as
+    jacfwd's are (compare(iota, iota) / select); seeds, batched reverse sweep and the
+    arrangement of its gradients compile as one module (``_JacrevProgram``). A scalar
+    output: one reverse sweep of width 1 (``vjp``), so an outer transformation nests it as
+    an enzyme.autodiff. ``sparse=True`` / ``"bcoo"``: one cotangent per color of the
+    Jacobian's sparsity pattern (sparse.py). ``.lower(*args)`` gives the Program."""
     if sparse:
         from .sparse import sparse_jacrev
 
         return sparse_jacrev(f, argnums, has_aux, loop_checkpoint, sparse=sparse)
+    loop_checkpoint = _checked_schedule(loop_checkpoint)
     nums = _argnums_tuple(argnums)
     single = isinstance(argnums, int)
 
-    def jac(*args: Any) -> Any:
-        norm = [i % len(args) for i in nums]
+    def prepare(args: tuple) -> tuple:
+        norm = tuple(i % len(args) for i in nums)
         for i in norm:
             _check_float_inputs("jacrev", jax.tree_util.tree_leaves(args[i]), f" for argument {i}")
+        fun, consts = hoist_closure(f, args)
+        return norm, fun, args + consts
+
+    def batched(args: tuple, record_stages: bool = False) -> tuple[_JacrevProgram | None, tuple]:
+        norm, fun, full = prepare(args)
+        if record_stages:
+            return _JacrevProgram.build(fun, full, norm, single, has_aux, loop_checkpoint, record_stages=True), full
+        key = (_signature(full, {}, ()), norm, single, has_aux, loop_checkpoint)
+        prog = _JACREV_CACHE.get(f, key, lambda: _JacrevProgram.build(fun, full, norm, single, has_aux, loop_checkpoint) or _ONE_VJP)
+        return (None if prog is _ONE_VJP else prog), full
+
+    def jac(*args: Any) -> Any:
+        prog, full = batched(args)
+        if prog is not None:
+            return prog(full)
+        norm = [i % len(args) for i in nums]
         dyn = [args[i] for i in norm]
         others = tuple(i for i in range(len(args)) if i not in norm)
         res = vjp(f, *args, has_aux=has_aux, loop_checkpoint=loop_checkpoint, _const_argnums=others)
@@ -819,7 +839,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
         if sum(sizes) == 1:  # a scalar output: one cotangent, no batching (an outer transformation then nests this one)
             one = pullback(jax.tree_util.tree_unflatten(out_tree, [b[0] for b in basis]))
             all_rows = jax.tree_util.tree_map(lambda r: r[None], one)
-        else:
+        else:  # outputs that are not all float: the pullback, batched by jax.vmap
             all_rows = jax.vmap(lambda *cts: pullback(jax.tree_util.tree_unflatten(out_tree, list(cts))))(*basis)
         rows = [all_rows[i] for i in norm]
 
@@ -836,7 +856,109 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
         result = jax.tree_util.tree_unflatten(out_tree, [arrange_out(k, o) for k, o in enumerate(out_leaves)])
         return (result, res[2]) if has_aux else result
 
-    return jac
+    def lower_jac(*args: Any) -> Program:
+        prog, _ = batched(args, record_stages=True)
+        if prog is None:
+            raise TypeError("jacrev(...).lower: the function's output is a scalar (or not all float): it is one vjp, see zymase.vjp / zymase.grad(...).lower")
+        return prog.compiled.compile().program
+
+    return _Jacrev(f, jac, lower_jac)
+
+
+class _Jacrev:
+    """jacrev's result: called, the Jacobian (no jax.jit of its own, as before);
+    ``.lower(*args)``, the Program of the batched reverse sweep."""
+
+    def __init__(self, f: Callable, call: Callable, lower_fn: Callable):
+        functools.update_wrapper(self, f)
+        self._jacrev_call = call
+        self._jacrev_lower = lower_fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._jacrev_call(*args, **kwargs)
+
+    def lower(self, *args: Any) -> Program:
+        return self._jacrev_lower(*args)
+
+
+_JACREV_CACHE = TransformCache()
+"""jacrev's batched programs, per function: (signature, argnums, single, has_aux,
+loop_checkpoint) -> _JacrevProgram, or ``_ONE_VJP`` when the output is a scalar (or not
+all float): jacrev is then built on vjp."""
+_ONE_VJP = object()
+
+
+class _JacrevProgram:
+    """jacrev for one signature with a non-scalar output: ``body`` (flat leaves -> flat
+    results) builds the identity seeds of the output space (``identity_seeds``), binds one
+    enzyme.autodiff of width N (nesting's ``diff_p``) and arranges its batched gradients
+    as jax.jacrev does; called, it binds nesting's ``program_p`` (compiled by zymase as
+    one module), so jax.jit, jax.vmap and outer zymase transformations compose."""
+
+    @classmethod
+    def build(cls, fun: Callable, full: tuple, norm: tuple[int, ...], single: bool, has_aux: bool, loop_checkpoint: str | None, record_stages: bool = False) -> _JacrevProgram | None:
+        program = lower(fun, *full)
+        outs = program.out_avals
+        if has_aux:
+            if len(program.out_tree.children()) != 2:
+                raise TypeError("jacrev with has_aux=True requires the function to return a pair (output, aux)")
+            n_out = program.out_tree.children()[0].num_leaves
+        else:
+            n_out = len(outs)
+        sizes = [int(np.prod(outs[k].shape, dtype=np.int64)) for k in range(n_out)]
+        if sum(sizes) <= 1 or not all(_is_float(outs[k].dtype) for k in range(n_out)):
+            return None
+        return cls(program, fun, full, norm, single, has_aux, n_out, loop_checkpoint, record_stages)
+
+    def __init__(self, program: Program, fun: Callable, full: tuple, norm: tuple[int, ...], single: bool, has_aux: bool, n_out: int, loop_checkpoint: str | None, record_stages: bool):
+        ranges = _leaf_ranges(full)
+        in_avals, outs = program.in_avals, program.out_avals
+        active = [i for a in norm for i in ranges[a]]
+        arg_kinds = [ACTIVE if i in active else CONST for i in range(len(in_avals))]
+        ret_kinds = [ACTIVENONEED if k < n_out else CONST for k in range(len(outs))]
+        width = sum(int(np.prod(outs[k].shape, dtype=np.int64)) for k in range(n_out))
+        call = _EnzymeCall(program, AutoDiffOp, arg_kinds, ret_kinds, width=width, loop_checkpoint=loop_checkpoint)
+        primal = _primal_jaxpr(fun, full)
+        name = _fn_name(fun)
+        arg_trees = [jax.tree_util.tree_structure(full[a]) for a in norm]
+        out_tree = program.out_tree
+        tree: list = []
+
+        def body(*leaves: Any) -> list:
+            seeds = identity_seeds([outs[k] for k in range(n_out)], [outs[k].dtype for k in range(n_out)])
+            got = iter(call(primal, [*leaves, *seeds], name))
+            aux = [next(got) for k in range(n_out, len(outs))]
+            grads = {i: next(got) for i in sorted(active)}  # the op's gradients, in argument order
+            blocks = []
+            start = 0
+            for k in range(n_out):
+                o, size = outs[k], int(np.prod(outs[k].shape, dtype=np.int64))
+                per_arg = []
+                for a, t in zip(norm, arg_trees):
+                    parts = [grads[i][start : start + size].reshape((*o.shape, *in_avals[i].shape)) for i in ranges[a]]
+                    per_arg.append(jax.tree_util.tree_unflatten(t, parts))
+                blocks.append(per_arg[0] if single else tuple(per_arg))
+                start += size
+            if has_aux:
+                value_tree, aux_tree = out_tree.children()
+                result = (jax.tree_util.tree_unflatten(value_tree, blocks), jax.tree_util.tree_unflatten(aux_tree, aux))
+            else:
+                result = jax.tree_util.tree_unflatten(out_tree, blocks)
+            leaves_out, t = jax.tree_util.tree_flatten(result)
+            tree[:] = [t]
+            return leaves_out
+
+        self.body = jax.make_jaxpr(body)(*in_avals)
+        self.out_tree = tree[0]
+        self.compiled = _Derivative(lambda: lower(core_fun(self.body), *in_avals), record_stages, loop_checkpoint, lazy=True, entry=program.entry)
+
+    def __call__(self, full: tuple) -> Any:
+        from .frontend.nesting import bind_program
+
+        leaves = jax.tree_util.tree_leaves(full)
+        if self.body.effects:  # host callbacks: the compiled program, called as a jitted function (it carries the effects)
+            return jax.tree_util.tree_unflatten(self.out_tree, list(self.compiled(*leaves)))
+        return jax.tree_util.tree_unflatten(self.out_tree, bind_program(leaves, body=self.body, compiled=self.compiled))
 
 
 def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, loop_checkpoint: str | None = None, sparse: bool | str = False) -> Callable:

@@ -108,38 +108,42 @@ class DiffContext:
 
     # ------------------------------------------------------------------ reverse
 
-    def reverse_function(self, name: str, arg_kinds: Sequence[Activity], ret_kinds: Sequence[Activity], transposing: bool = False) -> str:
+    def reverse_function(self, name: str, arg_kinds: Sequence[Activity], ret_kinds: Sequence[Activity], transposing: bool = False, width: int = 1) -> str:
         """``diffe<name>``. ``transposing``: the function is a custom_jvp rule being
         reversed in its tangents (a transposition); custom_jvp functions applied to
         tangents inside it are then differentiated through their bodies, as jax transposes
-        them (their own rules would ask for the same transposition again, without end)."""
-        key = ("rev", name, tuple(arg_kinds), tuple(ret_kinds), transposing)
+        them (their own rules would ask for the same transposition again, without end).
+        ``width`` N > 1: batched reverse mode, each seed and gradient (and every adjoint of
+        the sweep) carries N cotangents in a leading dimension (``diffe<N><name>``)."""
+        key = ("rev", name, tuple(arg_kinds), tuple(ret_kinds), transposing, width)
         if key in self.generated:
             return self.generated[key]
         primal = _inline_memory_calls(self.module, self.func(name))
         if any(op.name == "scf.for" for op in primal.walk()):
             primal = primal.clone()  # short counted scf.for loops are unrolled, in a copy (ad/unroll.py)
             unroll_counted_loops(primal)
-        new_name = self.unique_name(f"diffe{name}")
+        new_name = self.unique_name(f"diffe{name}" if width == 1 else f"diffe{width}{name}")
         self.generated[key] = new_name
         ft = primal.function_type
         arg_types, ret_types = list(ft.inputs.data), list(ft.outputs.data)
         for t, k in zip(arg_types, arg_kinds):
             if k == ACTIVE and not is_differentiable_type(SSAValueOfType(t)):
                 raise DiffError(f"@{name}: an argument of type {t} is marked enzyme_active, but only float arguments can be active")
-        seeds = [t for t, k in zip(ret_types, ret_kinds) if k in (ACTIVE, ACTIVENONEED)]
+        seeds = [batched_type(t, width) for t, k in zip(ret_types, ret_kinds) if k in (ACTIVE, ACTIVENONEED)]
         dups = [k in (DUP, DUPNONEED) for k in arg_kinds]
         ins: list[Attribute] = []
         for t, dup in zip(arg_types, dups):
             ins += [t, t] if dup else [t]  # a dup memref's shadow follows it (Enzyme's layout)
         ins += seeds
         outs = [t for t, k in zip(ret_types, ret_kinds) if k in (ACTIVE, CONST)]
-        outs += [t for t, k in zip(arg_types, arg_kinds) if k == ACTIVE]
+        outs += [batched_type(t, width) for t, k in zip(arg_types, arg_kinds) if k == ACTIVE]
         fn, block = self.add_func(new_name, ins, outs)
         src = primal.body.blocks.first
         useful = [k in (ACTIVE, ACTIVENONEED) for k in ret_kinds]
         analysis = _analysis(primal, [k == ACTIVE for k in arg_kinds], useful, dups, reverse=True)
-        sweep = ReverseSweep(self, analysis, Builder(block), transposing)
+        if width != 1 and (_has_memory(analysis) or any(dups)):
+            raise DiffError(f"@{name}: reverse mode with width {width} of a function that uses memory (memref) is not supported; use width 1")
+        sweep = ReverseSweep(self, analysis, Builder(block), transposing, width)
         it = iter(block.args)
         for arg, dup in zip(src.args, dups):
             sweep.primals[arg] = next(it)
@@ -454,17 +458,30 @@ class ForwardSweep(_Sweep):
 # ============================================================================ reverse
 
 
+PER_DIRECTION_LOG: list[str] = []
+"""The ops whose width-N reverse ran once per cotangent (``ReverseSweep.per_direction``),
+by name, in order: what tests and benchmarks read to see which rules lack width support."""
+
+
 class ReverseSweep(_Sweep):
-    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder, transposing: bool = False):
+    """With ``width`` N > 1 (batched reverse mode), every adjoint carries N cotangents in a
+    leading dimension: the adjoint of a value of type ``tensor<S>`` has type
+    ``tensor<N x S>`` (``batched_type``). Elementwise rules need nothing more (their
+    partials are broadcast along the cotangents); linear ops use their ``@batched_transpose``
+    rule; custom rules registered with ``batched_reverse`` handle the width themselves; the
+    reverse rule of any other op runs once per cotangent (``per_direction``)."""
+
+    def __init__(self, ctx: DiffContext, analysis: ActivityAnalysis, builder: Builder, transposing: bool = False, width: int = 1):
         super().__init__(ctx, analysis, builder)
         self.transposing = transposing
         """Reversing a custom_jvp rule in its tangents (see DiffContext.reverse_function)."""
+        self.width = width
         self.adjoints: dict[SSAValue, SSAValue] = {}
         self.tapes: dict[Operation, tuple] = {}
         """What a custom rule's augmented primal kept for its reverse (a loop's tapes)."""
 
     def child(self, builder: Builder) -> ReverseSweep:
-        sub = ReverseSweep(self.ctx, self.analysis, builder, self.transposing)
+        sub = ReverseSweep(self.ctx, self.analysis, builder, self.transposing, self.width)
         sub.primals = ChainMap({}, self.primals)  # type: ignore[assignment]
         return sub
 
@@ -476,17 +493,32 @@ class ReverseSweep(_Sweep):
     def adjoint(self, v: SSAValue) -> SSAValue | None:
         return self.adjoints.get(v)
 
+    def adjoint_type(self, t: Attribute) -> Attribute:
+        """The type of the adjoint of a value of type ``t`` (with width N: N cotangents)."""
+        return batched_type(t, self.width)
+
     def adjoint_or_zero(self, v: SSAValue) -> SSAValue:
         ct = self.adjoints.get(v)
-        return ct if ct is not None else self.builder.zeros(v.type)
+        return ct if ct is not None else self.builder.zeros(self.adjoint_type(v.type))
+
+    def expand(self, v: SSAValue) -> SSAValue:
+        """A primal-shaped value broadcast along the cotangents (width N)."""
+        if self.width == 1:
+            return v
+        return self.builder.broadcast_in_dim(v, [self.width, *shape(v)], list(range(1, len(shape(v)) + 1)))
+
+    def bdims(self, dims: Sequence[int]) -> list[int]:
+        """Dimension numbers of a primal op, shifted past the cotangent dimension."""
+        return [d + 1 for d in dims] if self.width != 1 else list(dims)
 
     def add_adjoint(self, v: SSAValue, ct: SSAValue | None) -> None:
         if ct is None or not self.is_active(v):
             return
-        if ct.type != v.type:
-            if shape(ct) == shape(v):
+        want = self.adjoint_type(v.type)
+        if ct.type != want:
+            if shape(ct) == shape(want):
                 raise DiffError(f"internal error: cotangent of type {ct.type} for a value of type {v.type}")
-            raise DiffError(f"internal error: cotangent shape {shape(ct)} for a value of shape {shape(v)}")
+            raise DiffError(f"internal error: cotangent shape {shape(ct)} for a value of shape {shape(v)} (width {self.width})")
         prev = self.adjoints.get(v)
         self.adjoints[v] = ct if prev is None else self.builder.add(prev, ct)
 
@@ -543,12 +575,18 @@ class ReverseSweep(_Sweep):
         if cls in ELEMENTWISE:
             ct = self.adjoints[op.results[0]]
             xs = [self.primal(v) for v in op.operands]
-            partials = ELEMENTWISE[cls].partials(self.builder, xs, self.primal(op.results[0]), op)
+            ans = self.primal(op.results[0])
+            partials = ELEMENTWISE[cls].partials(self.builder, xs, ans, op)
             for x, p in zip(op.operands, partials):
                 if p is None or not self.is_active(x):
                     continue
-                if shape(p) != shape(ct):
-                    p = self.builder.broadcast_to(p, ct.type)
+                if self.width == 1:
+                    if shape(p) != shape(ct):
+                        p = self.builder.broadcast_to(p, ct.type)
+                else:
+                    if shape(p) != shape(ans) or isinstance(p.type, TensorType) != isinstance(ans.type, TensorType):
+                        p = self.builder.broadcast_to(p, ans.type)
+                    p = self.expand(p)
                 contrib = self.builder.mul(p, ct)
                 self.add_adjoint(x, self._unbroadcast(contrib, x))
             return
@@ -557,21 +595,96 @@ class ReverseSweep(_Sweep):
             rule = LINEAR[cls]
             diff = rule.operands if rule.operands is not None else tuple(range(len(op.operands)))
             xs = [self.primal(v) for v in op.operands]
+            if self.width != 1:
+                batch = registry.BATCHED_TRANSPOSE.get(cls)
+                if batch is None:
+                    self.per_direction(op)
+                    return
+                for i in diff:
+                    if self.is_active(op.operands[i]):
+                        self.add_adjoint(op.operands[i], batch(self, op, ct, i, xs))
+                return
             for i in diff:
                 if self.is_active(op.operands[i]):
                     self.add_adjoint(op.operands[i], rule.transpose(self.builder, op, ct, i, xs))
             return
         rule = CUSTOM.get(cls)
         if rule is not None and rule.reverse is not None:
-            rule.reverse(self, op)
+            if self.width == 1:
+                rule.reverse(self, op)
+                return
+            if cls not in registry.BATCHED_REVERSE:
+                self.per_direction(op)
+                return
+            try:
+                rule.reverse(self, op)
+            except NoBatchedRule as e:
+                if e.op is not op:
+                    raise
+                self.per_direction(op)
             return
         if cls in INACTIVE:
             return
         raise missing_rule(op, "reverse")
 
+    def per_direction(self, op: Operation) -> None:
+        """The adjoints of ``op``'s operands (and captured values) for an op whose reverse
+        rule handles width 1 only: a stablehlo.while over the N cotangents runs the op's
+        width-1 reverse rule on cotangent k (row k of each result's adjoint) and writes
+        row k of each operand's adjoint. Exact, and N times the rule's width-1 work."""
+        from .rules.checkpoint import read_slot, write_slot
+
+        PER_DIRECTION_LOG.append(op.name)
+        b = self.builder
+        outs = [r for r in op.results if self.adjoint(r) is not None]
+        targets = [v for v in [*op.operands, *free_values(op)] if is_differentiable_type(v) and self.is_active(v)]
+        targets = list(dict.fromkeys(targets))
+        if not targets:
+            return
+        produced: list[bool] = []
+        i32 = TensorType(IntegerType(32), [])
+
+        def row(bb: Builder, buf: SSAValue, k: SSAValue, v: SSAValue) -> SSAValue:
+            r = read_slot(bb, buf, k, shape(v))
+            return r if isinstance(v.type, TensorType) else bb.to_scalar(r)
+
+        def cond(cb: Builder, args: list[SSAValue]) -> SSAValue:
+            return cb.compare(args[0], cb.constant(self.width, i32), "LT")
+
+        def body(bb: Builder, args: list[SSAValue]) -> list[SSAValue]:
+            k, accs = args[0], args[1:]
+            sub = ReverseSweep(self.ctx, self.analysis, bb, self.transposing, 1)
+            sub.primals = ChainMap({}, self.primals)  # type: ignore[assignment]
+            sub.tapes = self.tapes
+            for r in outs:
+                sub.adjoints[r] = row(bb, self.adjoints[r], k, r)
+            sub.visit(op)
+            produced[:] = [sub.adjoint(t) is not None for t in targets]
+            new = []
+            for acc, t in zip(accs, targets):
+                ct = sub.adjoint(t)
+                if ct is None:
+                    new.append(acc)
+                    continue
+                if not isinstance(ct.type, TensorType):
+                    ct = bb.from_scalar(ct)
+                new.append(write_slot(bb, acc, k, ct))
+            return [bb.add(k, bb.constant(1, i32)), *new]
+
+        init = [b.constant(0, i32), *[b.zeros(self.adjoint_type(t.type)) for t in targets]]
+        results = b.while_loop(init, cond, body)
+        for t, ct, made in zip(targets, results[1:], produced):
+            if made:
+                self.add_adjoint(t, ct)
+
     def _unbroadcast(self, ct: SSAValue, x: SSAValue) -> SSAValue:
         """Sum a cotangent over the dimensions a rank-0 operand was broadcast along."""
         if shape(ct) == shape(x) and isinstance(ct.type, TensorType) == isinstance(x.type, TensorType):
             return ct
+        if self.width != 1:
+            if shape(ct) == shape(self.adjoint_type(x.type)):
+                return ct
+            assert shape(x) == (), f"operand of shape {shape(x)} vs result {shape(ct)}"
+            return self.builder.reduce_sum(ct, list(range(1, len(shape(ct)))))
         assert shape(x) == (), f"operand of shape {shape(x)} vs result {shape(ct)}"
         return self.builder.reduce_sum(ct, list(range(len(shape(ct)))))

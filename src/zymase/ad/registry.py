@@ -67,6 +67,30 @@ BATCHED: dict[type[Operation], Callable[..., SSAValue]] = {}
 dimension (``fwd.width``), returning the batched result."""
 
 
+BATCHED_TRANSPOSE: dict[type[Operation], Callable[..., SSAValue | None]] = {}
+"""Width-N reverse rules of linear ops: ``rule(rev, op, ct, i, xs)`` is the transpose
+for a cotangent ``ct`` with a leading dimension of ``rev.width`` cotangents (``xs``, the
+primal operands, have none); it returns operand ``i``'s cotangent, batched likewise."""
+BATCHED_REVERSE: set[type[Operation]] = set()
+"""Ops whose custom reverse rule handles width N (adjoints with a leading dimension of
+``rev.width``); such a rule may still raise ``NoBatchedRule`` for a case it does not
+handle, before building anything. The engine runs the reverse rule of any other op once
+per cotangent (``ReverseSweep.per_direction``)."""
+
+
+def batched_transpose(*classes: type[Operation]) -> Callable:
+    def register(fn: Callable) -> Callable:
+        for cls in classes:
+            BATCHED_TRANSPOSE[cls] = fn
+        return fn
+
+    return register
+
+
+def batched_reverse(*classes: type[Operation]) -> None:
+    BATCHED_REVERSE.update(classes)
+
+
 def elementwise(*classes: type[Operation]) -> Callable[[Partials], Partials]:
     def register(fn: Partials) -> Partials:
         for cls in classes:
@@ -136,3 +160,4 @@ def load_rules() -> None:
     from .rules import linalg as _linalg  # noqa: F401
     from .rules import collectives as _coll  # noqa: F401
     from .rules import math_extra as _mx  # noqa: F401
+    from .rules import complex_scalar as _cs  # noqa: F401  (the complex dialect, on scalars)

@@ -60,8 +60,8 @@ _UNARY: dict[type[Operation], Any] = {
     hlo.PopcntOp: lax.population_count,
     hlo.CountLeadingZerosOp: lax.clz,
     hlo.IsFiniteOp: lax.is_finite,
-    hlo.RealOp: lax.real,
-    hlo.ImagOp: lax.imag,
+    hlo.RealOp: lambda x: lax.real(x) if jnp.iscomplexobj(x) else x,  # StableHLO: real of a real tensor is itself
+    hlo.ImagOp: lambda x: lax.imag(x) if jnp.iscomplexobj(x) else jnp.zeros_like(x),  # ... and its imaginary part 0
     chlo.ErfOp: lax.erf,
     chlo.ErfcOp: lax.erfc,
     chlo.ErfInvOp: lax.erf_inv,
@@ -80,7 +80,7 @@ _UNARY: dict[type[Operation], Any] = {
     chlo.IsNegInfOp: lambda x: jnp.isneginf(x),
     chlo.IsPosInfOp: lambda x: jnp.isposinf(x),
     chlo.SquareOp: lax.square,
-    chlo.ConjOp: lax.conj,
+    chlo.ConjOp: lambda x: lax.conj(x) if jnp.iscomplexobj(x) else x,  # the conjugate of a real tensor is itself (lax.conj would make it complex)
     chlo.TanOp: lax.tan,
 }
 

@@ -430,7 +430,7 @@ def reverse(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     tape: Checkpoints = rev.tapes[op]
     loop = _WhileLoop(rev, op)
     b = rev.builder
-    carry = [rev.adjoint_or_zero(op.results[i]) for i in tape.act] + [b.zeros(f.type) for f in tape.frees]
+    carry = [rev.adjoint_or_zero(op.results[i]) for i in tape.act] + [b.zeros(rev.adjoint_type(f.type)) for f in tape.frees]
     carry = replay(loop, b, tape, carry)
     for i, ct in zip(tape.act, carry):
         rev.add_adjoint(op.operand[i], ct)

@@ -29,7 +29,7 @@ from ...ir import chlo
 from ...ir import stablehlo as hlo
 from ...ir.attributes import FftType, FftTypeAttr
 from ...ir.builder import Builder, elem, shape, tensor
-from ..registry import batched, custom_forward, custom_reverse, linear
+from ..registry import batched, batched_reverse, batched_transpose, custom_forward, custom_reverse, linear
 from .elementwise import abs_partial
 from .linear import _btype, _same_op
 
@@ -171,6 +171,16 @@ def _irfft_transpose(b: Builder, ct: SSAValue, lengths: list[int]) -> SSAValue:
     return b.mul(conj(b, spectrum), w)
 
 
+_TRANSPOSES = {hlo.RealOp: real, hlo.ImagOp: imag, hlo.ComplexOp: complex_, chlo.ConjOp: conjugate, hlo.FftOp: fft_transpose}
+
+
+@batched_transpose(*_TRANSPOSES)
+def batched_complex_transpose(rev: ReverseSweep, op, ct, i, xs):
+    """the width-1 transposes act elementwise or over trailing dimensions: the leading
+    cotangent dimension is one more batch dimension"""
+    return _TRANSPOSES[type(op)](rev.builder, op, ct, i, xs)
+
+
 # --------------------------------------------------------------------- abs
 
 
@@ -196,10 +206,14 @@ def abs_reverse(rev: ReverseSweep, op: hlo.AbsOp) -> None:
     b = rev.builder
     x, ans, ct = rev.primal(op.operand), rev.primal(op.result), rev.adjoint(op.result)
     if not is_complex(x):
-        rev.add_adjoint(op.operand, b.mul(abs_partial(b, x), ct))
+        rev.add_adjoint(op.operand, b.mul(rev.expand(abs_partial(b, x)), ct))
         return
     u, v = _unit_parts(b, x, ans)
+    u, v = rev.expand(u), rev.expand(v)  # width N: along the cotangents
     rev.add_adjoint(op.operand, make_complex(b, b.mul(u, ct), b.neg(b.mul(v, ct))))
+
+
+batched_reverse(hlo.AbsOp)
 
 
 def _unit_parts(b: Builder, z: SSAValue, ans: SSAValue) -> tuple[SSAValue, SSAValue]:

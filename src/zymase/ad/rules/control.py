@@ -28,7 +28,7 @@ from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, constant_value, is_zero, shape, tensor
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP
 from ..errors import DiffError
-from ..registry import custom_augment, custom_forward, custom_reverse
+from ..registry import batched_reverse, custom_augment, custom_forward, custom_reverse
 from . import checkpoint, custom, loop_buffers
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     counter_t = tensor(IntegerType(32), [])
 
     # ---- the reverse body, recomputing from placeholders for the carried state
-    rtypes = [counter_t] + [op.results[i].type for i in act] + [f.type for f in frees]
+    rtypes = [counter_t] + [rev.adjoint_type(op.results[i].type) for i in act] + [rev.adjoint_type(f.type) for f in frees]
     state_types = [body.args[i].type for i in range(n) if i not in invariant]
     rblock = Block(arg_types=rtypes + state_types)
     rb = Builder(rblock)
@@ -177,7 +177,7 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     # the cotangent of a buffer the loop only writes, a window per iteration, is carried
     # unchanged: zeroing iteration k's window after reading it would copy the buffer
     # (loop_buffers.py); the windows are zeroed once, after the loop (while_reverse)
-    outputs = {i: rows for i, rows in loop_buffers.output_buffers(op, tc, affine).items() if i in act}
+    outputs = {i: rows for i, rows in loop_buffers.output_buffers(op, tc, affine).items() if i in act} if rev.width == 1 else {}
     dropped = []
     for p, i in enumerate(act):
         if i in outputs:
@@ -253,7 +253,7 @@ def while_augment(rev: ReverseSweep, op: hlo.WhileOp) -> None:
         read.operands = [tape, *read.operands[1:]]
     for read, j in buffer_reads:
         read.operands = [new.results[j], *read.operands[1:]]
-    lifted = loop_buffers.lift_products(rblock, 1 + len(act), len(frees), tc.count)
+    lifted = loop_buffers.lift_products(rblock, 1 + len(act), len(frees), tc.count) if rev.width == 1 else []
     rev.tapes[op] = _LoopTape(rblock, tc.count, act, frees, outputs, lifted)
     state = [a for i, a in enumerate(body.args) if i not in invariant and any(True for _ in a.uses)]
     TAPE_LOG.append(
@@ -347,7 +347,7 @@ def _store_reads(rb: Builder, rblock: Block, inner: ReverseSweep, values, k, cou
 @custom_reverse(hlo.WhileOp)
 def while_reverse(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     if isinstance(rev.tapes.get(op), checkpoint.Checkpoints):
-        checkpoint.reverse(rev, op)
+        checkpoint.reverse(rev, op)  # width N: the N adjoints carried through the replay
         return
     n = len(op.operand)
     tape = rev.tapes.get(op)
@@ -361,7 +361,7 @@ def while_reverse(rev: ReverseSweep, op: hlo.WhileOp) -> None:
     counter_t = tensor(IntegerType(32), [])
     init = [b.constant(tape.count - 1, counter_t)]
     init += [rev.adjoint_or_zero(op.results[i]) for i in tape.act]
-    init += [b.zeros(f.type) for f in tape.frees]
+    init += [b.zeros(rev.adjoint_type(f.type)) for f in tape.frees]
     init += [b.zeros(a.type) for a in tape.body.args[len(init) :]]  # stacks of lifted products
     # reads of a cotangent the loop also updates in place move one iteration earlier
     adjoints = [p for p, i in enumerate(tape.act, 1) if i not in tape.outputs]
@@ -424,7 +424,7 @@ def branch_reverse(rev: ReverseSweep, op) -> None:
         block.add_op(hlo.ReturnOp([sub.adjoint_or_zero(f) for f in frees]))
         regions.append(Region(block))
     cls = type(op)
-    new = rev.builder.insert(cls.create(operands=[rev.primal(op.operands[0])], result_types=[f.type for f in frees], regions=regions))
+    new = rev.builder.insert(cls.create(operands=[rev.primal(op.operands[0])], result_types=[rev.adjoint_type(f.type) for f in frees], regions=regions))
     for f, res in zip(frees, new.results):
         rev.add_adjoint(f, res)
 
@@ -470,10 +470,10 @@ def call_reverse(rev: ReverseSweep, op: func.CallOp) -> None:
         return
     arg_kinds = [ACTIVE if rev.is_active(v) else CONST for v in op.operands]
     ret_kinds = [ACTIVENONEED if rev.adjoint(r) is not None else CONSTNONEED for r in op.results]
-    name = rev.ctx.reverse_function(callee, arg_kinds, ret_kinds, rev.transposing)
+    name = rev.ctx.reverse_function(callee, arg_kinds, ret_kinds, rev.transposing, rev.width)
     args = [rev.primal(v) for v in op.operands]
     args += [rev.adjoint(r) for r, k in zip(op.results, ret_kinds) if k == ACTIVENONEED]
-    types = [v.type for v, k in zip(op.operands, arg_kinds) if k == ACTIVE]
+    types = [rev.adjoint_type(v.type) for v, k in zip(op.operands, arg_kinds) if k == ACTIVE]
     new = rev.builder.insert(func.CallOp(name, args, types))
     grads = iter(new.results)
     for v, k in zip(op.operands, arg_kinds):
@@ -662,8 +662,15 @@ def _product_reverse(rev: ReverseSweep, op: hlo.ReduceOp) -> None:
         whole = rev.tapes[op][0] if op in rev.tapes else _product_with_init(b, op, px, rev.primal(init))[1]
         scaled = b.mul(b.broadcast_in_dim(rev.primal(init), shape(ct), []), ct)
     partials = _product_partials(b, px, whole, op)
-    rev.add_adjoint(x, b.mul(partials, b.broadcast_in_dim(scaled, shape(px), _kept_dims(op))))
-    rev.add_adjoint(init, b.reduce_sum(b.mul(whole, ct), list(range(len(shape(ct))))))
+    lead = _lead(rev)
+    spread = b.broadcast_in_dim(scaled, shape(rev.adjoint_type(px.type)), lead + rev.bdims(_kept_dims(op)))
+    rev.add_adjoint(x, b.mul(rev.expand(partials), spread))
+    rev.add_adjoint(init, b.reduce_sum(b.mul(rev.expand(whole), ct), list(range(len(lead), len(shape(ct))))))
+
+
+def _lead(rev: ReverseSweep) -> list[int]:
+    """The cotangent dimension of a batched adjoint (width N), or none."""
+    return [0] if rev.width != 1 else []
 
 
 @custom_forward(hlo.ReduceOp)
@@ -705,12 +712,13 @@ def reduce_reverse(rev: ReverseSweep, op: hlo.ReduceOp) -> None:
     if kind == "product":
         _product_reverse(rev, op)
         return
+    lead = _lead(rev)
     if kind == "sum":
         ct = rev.adjoint(op.results[0])
         x = op.inputs[0]
-        rev.add_adjoint(x, b.broadcast_in_dim(ct, shape(x), _kept_dims(op)))
+        rev.add_adjoint(x, b.broadcast_in_dim(ct, shape(rev.adjoint_type(x.type)), lead + rev.bdims(_kept_dims(op))))
         if rev.is_active(op.init_values[0]):
-            rev.add_adjoint(op.init_values[0], b.reduce_sum(ct, list(range(len(shape(ct))))))
+            rev.add_adjoint(op.init_values[0], b.reduce_sum(ct, list(range(len(lead), len(shape(ct))))))
         return
     for k, (x, r) in enumerate(zip(op.inputs, op.results)):
         ct = rev.adjoint(r)
@@ -720,5 +728,11 @@ def reduce_reverse(rev: ReverseSweep, op: hlo.ReduceOp) -> None:
             raise DiffError(f"'stablehlo.reduce' at {describe_location(op)}: the init value of a max/min reduction cannot be active")
         px = rev.primal(x)
         mask, counts, kept = _chooser_mask(b, px, rev.primal(r), op)
-        share = b.broadcast_in_dim(b.div(ct, counts), shape(px), kept)
-        rev.add_adjoint(x, b.select(mask, share, b.zeros_like(share)))
+        share = b.broadcast_in_dim(b.div(ct, rev.expand(counts)), shape(rev.adjoint_type(px.type)), lead + rev.bdims(kept))
+        rev.add_adjoint(x, b.select(rev.expand(mask), share, b.zeros_like(share)))
+
+
+# Width-N reverse mode (adjoints with a leading dimension of N cotangents): these rules
+# handle it themselves (a call asks for the callee's width-N derivative; a custom_vjp
+# call, whose bwd takes one cotangent, raises NoBatchedRule and runs once per cotangent).
+batched_reverse(hlo.ReduceOp, hlo.IfOp, hlo.CaseOp, func.CallOp, hlo.OptimizationBarrierOp, hlo.WhileOp)

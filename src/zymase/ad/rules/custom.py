@@ -34,7 +34,7 @@ from ...ir.query import describe_location, shape, terminator
 from ...ir.enzyme import CUSTOM_JVP, CUSTOM_RULE_ATTRS, CUSTOM_RULE_MISSING, CUSTOM_VJP_BWD, CUSTOM_VJP_CONSTS, CUSTOM_VJP_FWD, JAX_PRIMITIVE
 from ...ir.dense import is_float_type
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, IgnoreDerivativesOp
-from ..errors import DiffError
+from ..errors import DiffError, NoBatchedRule
 from ..registry import custom_augment, inactive
 
 if TYPE_CHECKING:
@@ -226,6 +226,8 @@ def _call_fwd(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp, fwd_name: str
 
 def call_reverse(rev: ReverseSweep, op: func.CallOp, fn: func.FuncOp) -> None:
     _check_available(fn, op)
+    if getattr(rev, "width", 1) != 1 and (JAX_PRIMITIVE in fn.attributes or _symbol(fn, CUSTOM_VJP_BWD) is not None):
+        raise NoBatchedRule(op, rev.width)  # bwd takes one cotangent: the engine calls it once per cotangent
     if JAX_PRIMITIVE in fn.attributes:
         _on_demand_reverse(rev, op, fn)
         return
@@ -266,12 +268,12 @@ def _jvp_reverse(rev: ReverseSweep, op: func.CallOp, rule: str) -> None:
     ret_kinds = [CONSTNONEED] * len(op.results) + [ACTIVENONEED if rev.adjoint(r) is not None else CONSTNONEED for r in float_res]
     if ACTIVE not in arg_kinds or ACTIVENONEED not in ret_kinds:
         return
-    name = rev.ctx.reverse_function(rule, arg_kinds, ret_kinds, transposing=True)
+    name = rev.ctx.reverse_function(rule, arg_kinds, ret_kinds, transposing=True, width=getattr(rev, "width", 1))
     args: list[SSAValue] = [rev.primal(v) for v in operands]
     args += [b.zeros(v.type) for v in float_args]
     args += [rev.adjoint(r) for r, k in zip(float_res, ret_kinds[len(op.results):]) if k == ACTIVENONEED]
     active = [v for v, k in zip(float_args, arg_kinds[len(operands):]) if k == ACTIVE]
-    new = b.insert(func.CallOp(name, args, [v.type for v in active]))
+    new = b.insert(func.CallOp(name, args, [rev.adjoint_type(v.type) for v in active]))
     for v, ct in zip(active, new.results):
         rev.add_adjoint(v, ct)
 

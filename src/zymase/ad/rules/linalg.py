@@ -75,7 +75,7 @@ from ...ir.builder import Builder, elem, shape, tensor
 from ...ir.dense import is_float_type
 from ...ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED
 from ..errors import unsupported
-from ..registry import custom_forward, custom_reverse, inactive
+from ..registry import batched_reverse, custom_forward, custom_reverse, inactive
 
 if TYPE_CHECKING:
     from ..engine import ForwardSweep, ReverseSweep
@@ -302,12 +302,12 @@ def reverse_by_transposing(jvp: Jvp) -> Callable[[ReverseSweep, Operation], None
         n = len(op.operands) + len(op.results)
         arg_kinds = [CONST] * n + [ACTIVE if i in active else CONST for i in float_in]
         ret_kinds = [ACTIVENONEED if j in seeded else CONSTNONEED for j in float_out]
-        diffe = rev.ctx.reverse_function(name, arg_kinds, ret_kinds)
+        diffe = rev.ctx.reverse_function(name, arg_kinds, ret_kinds, width=rev.width)  # width N: the rule reversed at width N
         b = rev.builder
         args = [rev.primal(v) for v in op.operands] + [rev.primal(r) for r in op.results]
         args += [b.zeros(op.operands[i].type) for i in float_in]  # the rule is linear in its tangents: any point will do
         args += [rev.adjoint(op.results[j]) for j in seeded]
-        call = b.insert(func.CallOp(diffe, args, [op.operands[i].type for i in active]))
+        call = b.insert(func.CallOp(diffe, args, [rev.adjoint_type(op.operands[i].type) for i in active]))
         for i, ct in zip(active, call.results):
             rev.add_adjoint(op.operands[i], ct)
 
@@ -367,6 +367,7 @@ def jvp_triangular_solve(b: Builder, op: M.TriangularSolveOp, ins: list, outs: l
 
 
 custom_forward(M.TriangularSolveOp)(forward_with(jvp_triangular_solve))
+batched_reverse(M.TriangularSolveOp)
 
 
 @custom_reverse(M.TriangularSolveOp)
@@ -378,6 +379,7 @@ def triangular_solve_reverse(rev: ReverseSweep, op: M.TriangularSolveOp) -> None
     b = rev.builder
     left, lower, trans, conj, unit = _solve_props(op)
     a, x, ct = rev.primal(op.a), rev.primal(op.result), rev.adjoint(op.result)
+    a, x = rev.expand(a), rev.expand(x)  # width N: the cotangents are one more batch dimension
     ct_b = triangular_solve(b, a, ct, left, lower, not trans, unit, conj)
     rev.add_adjoint(op.b, ct_b)
     if rev.is_active(op.a):
@@ -748,3 +750,4 @@ def custom_linear_solve_reverse(rev: ReverseSweep, op: M.CustomLinearSolveOp) ->
 for _cls, _jvp in ((M.CholeskyOp, jvp_cholesky), (M.LuOp, jvp_lu), (M.EighOp, jvp_eigh), (M.SvdOp, jvp_svd), (M.QrOp, jvp_qr)):
     custom_forward(_cls)(forward_with(_jvp))
     custom_reverse(_cls)(reverse_by_transposing(_jvp))
+    batched_reverse(_cls)

@@ -327,3 +327,155 @@ def tensor_splat(b: Builder, op, ct, i, xs):
 def batched_tensor_splat(fwd, op, operands, flags):
     """a batched scalar tangent (tensor<N>) broadcast along the splat's dimensions"""
     return fwd.builder.broadcast_in_dim(operands[0], [fwd.width, *shape(op.result)], [0])
+
+
+# ============================================================================ width-N reverse
+#
+# Batched transposes: ``ct`` carries rev.width cotangents in a leading dimension, the
+# primal operands ``xs`` none; the result is operand i's cotangents, batched likewise.
+
+from ..registry import batched_transpose  # noqa: E402
+
+
+@batched_transpose(hlo.AddOp, arith.AddfOp, hlo.SubtractOp, arith.SubfOp, hlo.NegateOp, arith.NegfOp, hlo.ConvertOp, arith.ExtFOp, arith.TruncFOp)
+def batched_t_same(rev, op, ct, i, xs):
+    """the width-1 transposes apply elementwise to the cotangent: unchanged"""
+    return LINEAR_RULES[type(op)](rev.builder, op, ct, i, xs)
+
+
+@batched_transpose(hlo.MultiplyOp, arith.MulfOp)
+def batched_t_multiply(rev, op, ct, i, xs):
+    """ct * y (or x * ct), the primal factor broadcast along the cotangents"""
+    other = xs[1] if i == 0 else xs[0]
+    return rev.builder.mul(ct, rev.expand(other)) if i == 0 else rev.builder.mul(rev.expand(other), ct)
+
+
+@batched_transpose(hlo.SelectOp, arith.SelectOp)
+def batched_t_select(rev, op, ct, i, xs):
+    b = rev.builder
+    pred = xs[0]
+    if shape(pred) != ():
+        pred = rev.expand(pred)
+    elif not isinstance(pred.type, TensorType):
+        pred = b.from_scalar(pred)  # an arith.select on scalars: its cotangents are tensor<N>
+    zero = b.zeros_like(ct)
+    return b.select(pred, ct, zero) if i == 1 else b.select(pred, zero, ct)
+
+
+@batched_transpose(hlo.BroadcastInDimOp)
+def batched_t_broadcast_in_dim(rev, op: hlo.BroadcastInDimOp, ct, i, xs):
+    """sum over the broadcast dimensions (the cotangent dimension kept first)"""
+    b = rev.builder
+    dims = [d + 1 for d in op.broadcast_dimensions.get_values()]
+    src, dst = shape(xs[0]), shape(ct)
+    summed = [d for d in range(1, len(dst)) if d not in dims]
+    summed += [d for k, d in enumerate(dims) if src[k] == 1 and dst[d] != 1]
+    out = b.reduce_sum(ct, sorted(summed))
+    kept = [d for d in range(len(dst)) if d not in summed]  # 0 first
+    order = [0] + [kept.index(d) for d in dims if d in kept]
+    out = b.transpose(out, order) if order != sorted(order) else out
+    return b.reshape(out, [rev.width, *src])
+
+
+@batched_transpose(hlo.ReshapeOp)
+def batched_t_reshape(rev, op, ct, i, xs):
+    return rev.builder.reshape(ct, [rev.width, *shape(xs[0])])
+
+
+@batched_transpose(hlo.TransposeOp)
+def batched_t_transpose(rev, op: hlo.TransposeOp, ct, i, xs):
+    perm = list(op.permutation.get_values())
+    return rev.builder.transpose(ct, [0] + [int(d) + 1 for d in np.argsort(perm)])
+
+
+@batched_transpose(hlo.ReverseOp)
+def batched_t_reverse(rev, op: hlo.ReverseOp, ct, i, xs):
+    return rev.builder.reverse(ct, rev.bdims(op.dimensions.get_values()))
+
+
+@batched_transpose(hlo.SliceOp)
+def batched_t_slice(rev, op: hlo.SliceOp, ct, i, xs):
+    b = rev.builder
+    start, strides = list(op.start_indices.get_values()), list(op.strides.get_values())
+    src, out = shape(xs[0]), shape(ct)[1:]
+    if any(n == 0 for n in out):
+        return b.zeros(rev.adjoint_type(xs[0].type))
+    high = [d - (lo + (n - 1) * s + 1) for d, lo, n, s in zip(src, start, out, strides)]
+    zero = b.zeros(_scalar(ct))
+    return b.pad(ct, zero, [0] + start, [0] + high, [0] + [s - 1 for s in strides])
+
+
+@batched_transpose(hlo.PadOp)
+def batched_t_pad(rev, op: hlo.PadOp, ct, i, xs):
+    b = rev.builder
+    lo, hi, interior = (list(a.get_values()) for a in (op.edge_padding_low, op.edge_padding_high, op.interior_padding))
+    zero = b.zeros(_scalar(ct))
+    unpadded = b.pad(ct, zero, [0] + [-v for v in lo], [0] + [-v for v in hi], [0] * (len(lo) + 1))
+    ct_x = b.slice(unpadded, [0] * (len(lo) + 1), list(shape(unpadded)), [1] + [it + 1 for it in interior])
+    if i == 0:
+        return ct_x
+    dims = list(range(1, len(shape(ct))))
+    return b.sub(b.reduce_sum(ct, dims), b.reduce_sum(ct_x, dims))
+
+
+@batched_transpose(hlo.ConcatenateOp)
+def batched_t_concatenate(rev, op: hlo.ConcatenateOp, ct, i, xs):
+    dim = op.dimension.value.data + 1
+    offset = sum(shape(x)[dim - 1] for x in xs[:i])
+    start = [0] * len(shape(ct))
+    limit = list(shape(ct))
+    start[dim], limit[dim] = offset, offset + shape(xs[i])[dim - 1]
+    return rev.builder.slice(ct, start, limit)
+
+
+@batched_transpose(hlo.DynamicSliceOp)
+def batched_t_dynamic_slice(rev, op, ct, i, xs):
+    b = rev.builder
+    idx = xs[1:]
+    zero = b.zeros(idx[0].type) if idx else None
+    return b.dynamic_update_slice(b.zeros(rev.adjoint_type(xs[0].type)), ct, [zero, *idx] if idx else [])
+
+
+@batched_transpose(hlo.DynamicUpdateSliceOp)
+def batched_t_dynamic_update_slice(rev, op, ct, i, xs):
+    b = rev.builder
+    idx = xs[2:]
+    zero = b.zeros(idx[0].type) if idx else None
+    starts = [zero, *idx] if idx else []
+    if i == 0:
+        return b.dynamic_update_slice(ct, b.zeros(rev.adjoint_type(xs[1].type)), starts)
+    return b.dynamic_slice(ct, starts, [rev.width, *shape(xs[1])])
+
+
+@batched_transpose(hlo.DotGeneralOp)
+def batched_t_dot_general(rev, op: hlo.DotGeneralOp, ct, i, xs):
+    """as the width-1 transpose, the cotangent dimension a free dimension of ct that
+    lands first in operand i's cotangent"""
+    b = rev.builder
+    dn = op.dot_dimension_numbers
+    lb, rb = list(dn.lhs_batching_dimensions), list(dn.rhs_batching_dimensions)
+    lc, rc = list(dn.lhs_contracting_dimensions), list(dn.rhs_contracting_dimensions)
+    if i == 1:
+        lb, rb, lc, rc = rb, lb, rc, lc
+    x, y = (xs[0], xs[1]) if i == 0 else (xs[1], xs[0])
+    xr, yr = len(shape(x)), len(shape(y))
+    xfree = [d for d in range(xr) if d not in lb and d not in lc]
+    yfree = [d for d in range(yr) if d not in rb and d not in rc]
+    nb = len(lb)
+    # ct's layout: [N, batch, lhs free, rhs free]
+    theirs = list(range(1 + nb + len(xfree), 1 + nb + len(xfree) + len(yfree))) if i == 0 else list(range(1 + nb, 1 + nb + len(yfree)))
+    ct_in = b.convert(ct, elem(y)) if elem(ct) != elem(y) else ct
+    out = b.dot_general(ct_in, y, list(range(1, 1 + nb)), rb, theirs, yfree, result_element=elem(x), precision=op.precision_config)
+    # out layout: [batch (x's lb order), N, x free (ct order), y's remaining dims ascending]
+    labels = lb + ["N"] + xfree + [lc[rc.index(r)] for r in sorted(rc)]
+    perm = [labels.index("N")] + [labels.index(d) for d in range(xr)]
+    return b.transpose(out, perm)
+
+
+@batched_transpose(_tensor.SplatOp)
+def batched_t_tensor_splat(rev, op, ct, i, xs):
+    """sum over the splat's dimensions: tensor<N> cotangents of the scalar"""
+    return rev.builder.reduce_sum(ct, list(range(1, len(shape(ct)))))
+
+
+LINEAR_RULES = {hlo.AddOp: add, arith.AddfOp: add, hlo.SubtractOp: subtract, arith.SubfOp: subtract, hlo.NegateOp: negate, arith.NegfOp: negate, hlo.ConvertOp: convert, arith.ExtFOp: convert, arith.TruncFOp: convert}

@@ -38,7 +38,7 @@ from ...ir.attributes import (
 )
 from ...ir.builder import Builder, constant_value, elem, shape, tensor
 from ..errors import DiffError, NoBatchedRule, unsupported
-from ..registry import custom_augment, custom_forward, custom_reverse, elementwise, inactive, linear
+from ..registry import batched_reverse, custom_augment, custom_forward, custom_reverse, elementwise, inactive, linear
 
 if TYPE_CHECKING:
     from ..engine import ForwardSweep, ReverseSweep
@@ -305,6 +305,9 @@ def scatter_reverse(rev: ReverseSweep, op: hlo.ScatterOp) -> None:
              that won its place (found by scattering update ids), else 0
     mul/max/min: ct_x = a ct,  ct_u = d gather(ct, idx) (_scatter_partials)"""
     kind = _scatter_kind(op)
+    if rev.width != 1:
+        _scatter_reverse_batched(rev, op, kind)
+        return
     b = rev.builder
     ct = rev.adjoint(op.results[0])
     x, u = op.inputs[0], op.updates[0]
@@ -337,6 +340,72 @@ def scatter_reverse(rev: ReverseSweep, op: hlo.ScatterOp) -> None:
             won = b.compare(_gather_updates(b, op, owner, idx, pu), ids, "EQ")
         picked = _gather_updates(b, op, ct, idx, pu)
         rev.add_adjoint(u, b.select(won, picked, b.zeros(pu.type)))
+
+
+def _shifted(dims) -> list[int]:
+    return [k + 1 for k in dims]
+
+
+def _batched_scatter_dims(d: ScatterDimensionNumbersAttr) -> ScatterDimensionNumbersAttr:
+    """The scatter over operand and updates with a leading cotangent dimension, which is
+    a window dimension of both (taken whole)."""
+    return ScatterDimensionNumbersAttr.get(
+        update_window_dims=[0, *_shifted(d.update_window_dims)],
+        inserted_window_dims=_shifted(d.inserted_window_dims),
+        input_batching_dims=_shifted(d.input_batching_dims),
+        scatter_indices_batching_dims=d.scatter_indices_batching_dims,
+        scatter_dims_to_operand_dims=_shifted(d.scatter_dims_to_operand_dims),
+        index_vector_dim=d.index_vector_dim,
+    )
+
+
+def _gather_updates_batched(b: Builder, op: hlo.ScatterOp, v: SSAValue, idx: SSAValue, updates: SSAValue, width: int) -> SSAValue:
+    """_gather_updates of the N cotangents ``v`` (a leading dimension of size ``width``)."""
+    dims, sizes = _scatter_as_gather(op, updates)
+    batched = GatherDimensionNumbersAttr.get(
+        offset_dims=[0, *_shifted(dims.offset_dims)],
+        collapsed_slice_dims=_shifted(dims.collapsed_slice_dims),
+        operand_batching_dims=_shifted(dims.operand_batching_dims),
+        start_indices_batching_dims=dims.start_indices_batching_dims,
+        start_index_map=_shifted(dims.start_index_map),
+        index_vector_dim=dims.index_vector_dim,
+    )
+    return b.gather(v, idx, batched, [width, *sizes], tensor(elem(v), [width, *shape(updates)]))
+
+
+def _scatter_reverse_batched(rev: ReverseSweep, op: hlo.ScatterOp, kind: str) -> None:
+    """scatter_reverse with N cotangents: the partials and masks are primal-shaped and
+    broadcast along the cotangents; gathers and scatters of cotangents take the cotangent
+    dimension as a whole window dimension."""
+    b = rev.builder
+    ct = rev.adjoint(op.results[0])
+    x, u = op.inputs[0], op.updates[0]
+    px, idx, pu = rev.primal(x), rev.primal(op.scatter_indices), rev.primal(u)
+    zeros_u = b.zeros(rev.adjoint_type(pu.type))
+    if kind in ("mul", "max", "min"):
+        a, d = _scatter_partials(b, op, kind, px, idx, pu, rev.primal(op.results[0]))
+        rev.add_adjoint(x, b.mul(rev.expand(a), ct))
+        if rev.is_active(u):
+            rev.add_adjoint(u, b.mul(rev.expand(d), _gather_updates_batched(b, op, ct, idx, pu, rev.width)))
+        return
+    if kind == "add":
+        rev.add_adjoint(x, ct)
+        if rev.is_active(u):
+            picked = _gather_updates_batched(b, op, ct, idx, pu, rev.width)
+            rev.add_adjoint(u, b.select(rev.expand(_window_fits(b, op, px, idx, pu)), picked, zeros_u))
+        return
+    if rev.is_active(x):
+        rev.add_adjoint(x, b.scatter(ct, idx, zeros_u, _batched_scatter_dims(op.scatter_dimension_numbers), None))
+    if rev.is_active(u):
+        if _no_shared_targets(op):
+            won = _window_fits(b, op, px, idx, pu)
+        else:
+            n = int(np.prod(shape(pu)))
+            ids = b.add(b.reshape(b.iota([n], 0, I32), shape(pu)), b.constant(1, tensor(I32, shape(pu))))
+            owner = b.scatter(b.zeros(tensor(I32, shape(px))), idx, ids, op.scatter_dimension_numbers, None)
+            won = b.compare(_gather_updates(b, op, owner, idx, pu), ids, "EQ")
+        picked = _gather_updates_batched(b, op, ct, idx, pu, rev.width)
+        rev.add_adjoint(u, b.select(rev.expand(won), picked, zeros_u))
 
 
 # ============================================================================ sort and top_k
@@ -430,10 +499,12 @@ def sort_reverse(rev: ReverseSweep, op: hlo.SortOp) -> None:
     else:
         _, perm = _sort_with_permutation(rev.builder, op, rev.primals)
     dim = _sort_dim(op)
+    if rev.width != 1:  # the permutation applies to each of the N cotangents
+        perm, dim = rev.expand(perm), dim + 1
     for x, r in zip(op.inputs, op.results):
         ct = rev.adjoint(r)
         if ct is not None:
-            rev.add_adjoint(x, _put_along(rev.builder, ct, perm, dim, rev.primal(x)))
+            rev.add_adjoint(x, _put_along(rev.builder, ct, perm, dim, ct))
 
 
 @custom_forward(chlo.TopKOp)
@@ -538,6 +609,14 @@ class _Window:
         self.padding = padding_pairs(op, rank)
         self.base = _ints(getattr(op, "base_dilations", None), [1] * rank)
         self.wdil = _ints(getattr(op, "window_dilations", None), [1] * rank)
+
+    def batched(self) -> _Window:
+        """The same windows over a value with a leading cotangent dimension (width N):
+        one more window dimension of size 1, stride 1, no padding."""
+        w = object.__new__(_Window)
+        w.dims, w.strides, w.padding = [1, *self.dims], [1, *self.strides], [(0, 0), *self.padding]
+        w.base, w.wdil = [1, *self.base], [1, *self.wdil]
+        return w
 
 
 def _chooser(direction: str):
@@ -698,10 +777,14 @@ def reduce_window_reverse(rev: ReverseSweep, op: hlo.ReduceWindowOp) -> None:
     product/logaddexp: each window element gets partial[k, o] ct[o] (_windows_transpose)"""
     kind = _window_kind(op)
     _check_init_inactive(rev.is_active(op.init_values[0]), op)
+    if rev.width != 1 and kind in ("product", "logaddexp"):
+        raise NoBatchedRule(op, rev.width)
     b = rev.builder
     x = op.inputs[0]
     ct = rev.adjoint(op.results[0])
     w = _Window(op, len(shape(x)))
+    if rev.width != 1:  # the cotangent dimension: a window dimension of size 1
+        w = w.batched()
     if kind in ("product", "logaddexp"):
         _check_init_identity(op, kind)
         px, ans = rev.primal(x), rev.primal(op.results[0])
@@ -713,7 +796,7 @@ def reduce_window_reverse(rev: ReverseSweep, op: hlo.ReduceWindowOp) -> None:
         rev.add_adjoint(x, _windows_transpose(b, b.mul(partials, spread), positions, shape(x), w))
         return
     if kind == "sum":
-        rev.add_adjoint(x, _window_sum_transpose(b, ct, shape(x), w))
+        rev.add_adjoint(x, _window_sum_transpose(b, ct, shape(rev.adjoint_type(x.type)), w))
         return
     if any(d != 1 for d in w.base + w.wdil):
         raise unsupported(op, "reverse mode of a max/min reduce_window with base or window dilation (forward mode works)")
@@ -721,10 +804,10 @@ def reduce_window_reverse(rev: ReverseSweep, op: hlo.ReduceWindowOp) -> None:
     if not _is_identity(op.init_values[0], kind):
         # where the init value won, no input element was chosen
         init_b = b.broadcast_in_dim(init, shape(ct), [])
-        ct = b.select(b.compare(rev.primal(op.results[0]), init_b, "EQ"), b.zeros(ct.type), ct)
+        ct = b.select(b.compare(rev.expand(rev.primal(op.results[0])), init_b, "EQ"), b.zeros(ct.type), ct)
     zero = b.zeros(tensor(elem(x), []))
     direction = "GE" if kind == "max" else "LE"
-    rev.add_adjoint(x, b.select_and_scatter(rev.primal(x), ct, zero, direction, w.dims, w.strides, w.padding))
+    rev.add_adjoint(x, b.select_and_scatter(rev.expand(rev.primal(x)), ct, zero, direction, w.dims, w.strides, w.padding))
 
 
 # ============================================================================ select_and_scatter
@@ -761,13 +844,15 @@ def select_and_scatter_reverse(rev: ReverseSweep, op: hlo.SelectAndScatterOp) ->
     ct = rev.adjoint(op.result)
     x = rev.primal(op.operand)
     w = _Window(op, len(shape(x)))
+    if rev.width != 1:  # the cotangent dimension: a window dimension of size 1
+        w, x = w.batched(), rev.expand(x)
     if rev.is_active(op.source):
         worst = b.constant(-np.inf if direction == "GE" else np.inf, tensor(elem(x), []))
         zero = b.zeros(tensor(elem(ct), []))
         outs = b.reduce_window([x, ct], [worst, zero], _chooser(direction), window=w.dims, strides=w.strides, padding=w.padding)
         rev.add_adjoint(op.source, outs[1])
     if rev.is_active(op.init_value):
-        rev.add_adjoint(op.init_value, b.reduce_sum(ct, list(range(len(shape(ct))))))
+        rev.add_adjoint(op.init_value, b.reduce_sum(ct, list(range(1 if rev.width != 1 else 0, len(shape(ct))))))
 
 
 # ============================================================================ convolution
@@ -1093,3 +1178,39 @@ inactive(
     hlo.AfterAllOp,
     chlo.MulhiOp,
 )
+
+
+# ============================================================================ width-N reverse
+
+from ..registry import batched_transpose  # noqa: E402
+
+
+@batched_transpose(hlo.GatherOp)
+def batched_t_gather(rev, op: hlo.GatherOp, ct, i, xs):
+    """scatter_add of the N cotangents at once: the cotangent dimension is a window
+    dimension of the scatter (operand dimension 0, taken whole)"""
+    b = rev.builder
+    x, idx = xs
+    d = op.dimension_numbers
+    sizes = list(op.slice_sizes.get_values())
+    highs = [shape(x)[k] - sizes[k] for k in d.start_index_map]
+    clamped = _clamp_indices(b, idx, d.index_vector_dim, highs)
+    dims = ScatterDimensionNumbersAttr.get(
+        update_window_dims=[0] + [k + 1 for k in d.offset_dims],
+        inserted_window_dims=[k + 1 for k in d.collapsed_slice_dims],
+        input_batching_dims=[k + 1 for k in d.operand_batching_dims],
+        scatter_indices_batching_dims=d.start_indices_batching_dims,
+        scatter_dims_to_operand_dims=[k + 1 for k in d.start_index_map],
+        index_vector_dim=d.index_vector_dim,
+    )
+    return b.scatter(b.zeros(rev.adjoint_type(x.type)), clamped, ct, dims, hlo.AddOp)
+
+
+@batched_transpose(hlo.ReducePrecisionOp)
+def batched_t_reduce_precision(rev, op, ct, i, xs):
+    return reduce_precision(rev.builder, op, ct, i, xs)
+
+
+# custom reverse rules that handle width N (the product and logaddexp windows raise
+# NoBatchedRule and run once per cotangent)
+batched_reverse(hlo.ReduceWindowOp, hlo.SelectAndScatterOp, hlo.SortOp, hlo.ScatterOp)
