@@ -27,6 +27,21 @@ Per file (each is counted; the first failing stage is the file's reason):
   memrefs' initial contents). float64 tolerance 1e-5 relative, float32 3e-2. A file
   with no checkable request counts as differentiated but *not checked*.
 
+  Width N > 1: each of the N lanes gets its own direction (forward) or seed (reverse)
+  and is checked on its own against the finite differences in its direction. Complex
+  scalars: directions and seeds with random real and imaginary parts, reverse mode
+  paired as ``Re(a b)`` (zymase's convention, jax's; the peer's pairs with a conjugate).
+  A request in which no float argument carries a derivative: its derivative results
+  must be zero and its primal results the primal function's. Reverse mode of a function
+  that reaches a function with an ``enzyme.custom_reverse_rule`` or an
+  ``enzyme.ignore_derivatives``: the derivative is the rule's, not the primal's, so the
+  reference is jax's vjp (jax's AD) of the primal as zymase's backend emits it (the
+  rules as ``jax.custom_vjp``, ignore_derivatives as ``lax.stop_gradient``).
+- *expected errors*: a chunk with ``expected-error`` counts as one check when zymase
+  refuses it at the line the peer expects the error at, or naming a function the
+  expected message quotes; when zymase differentiates such a chunk, its requests are
+  checked like any other.
+
 The figures are printed per folder and in total; ``--json`` writes every file's status
 and reason.
 """
@@ -158,7 +173,7 @@ def _requests_of(module, wraps: list[dict[str, str]]) -> list[Request]:
         if mode is None:
             raise ValueError(f"--enzyme-wrap mode={opts.get('mode')} is not supported")
         args = [_activity(a) for a in opts.get("argTys", "").split(",") if a.strip()]
-        rets = [_activity(a) for a in opts.get("retTys", "").split(",") if a.strip()]
+        rets = [_activity(a) for a in opts.get("retTys", opts.get("retTy", "")).split(",") if a.strip()]  # retTy: a spelling the peer's tests use
         if mode == "rev":  # the wrapped function returns the gradients only
             rets = [{"enzyme_active": "enzyme_activenoneed", "enzyme_const": "enzyme_constnoneed"}.get(k, k) for k in rets]
         width = int(opts.get("width", "1") or 1)
@@ -181,7 +196,7 @@ def _input(t, rng, k: int = 0):
     """A random value of MLIR type ``t`` (numpy), or None when zymase cannot make one;
     ``k``: how many integer arguments came before."""
     import numpy as np
-    from xdsl.dialects.builtin import IndexType, IntegerType, MemRefType, TensorType
+    from xdsl.dialects.builtin import ComplexType, IndexType, IntegerType, MemRefType, TensorType
 
     from zymase.ir.dense import is_float_type
 
@@ -204,13 +219,35 @@ def _input(t, rng, k: int = 0):
         return None
     if is_float_type(t):
         return (np.float64 if t.bitwidth == 64 else np.float32)(rng.uniform(*RANGE[0]))
+    if isinstance(t, ComplexType) and is_float_type(t.element_type):
+        return (np.complex128 if t.element_type.bitwidth == 64 else np.complex64)(complex(rng.uniform(*RANGE[0]), rng.uniform(*RANGE[0])))
     return None
 
 
 def _flat(values) -> Any:
     import numpy as np
 
-    return np.concatenate([np.asarray(v, np.float64).reshape(-1) for v in values]) if values else np.zeros(0)
+    parts = [np.asarray(v) for v in values]  # complex values as (re, im) pairs
+    parts = [np.stack([p.real, p.imag], -1) if np.iscomplexobj(p) else p for p in parts]
+    return np.concatenate([np.asarray(p, np.float64).reshape(-1) for p in parts]) if parts else np.zeros(0)
+
+
+def _wide(a):
+    """float64, or complex128 for complex values (their finite differences keep both parts)."""
+    import numpy as np
+
+    a = np.asarray(a)
+    return a.astype(np.complex128) if np.iscomplexobj(a) else a.astype(np.float64)
+
+
+def _normal(rng, shape, like):
+    """Random directions / seeds of ``like``'s dtype (complex: both parts random)."""
+    import numpy as np
+
+    dtype = np.asarray(like).dtype
+    if dtype.kind == "c":
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
 
 
 def _copy(v):
@@ -241,9 +278,7 @@ def check_request(mod, module, req: Request, rng) -> str | None:
     callee = next(op for op in module.ops if getattr(op, "sym_name", None) is not None and op.sym_name.data == req.fn)
     arg_types = list(callee.function_type.inputs.data)
     ret_types = list(callee.function_type.outputs.data)
-    if req.width != 1:
-        return "skip: width > 1"
-    if any(op.name == "enzyme.ignore_derivatives" for op in callee.walk()):
+    if req.cls is not AutoDiffOp and any(op.name == "enzyme.ignore_derivatives" for op in callee.walk()):
         return "skip: enzyme.ignore_derivatives (finite differences of the primal do not drop derivatives)"
     xs, k = [], 0
     for t in arg_types:
@@ -251,8 +286,8 @@ def check_request(mod, module, req: Request, rng) -> str | None:
         k += isinstance(xs[-1], np.integer)
     if any(x is None for x in xs):
         return "skip: an argument type without inputs"
-    floaty = [isinstance(x, np.ndarray) and x.dtype.kind == "f" or isinstance(x, np.floating) for x in xs]
-    f32 = any(np.asarray(x).dtype == np.float32 for x in xs if np.asarray(x).dtype.kind == "f")
+    floaty = [np.asarray(x).dtype.kind in "fc" and (isinstance(x, np.ndarray) or isinstance(x, (np.floating, np.complexfloating))) for x in xs]
+    f32 = any(np.asarray(x).dtype in (np.float32, np.complex64) for x in xs)
     f32 = f32 or any("f32" in str(t) for t in ret_types)  # a float32 result limits the differences too
     eps, rtol = (1e-3, 3e-2) if f32 else (1e-6, 1e-5)
     memrefs = [i for i, t in enumerate(arg_types) if isinstance(t, MemRefType)]
@@ -260,25 +295,45 @@ def check_request(mod, module, req: Request, rng) -> str | None:
     is_rev = req.cls is AutoDiffOp
     # directions: active (reverse) or dup (forward) float arguments and dup memrefs
     moving = [i for i in range(len(xs)) if floaty[i] and (i in dup or (is_rev and req.args[i] == "enzyme_active"))]
-    if not moving:
-        return "skip: no float argument carries a derivative"
-    ts = {i: rng.standard_normal(np.shape(xs[i])).astype(np.asarray(xs[i]).dtype) for i in moving}
+    if not moving:  # nothing varies: the derivatives are zero and the primal results the primal's
+        return _check_constant(mod, req, xs, arg_types, rtol)
+    W = req.width  # width > 1: every derivative argument and result has a leading lane dimension
+    if W > 1 and any(i in dup for i in memrefs):
+        return "skip: width > 1 with a dup memref"
 
-    def primal(sign: float):
-        args = [(_copy(x) + sign * eps * ts[i]).astype(np.asarray(x).dtype) if i in ts else _copy(x) for i, x in enumerate(xs)]
+    def lanes(shape) -> tuple[int, ...]:
+        return (W, *shape) if W > 1 else tuple(shape)
+
+    def lane(a, k: int):
+        return a[k] if W > 1 else a
+
+    def stack(parts: list):
+        return np.stack(parts) if W > 1 else parts[0]
+
+    ts = {i: _normal(rng, lanes(np.shape(xs[i])), xs[i]) for i in moving}
+
+    def primal(sign: float, k: int):
+        args = [(_copy(x) + sign * eps * lane(ts[i], k)).astype(np.asarray(x).dtype) if i in ts else _copy(x) for i, x in enumerate(xs)]
         res, mems = _call(mod, req.fn, args)
         return res, dict(zip(memrefs, mems))
 
-    (rp, mp), (rm, mm) = primal(1.0), primal(-1.0)
-    d_res = [(a.astype(np.float64) - b.astype(np.float64)) / (2 * eps) for a, b in zip(rp, rm)]
-    d_mem = {i: (mp[i].astype(np.float64) - mm[i].astype(np.float64)) / (2 * eps) for i in memrefs}
+    ruled = is_rev and (_reaches_custom_rule(module, req.fn) or any(op.name == "enzyme.ignore_derivatives" for op in callee.walk()))
+    if ruled and (W > 1 or memrefs):
+        return "skip: a custom reverse rule with width > 1 or memrefs"
+    d_res_k, d_mem_k = [], []  # per lane: central differences in that lane's direction
+    for k in range(1 if ruled else W):
+        (rp, mp), (rm, mm) = primal(1.0, k), primal(-1.0, k)
+        d_res_k.append([(_wide(a) - _wide(b)) / (2 * eps) for a, b in zip(rp, rm)])
+        d_mem_k.append({i: (_wide(mp[i]) - _wide(mm[i])) / (2 * eps) for i in memrefs})
+    d_res = [stack([d[r] for d in d_res_k]) for r in range(len(rp))]
+    d_mem = {i: stack([d[i] for d in d_mem_k]) for i in memrefs}
 
     ins = []
     if not is_rev:
         for i, (x, k) in enumerate(zip(xs, req.args)):
             ins.append(_copy(x))
             if k in ("enzyme_dup", "enzyme_dupnoneed"):
-                ins.append(_copy(ts[i]) if i in ts else np.zeros_like(np.asarray(x)))
+                ins.append(_copy(ts[i]) if i in ts else np.zeros(lanes(np.shape(x)), np.asarray(x).dtype))
         res, mems = _call(mod, req.wrapper, ins)
         got, want = [], []
         it = iter(res)
@@ -297,52 +352,169 @@ def check_request(mod, module, req: Request, rng) -> str | None:
                 pos += 2 if k in ("enzyme_dup", "enzyme_dupnoneed") else 1
         if not got:
             return "skip: no tangent to compare"
+        for x, y in zip(got, want):
+            if np.shape(x) != np.shape(y):
+                return f"a tangent has shape {np.shape(x)}, expected {np.shape(y)}"
         g, w = _flat(got), _flat(want)
         if not np.allclose(g, w, rtol=rtol, atol=rtol * max(1.0, float(np.abs(w).max(initial=0)))):
             return f"forward mode differs from finite differences by {float(np.abs(g - w).max()):.3g}"
         return None
 
-    # reverse: seeds for active results and for the dup memrefs' final contents
+    # reverse: seeds for active results and for the dup memrefs' final contents; with
+    # width > 1 one seed per lane, and the test holds lane by lane
     seeds = []
-    lhs = 0.0
+    lhs = np.zeros(W)
+
+    def per_lane(a, b):
+        a, b = _wide(a), _wide(b)  # complex: the pairing Re(a b), zymase's (jax's) convention
+        return np.array([float(np.real(np.sum(lane(a, k) * lane(b, k)))) for k in range(W)])
+
     for r, k in enumerate(req.rets):
         if k in ("enzyme_active", "enzyme_activenoneed"):
-            s = rng.standard_normal(np.shape(rp[r])).astype(rp[r].dtype)
+            s = _normal(rng, lanes(np.shape(rp[r])), rp[r])
             seeds.append(s)
-            lhs += float(np.sum(d_res[r] * s))
+            lhs += per_lane(d_res[r], s)
     shadows = {}
     for i, k in enumerate(req.args):
         x = xs[i]
         ins.append(_copy(x))
         if k in ("enzyme_dup", "enzyme_dupnoneed"):
-            s = rng.standard_normal(np.shape(x)).astype(np.asarray(x).dtype) if floaty[i] else np.zeros_like(np.asarray(x))
+            s = _normal(rng, lanes(np.shape(x)), x) if floaty[i] else np.zeros(lanes(np.shape(x)), np.asarray(x).dtype)
             shadows[i] = s
             ins.append(_copy(s))
             if i in d_mem and floaty[i]:
-                lhs += float(np.sum(d_mem[i] * s))
+                lhs += per_lane(d_mem[i], s)
     ins += seeds
     res, mems = _call(mod, req.wrapper, ins)
     n_primal = sum(1 for k in req.rets if k in ("enzyme_active", "enzyme_const"))
+    if ruled:  # the derivative is the rule's: compare with jax's vjp of the primal, whose ruled calls are jax.custom_vjp
+        return _check_against_jax(module, req, xs, floaty, seeds, res[n_primal:], rtol)
     grads = iter(res[n_primal:])
-    rhs = 0.0
+    rhs = np.zeros(W)
     for i, k in enumerate(req.args):
         if k == "enzyme_active":
             g = next(grads)
             if i in ts:
-                rhs += float(np.sum(np.asarray(g, np.float64) * ts[i]))
+                if np.shape(g) != np.shape(ts[i]):
+                    return f"gradient of argument {i} has shape {np.shape(g)}, expected {np.shape(ts[i])}"
+                rhs += per_lane(g, ts[i])
     pos = 0
     for i, k in enumerate(req.args):
         if isinstance(arg_types[i], MemRefType):
             if k in ("enzyme_dup", "enzyme_dupnoneed"):
                 if i in ts:
-                    rhs += float(np.sum(np.asarray(mems[pos + 1], np.float64) * ts[i]))
+                    rhs += per_lane(mems[pos + 1], ts[i])
                 pos += 2
             else:
                 pos += 1
-    scale = max(1.0, abs(lhs), abs(rhs))
-    if abs(lhs - rhs) > rtol * scale * 10:
-        return f"dot-product test fails: <J t, s> = {lhs:.6g}, <t, J^T s> = {rhs:.6g}"
+    for k in range(W):
+        scale = max(1.0, abs(lhs[k]), abs(rhs[k]))
+        if abs(lhs[k] - rhs[k]) > rtol * scale * 10:
+            at = f" (lane {k})" if W > 1 else ""
+            return f"dot-product test fails{at}: <J t, s> = {lhs[k]:.6g}, <t, J^T s> = {rhs[k]:.6g}"
     return None
+
+
+def _check_constant(mod, req: Request, xs, arg_types, rtol: float) -> str | None:
+    """A request in which no float argument carries a derivative: its derivative results
+    are zero, and the primal results it returns are the primal function's."""
+    import numpy as np
+    from xdsl.dialects.builtin import MemRefType
+
+    if any(isinstance(t, MemRefType) for t in arg_types):
+        return "skip: no float argument carries a derivative"
+    want, _ = _call(mod, req.fn, [_copy(x) for x in xs])
+    ins = []
+    for x, k in zip(xs, req.args):
+        ins.append(_copy(x))
+        if k in ("enzyme_dup", "enzyme_dupnoneed"):
+            ins.append(np.zeros((req.width, *np.shape(x)) if req.width > 1 else np.shape(x), np.asarray(x).dtype))
+    seeds = [np.ones((req.width, *np.shape(w)) if req.width > 1 else np.shape(w), w.dtype) for w, k in zip(want, req.rets) if k in ("enzyme_active", "enzyme_activenoneed")]
+    if req.cls.__name__ == "AutoDiffOp":
+        ins += seeds
+    got, _ = _call(mod, req.wrapper, ins)
+    it = iter(got)
+    for w, k in zip(want, req.rets):
+        if k in ("enzyme_const", "enzyme_dup", "enzyme_active"):
+            g = next(it)
+            if not np.allclose(np.asarray(g, np.float64), np.asarray(w, np.float64), rtol=rtol, atol=rtol):
+                return "a primal result differs from the primal function's"
+        if req.cls.__name__ != "AutoDiffOp" and k in ("enzyme_dup", "enzyme_dupnoneed"):
+            if np.any(np.asarray(next(it)) != 0):
+                return "a tangent is not zero though no argument varies"
+    for g in it:  # reverse mode: gradients of active arguments (none float)
+        if np.asarray(g).dtype.kind == "f" and np.any(np.asarray(g) != 0):
+            return "a gradient is not zero though no argument varies"
+    return None
+
+
+def _reaches_custom_rule(module, name: str) -> bool:
+    """Whether @name calls (directly or through calls) a function with a custom_vjp rule
+    (an ``enzyme.custom_reverse_rule`` after zymase's rewrite): its reverse derivative is
+    then the rule's, which finite differences of the primal do not see."""
+    from xdsl.dialects import func
+
+    funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    seen, todo = set(), [name]
+    while todo:
+        n = todo.pop()
+        if n in seen or n not in funcs:
+            continue
+        seen.add(n)
+        fn = funcs[n]
+        if ("enzyme.custom_vjp_bwd" in fn.attributes and n != name) or any(op.name == "enzyme.ignore_derivatives" for op in fn.walk()):
+            return True
+        todo += [op.callee.root_reference.data for op in fn.walk() if isinstance(op, func.CallOp)]
+    return False
+
+
+def _check_against_jax(module, req: Request, xs, floaty, seeds, grads, rtol: float) -> str | None:
+    """Reverse mode of a function that calls functions with custom rules or drops
+    derivatives: the reference is jax's vjp (jax's AD, not zymase's) of the primal as
+    zymase's backend emits it, where each call of a function with a rule is a
+    ``jax.custom_vjp`` of the rule's functions and ``enzyme.ignore_derivatives`` is
+    ``lax.stop_gradient``."""
+    import jax
+    import numpy as np
+
+    from zymase.backend.emitter import build_function
+
+    f = build_function(module, req.fn)
+    active = [i for i, k in enumerate(req.args) if k == "enzyme_active"]
+
+    def g(*vals):
+        args = list(xs)
+        for i, v in zip(active, vals):
+            args[i] = v
+        return tuple(f(*args))
+
+    outs, vjp = jax.vjp(g, *[xs[i] for i in active])
+    it = iter(seeds)
+    cts = tuple(next(it) if k in ("enzyme_active", "enzyme_activenoneed") else np.zeros_like(np.asarray(o)) for o, k in zip(outs, req.rets))
+    want = vjp(cts)
+    for j, (i, w, got) in enumerate(zip(active, want, grads)):
+        if not floaty[i]:
+            continue
+        w, got = np.asarray(w, np.float64), np.asarray(got, np.float64)
+        if w.shape != got.shape or not np.allclose(got, w, rtol=rtol, atol=rtol * max(1.0, float(np.abs(w).max(initial=0)))):
+            return f"gradient of argument {i} differs from jax's vjp with the custom rules by {float(np.abs(got - w).max()) if w.shape == got.shape else 'shape'}"
+    return None
+
+
+EXPECTED_ERROR = re.compile(r"//\s*expected-error\s*(@below|@above|@\+(\d+)|@-(\d+))?")
+
+
+def expected_errors(chunk: str) -> list[tuple[int, list[str]]]:
+    """Where a chunk expects errors (``expected-error``): (line, 1-based in the file;
+    the names the expected message quotes, ``"ext"``)."""
+    out = []
+    for n, line in enumerate(chunk.splitlines(), start=1):
+        m = EXPECTED_ERROR.search(line)
+        if m:
+            where = m.group(1) or ""
+            at = n + 1 if where == "@below" else n - 1 if where == "@above" else n + int(m.group(2)) if m.group(2) else n - int(m.group(3)) if m.group(3) else n
+            out.append((at, re.findall(r'"(\w+)"', line)))
+    return out
 
 
 def check_file(folder: str, name: str, text: str, seed: int = 0) -> FileResult:
@@ -355,21 +527,36 @@ def check_file(folder: str, name: str, text: str, seed: int = 0) -> FileResult:
     result = FileResult(folder, name)
     wraps = wrap_requests(text)
     modules = []
+    refused = 0  # chunks that expect an error and got it at the expected line
+
+    def expected(wanted: list[tuple[int, list[str]]], e: BaseException) -> bool:
+        """zymase refused the chunk at a line the peer expects an error at, or naming a
+        function the expected message names."""
+        msg = _one_line(e)
+        return any(re.search(rf":{line}:\d+", msg) or any(re.search(rf"@{n}\b", msg) for n in names) for line, names in wanted)
+
     for k, chunk in enumerate(chunks(text)):
         if not chunk.strip() or not re.search(r"\S", re.sub(r"//.*", "", chunk)):
             continue
+        line = expected_errors(chunk)
         try:
             module = parse_located(chunk, name)
             verify_located(module)
         except Exception as e:  # noqa: BLE001
+            if expected(line, e):
+                refused += 1
+                continue
             result.reason = _one_line(e)
             return result
-        modules.append(module)
+        modules.append((module, line))
     result.stage = "differentiate"
     prepared = []
-    for module in modules:
+    for module, line in modules:
         try:
             mine = [w for w in wraps if any(getattr(op, "sym_name", None) is not None and op.sym_name.data == w.get("infn") for op in module.ops)]
+            from zymase.ir.lower import lower_for_zymase
+
+            lower_for_zymase(module)  # region and split-mode requests become enzyme.fwddiff / autodiff
             requests = _requests_of(module, mine)
             for j, req in enumerate(requests):
                 req.wrapper = f"zymase_conformance_{j}"
@@ -378,12 +565,18 @@ def check_file(folder: str, name: str, text: str, seed: int = 0) -> FileResult:
             differentiate_module(module)
             verify_located(module)
         except Exception as e:  # noqa: BLE001
+            if expected(line, e):
+                refused += 1
+                continue
             result.reason = _one_line(e)
             return result
+        if line:  # the peer refuses the chunk, zymase differentiates it: check its numbers
+            result.notes.append(f"an error is expected at line {line[0][0]}; zymase differentiates the chunk")
         prepared.append((module, requests))
-    if not any(reqs for _, reqs in prepared):
+    if not any(reqs for _, reqs in prepared) and not refused:
         result.reason = "no derivative request in the file"
         return result
+    result.checks += refused
     result.stage = "check"
     rng = np.random.default_rng(seed)
     for module, requests in prepared:

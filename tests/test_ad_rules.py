@@ -663,7 +663,32 @@ func.func @f(%x: tensor<2x4xf64>) -> tensor<2x4xf64> {{
 }}
 """
 
+_COMPLEX_SCALAR = """
+func.func @f(%x: f64, %y: f64) -> f64 {
+  %z = complex.create %x, %y : complex<f64>
+  %a = complex.mul %z, %z : complex<f64>
+  %b = complex.div %a, %z : complex<f64>
+  %c = complex.exp %b : complex<f64>
+  %d = complex.log %c : complex<f64>
+  %e = complex.sqrt %d : complex<f64>
+  %g = complex.rsqrt %e : complex<f64>
+  %h = complex.sin %g : complex<f64>
+  %k = complex.cos %h : complex<f64>
+  %l = complex.tanh %k : complex<f64>
+  %m = complex.add %l, %z : complex<f64>
+  %n = complex.sub %m, %a : complex<f64>
+  %o = complex.neg %n : complex<f64>
+  %p = complex.conj %o : complex<f64>
+  %q = complex.mul %p, %z : complex<f64>
+  %re = complex.re %q : complex<f64>
+  %im = complex.im %q : complex<f64>
+  %r = arith.addf %re, %im : f64
+  func.return %r : f64
+}
+"""
+
 MLIR_ROWS: list[tuple[str, str, Callable[[np.random.Generator], list], float]] = [
+    ("complex scalars (the complex dialect)", _COMPLEX_SCALAR, _u(0.5, 1.5, 2), FD_TOL),
     ("scf.for", _SCF_FOR, _u(-1, 1, 2), FD_TOL),
     ("sdy.manual_computation", _MANUAL, lambda rng: [rng.uniform(-2, 2, (2, 4))], FD_TOL),
     ("scf.if", _SCF_IF, _u(0.5, 2, 2), FD_TOL),

@@ -20,6 +20,7 @@ from xdsl.traits import IsTerminator
 
 from zymase.backend.emitter import EMITTERS, EmitError, build_function
 from zymase.ir import make_context, parse_module
+from zymase.ir.llvm import LLVM, LLVMExt
 from zymase.loader import parse_located
 
 # Terminators are not emitted one by one: FunctionBuilder.block reads the operands of a
@@ -57,10 +58,25 @@ NOT_EMITTED: dict[str, str] = {
     "math.sincos": "lowered to math.sin and math.cos (ir/math.py)",
     "memref.alloca_scope": "replaced by its body before running (ir/memref.py)",
     "memref.alloca_scope.return": "replaced by its values with its scope (ir/memref.py)",
-    "llvm.alloca": "a scalar alloca becomes memref.alloca before running (ir/llvm.py)",
-    "llvm.load": "a load through such an alloca becomes memref.load (ir/llvm.py)",
-    "llvm.store": "a store through such an alloca becomes memref.store (ir/llvm.py)",
-    "llvm.mlir.constant": "becomes arith.constant (ir/llvm.py)",
+    "cf.br": "multi-block regions are structured into scf.if / scf.while (ir/cf.py)",
+    "cf.cond_br": "becomes scf.if (ir/cf.py)",
+    "cf.switch": "becomes a chain of scf.if (ir/cf.py)",
+    "cf.assert": "dropped when its region is structured (ir/cf.py): zymase has no traps",
+    "enzyme.custom_reverse_rule": "becomes the functions <rule>.fwd / <rule>.bwd (ir/enzyme_rules.py)",
+    "enzyme.custom_reverse_rule.augmented_primal": "becomes <rule>.fwd (ir/enzyme_rules.py)",
+    "enzyme.custom_reverse_rule.reverse": "becomes <rule>.bwd (ir/enzyme_rules.py)",
+    "enzyme.init": "a rule's cache: becomes residuals of <rule>.fwd (ir/enzyme_rules.py)",
+    "enzyme.push": "becomes a residual result of <rule>.fwd (ir/enzyme_rules.py)",
+    "enzyme.pop": "becomes a residual argument of <rule>.bwd (ir/enzyme_rules.py)",
+    "enzyme.yield": "a rule region's terminator: becomes func.return (ir/enzyme_rules.py)",
+    "enzyme.fwddiff_region": "outlined into a function and an enzyme.fwddiff of it (ir/enzyme_regions.py)",
+    "enzyme.autodiff_region": "outlined into a function and an enzyme.autodiff of it (ir/enzyme_regions.py)",
+    "enzyme.autodiff_split_mode.primal": "becomes a call of the function (ir/enzyme_split.py)",
+    "enzyme.autodiff_split_mode.reverse": "becomes an enzyme.autodiff at the primal's arguments (ir/enzyme_split.py)",
+    "affine.if": "lowered to scf.if (ir/affine_if.py)",
+    "enzyme.affine_atomic_rmw": "a load, the update and a store (ir/enzyme_atomic.py)",
+    "complex.atan2": "complex atan2 has no lax counterpart; never produced by zymase",
+    "complex.bitcast": "reinterprets bits between complex and integer types; not supported",
     # --- xDSL placeholders zymase never produces
     "builtin.unregistered": "stands for an op of an unknown dialect (only with allow_unregistered); nothing to run",
     "builtin.unrealized_conversion_cast": "an artefact of dialect conversion; zymase has no conversions",
@@ -89,6 +105,10 @@ NOT_EMITTED: dict[str, str] = {
     "tensor.reshape": "shape given as a tensor operand; not produced by zymase, not emitted yet",
     "tensor.pad": "not produced by zymase, not emitted yet (stablehlo.pad is)",
 }
+
+# the llvm dialect (and llvm_ext) is rewritten into func / arith / math / scf / memref
+# before running; what does not map is refused there by name
+NOT_EMITTED.update({op.name: "rewritten into func / arith / math / scf / memref before running, or refused by name (ir/lower_llvm.py)" for op in (*LLVM.operations, *LLVMExt.operations)})
 
 
 def _registered_ops() -> dict[str, type]:

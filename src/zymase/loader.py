@@ -174,6 +174,11 @@ class MlirModule:
     """A parsed and verified module; ``mod.f(...)`` / ``mod["f"](...)`` call ``@f``."""
 
     def __init__(self, module: ModuleOp):
+        if any(op.name == "llvm.func" or (isinstance(op, FuncOp) and any(getattr(t, "name", None) == "llvm.ptr" for t in op.function_type.inputs.data)) for op in module.ops):
+            from .ir.lower import lower_for_zymase  # llvm functions and pointers: called as the func.func / memrefs they become
+
+            module = module.clone()
+            lower_for_zymase(module)
         self.module = module
         self._functions = {op.sym_name.data: MlirFunction(module, op) for op in module.ops if isinstance(op, FuncOp) and op.body.blocks}
 
@@ -214,6 +219,7 @@ def _runnable(module: ModuleOp) -> ModuleOp:
     module = module.clone()
     if wants_lowering:
         lower_for_zymase(module)
+        wants_enzyme = wants_enzyme or any(op.name in ("enzyme.autodiff", "enzyme.fwddiff") for op in module.walk())  # region / split-mode requests
     if wants_enzyme:
         from .ad.enzyme_pass import differentiate_module
 

@@ -31,7 +31,7 @@ def _forward(ctx: DiffContext, op: ForwardDiffOp) -> str:
 
 
 def _reverse(ctx: DiffContext, op: AutoDiffOp) -> str:
-    return ctx.reverse_function(op.fn.root_reference.data, op.arg_kinds, op.ret_kinds)
+    return ctx.reverse_function(op.fn.root_reference.data, op.arg_kinds, op.ret_kinds, width=op.width_value)
 
 
 GENERATORS: dict[type[_DiffOp], Callable[[DiffContext, _DiffOp], str]] = {ForwardDiffOp: _forward, AutoDiffOp: _reverse, ForwardLaplaceOp: fwdlaplace_function}
@@ -78,6 +78,10 @@ def differentiate_ops(ctx: DiffContext, ops: list[_DiffOp]) -> None:
         generate = GENERATORS.get(type(op))
         if generate is None:
             raise DiffError(f"'{op.name}': no derivative generator for this op")
+        if isinstance(op, AutoDiffOp) and any(f.attributes.get("enzyme.custom_rule") for f in ctx.module.ops if isinstance(f, func.FuncOp)):
+            from .rules.custom_reverse import choose_rules  # the enzyme.custom_reverse_rule of each call
+
+            choose_rules(ctx.module, op)
         name = generate(ctx, op)
         call = func.CallOp(name, list(op.inputs), [r.type for r in op.outputs])
         call.location = op.location

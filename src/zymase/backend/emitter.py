@@ -166,6 +166,7 @@ def build_function(module: ModuleOp, name: str = "main") -> Callable[..., tuple]
     returning a tuple with one entry per function result."""
     from . import callback_ops, custom_rules, lax_ops, std_ops  # noqa: F401  (register the emitters)
     from . import math_ops  # noqa: F401  (math.erfc)
+    from . import complex_ops  # noqa: F401  (the complex dialect, on scalars)
     from . import linalg_ops  # noqa: F401
     from . import sharding_ops  # noqa: F401  (after callback_ops: it takes over sdy.sharding_constraint)
     from . import memref_ops  # noqa: F401  (after std_ops: it wraps the scf emitters for regions that use buffers)

@@ -101,6 +101,9 @@ DIALECTS: dict[str, tuple[str, str]] = {
     "ub": ("zymase.ir.ub", "UB"),
     "affine": ("zymase.ir.affine", "Affine"),
     "llvm": ("zymase.ir.llvm", "LLVM"),
+    "llvm_ext": ("zymase.ir.llvm", "LLVMExt"),
+    "cf": ("zymase.ir.cf", "Cf"),  # xDSL's; multi-block regions are structured into scf (ir/lower.py)
+    "complex": ("xdsl.dialects.complex", "Complex"),  # xDSL's: complex scalars (backend/complex_ops.py, ad/rules/complex_scalar.py)
     "shardy": ("zymase.ir.sdy", "Shardy"),
 }
 """The dialects zymase understands: name -> (module, dialect object), in load order."""

@@ -160,7 +160,9 @@ class ParallelOp(IRDLOperation):
                 printer.print_string(str(e))
 
 
-OPS = (ForOp, ParallelOp, LoadOp, StoreOp, ApplyOp, MinOp, YieldOp)
+from .affine_if import IfOp  # noqa: E402  (affine.if, lowered to scf.if by ir/affine_if.py)
+
+OPS = (ForOp, ParallelOp, LoadOp, StoreOp, ApplyOp, MinOp, YieldOp, IfOp)
 
 Affine = Dialect("affine", list(OPS), [])
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from xdsl.dialects.builtin import (
     BoolAttr,
+    ComplexType,
     DenseIntOrFPElementsAttr,
     FloatAttr,
     IndexType,
@@ -47,6 +48,23 @@ def _scalar_op(name: str) -> type[Operation]:
     of xDSL's dialects, imported on first use."""
     dialect, cls = name.split(".")
     return getattr(importlib.import_module(f"xdsl.dialects.{dialect}"), cls)
+
+
+_COMPLEX_SCALAR = {
+    "stablehlo.add": "complex.AddOp",
+    "stablehlo.subtract": "complex.SubOp",
+    "stablehlo.multiply": "complex.MulOp",
+    "stablehlo.divide": "complex.DivOp",
+    "stablehlo.negate": "complex.NegOp",
+    "stablehlo.exponential": "complex.ExpOp",
+    "stablehlo.log": "complex.LogOp",
+    "stablehlo.sqrt": "complex.SqrtOp",
+    "stablehlo.rsqrt": "complex.RsqrtOp",
+    "stablehlo.sine": "complex.SinOp",
+    "stablehlo.cosine": "complex.CosOp",
+    "stablehlo.tanh": "complex.TanhOp",
+}
+"""The complex dialect's op for a builder op on complex scalars (``complex<f64>``)."""
 
 
 def is_arith_constant(op: Operation | None) -> bool:
@@ -102,6 +120,12 @@ class Builder:
             return self._one(hlo.ConstantOp(dense_from_numpy(arr, type)))
         if isinstance(type, IntegerType) or isinstance(type, IndexType):
             return self._one(_scalar_op("arith.ConstantOp")(IntegerAttr(int(value), type)))
+        if isinstance(type, ComplexType):  # a complex scalar (the complex dialect): complex.constant
+            from xdsl.dialects.builtin import ArrayAttr
+
+            v = complex(value)
+            parts = ArrayAttr([FloatAttr(v.real, type.element_type), FloatAttr(v.imag, type.element_type)])
+            return self._one(_scalar_op("complex.ConstantOp")(parts, type))
         return self._one(_scalar_op("arith.ConstantOp")(FloatAttr(float(value), type)))
 
     def zeros(self, type: Attribute) -> SSAValue:
@@ -123,6 +147,8 @@ class Builder:
         (``"arith.AddfOp"``, see ``_scalar_op``)."""
         if is_tensor(x):
             return self._one(tensor_cls(x, y))
+        if isinstance(x.type, ComplexType) and tensor_cls.name in _COMPLEX_SCALAR:  # complex scalars: the complex dialect
+            return self._one(_scalar_op(_COMPLEX_SCALAR[tensor_cls.name])(x, y))
         name = float_op if is_float_type(x.type) else int_op
         if name is None:
             raise TypeError(f"no scalar op for {tensor_cls.name} on {x.type}")
@@ -155,6 +181,8 @@ class Builder:
     def _unary(self, tensor_cls: type, scalar_op: str | None, x: SSAValue) -> SSAValue:
         if is_tensor(x):
             return self._one(tensor_cls(x))
+        if isinstance(x.type, ComplexType) and tensor_cls.name in _COMPLEX_SCALAR:
+            return self._one(_scalar_op(_COMPLEX_SCALAR[tensor_cls.name])(x))
         if scalar_op is None:
             raise TypeError(f"no scalar op for {tensor_cls.name} on {x.type}")
         return self._one(_scalar_op(scalar_op)(x))

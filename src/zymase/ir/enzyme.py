@@ -11,6 +11,8 @@ autodiff operands: the primals (every argument), each dup/dupnoneed argument (a 
 followed by its shadow, then one seed per active/activenoneed result. Results: the primal
 results that are not "noneed", then one gradient per active argument (a dup memref's
 derivative is accumulated into its shadow: Enzyme's shadow memory, ad/rules/memref.py).
+With ``width = N`` (batched reverse mode) each seed and gradient has a leading dimension
+N (``f64`` -> ``tensor<Nxf64>``): N cotangents pulled back in one reverse sweep.
 
 fwdlaplace (zymase's forward-Laplacian mode) operands: the primals; exactly one argument
 is dup (the input x, d = its number of elements), the others const. Results per return
@@ -138,12 +140,30 @@ def _lookup_callee(op: IRDLOperation, fn: SymbolRefAttr) -> FuncOp | None:
     module = op.get_toplevel_object()
     if not isinstance(module, ModuleOp):
         return None
-    callee = SymbolTable.lookup_symbol(module, fn)
+    callee = _func_view(SymbolTable.lookup_symbol(module, fn))
     if not isinstance(callee, FuncOp):
         _fail(op, f"differentiates @{fn.string_value()}, which is not a func.func of the module")
     if not callee.body.blocks:
         _fail(op, f"differentiates @{fn.string_value()}, a declaration without a body")
     return callee
+
+
+def _func_view(op):  # type: ignore[no-untyped-def]
+    """``op``, or for an ``llvm.func`` a func.func with its signature and its body (not
+    inserted anywhere; the llvm lowering turns the function itself into a func.func)."""
+    if getattr(op, "name", None) != "llvm.func":
+        return op
+    t = op.function_type
+    outs = [] if getattr(t.output, "name", None) == "llvm.void" else [t.output]
+    view = FuncOp.__new__(FuncOp)
+    view.__dict__.update(op.__dict__)  # shares the body region: only read
+    view.properties = dict(op.properties) | {"function_type": FunctionType.from_lists(list(t.inputs.data), outs)}
+    return view
+
+
+def _is_pointer(t: Attribute) -> bool:
+    """``!llvm.ptr``: memory, lowered onto a memref (``ir/lower_llvm.py``)."""
+    return getattr(t, "name", None) == "llvm.ptr"
 
 
 def _batched(t: Attribute, width: int) -> Attribute:
@@ -335,6 +355,8 @@ class _DiffOp(IRDLOperation):
             )
         for what, types, kinds in (("argument", arg_types, self.arg_kinds), ("result", ret_types, self.ret_kinds)):
             for i, (t, k) in enumerate(zip(types, kinds)):
+                if k in (ACTIVE, ACTIVENONEED) and _is_pointer(t):
+                    self._fail(f"{what} {i} of @{fn} is the pointer {t} and cannot be {k}: memory carries its derivative in a shadow; mark it enzyme_dup or enzyme_const")
                 if k in DERIVATIVE_KINDS and _is_integer_like(t):
                     self._fail(
                         f"{what} {i} of @{fn} has type {t} and cannot be {k}: "
@@ -345,7 +367,10 @@ class _DiffOp(IRDLOperation):
     def _check_signature(self, callee: FuncOp) -> None:
         want_in, want_out = self.slots(callee)
         fn = self.fn.string_value()
-        for what, got, want in (("operand", [v.type for v in self.inputs], want_in), ("result", [r.type for r in self.outputs], want_out)):
+        got_out = [r.type for r in self.outputs]
+        if len(got_out) == 1 and len(want_out) > 1 and getattr(got_out[0], "name", None) == "llvm.struct":
+            got_out = list(got_out[0].types.data)  # the results packed into one llvm struct
+        for what, got, want in (("operand", [v.type for v in self.inputs], want_in), ("result", got_out, want_out)):
             if len(got) != len(want):
                 layout = ", ".join(f"{d}: {t}" for d, t in want) or "none"
                 self._fail(
@@ -398,30 +423,28 @@ class AutoDiffOp(_DiffOp):
     def slots(self, callee: FuncOp) -> tuple[list[Slot], list[Slot]]:
         """Enzyme's layout: each argument's primal, followed by its shadow when it is
         dup/dupnoneed (a memref whose shadow the caller passes; the derivative is
-        accumulated into it, so it has no result), then the seeds."""
+        accumulated into it, so it has no result), then the seeds. With ``width = N``
+        (Enzyme's batched reverse mode) each seed and each gradient carries N cotangents
+        in a leading dimension, as fwddiff's tangents do; the primals do not."""
+        w = self.width_value
         arg_types = list(callee.function_type.inputs.data)
         ret_types = list(callee.function_type.outputs.data)
         ins: list[Slot] = []
         for i, (t, k) in enumerate(zip(arg_types, self.arg_kinds)):
             ins.append((f"primal of argument {i}", t))
             if k in (DUP, DUPNONEED):
-                ins.append((f"shadow of argument {i}", t))
-        ins += [(f"seed of result {i}", t) for i, (t, k) in enumerate(zip(ret_types, self.ret_kinds)) if k in (ACTIVE, ACTIVENONEED)]
+                ins.append((f"shadow of argument {i}", _batched(t, w) if not isinstance(t, MemRefType) else t))
+        ins += [(f"seed of result {i}", _batched(t, w)) for i, (t, k) in enumerate(zip(ret_types, self.ret_kinds)) if k in (ACTIVE, ACTIVENONEED)]
         outs: list[Slot] = [(f"primal of result {i}", t) for i, (t, k) in enumerate(zip(ret_types, self.ret_kinds)) if k in (ACTIVE, CONST)]
-        outs += [(f"gradient of argument {i}", t) for i, (t, k) in enumerate(zip(arg_types, self.arg_kinds)) if k == ACTIVE]
+        outs += [(f"gradient of argument {i}", _batched(t, w)) for i, (t, k) in enumerate(zip(arg_types, self.arg_kinds)) if k == ACTIVE]
         return ins, outs
 
     def verify_(self) -> None:
-        if self.width_value != 1:
-            self._fail(
-                f"width {self.width_value}: batched reverse mode is not supported, use width 1 "
-                f"(or enzyme.fwddiff with width {self.width_value})"
-            )
         self._check_kinds()
         callee = _lookup_callee(self, self.fn)
         if callee is not None:
             for i, (t, k) in enumerate(zip(callee.function_type.inputs.data, self.arg_kinds)):
-                if k in (DUP, DUPNONEED) and not isinstance(t, MemRefType):
+                if k in (DUP, DUPNONEED) and not (isinstance(t, MemRefType) or _is_pointer(t)):
                     self._fail(
                         f"activity entry {i} is {k}, which is not allowed here; 'enzyme.autodiff' takes enzyme_const, "
                         f"enzyme_active for values (argument {i} of @{self.fn.string_value()} has type {t}); "
@@ -531,7 +554,7 @@ def add_diff_func(
     enzyme.fwddiff) on ``@fn`` of ``module`` with these activities: it takes the enzyme op's
     operands (primals, then tangents or seeds) and returns its results, their types given
     by ``@fn``'s signature and the activities."""
-    callee = next((op for op in module.ops if isinstance(op, FuncOp) and op.sym_name.data == fn), None)
+    callee = next((_func_view(op) for op in module.ops if op.name in ("func.func", "llvm.func") and op.sym_name.data == fn), None)
     if callee is None:
         raise KeyError(f"no function @{fn} in the module")
     ins, outs = make_diff_op(cls, fn, [], [], arg_activity, ret_activity, width).expected_types(callee)
@@ -562,4 +585,9 @@ class IgnoreDerivativesOp(IRDLOperation):
             _fail(self, f"result type {self.result.type} differs from the operand type {self.input.type}")
 
 
-Enzyme = Dialect("enzyme", [ForwardDiffOp, AutoDiffOp, ForwardLaplaceOp, IgnoreDerivativesOp], [ActivityAttr])
+from .enzyme_regions import REGION_OPS  # noqa: E402  (enzyme.fwddiff_region / autodiff_region)
+from .enzyme_rules import RULE_ATTRS, RULE_OPS  # noqa: E402  (enzyme.custom_reverse_rule and its pieces)
+from .enzyme_split import SPLIT_ATTRS, SPLIT_OPS  # noqa: E402  (enzyme.autodiff_split_mode.primal / reverse)
+from .enzyme_atomic import ATOMIC_OPS  # noqa: E402  (enzyme.affine_atomic_rmw)
+
+Enzyme = Dialect("enzyme", [ForwardDiffOp, AutoDiffOp, ForwardLaplaceOp, IgnoreDerivativesOp, *RULE_OPS, *REGION_OPS, *SPLIT_OPS, *ATOMIC_OPS], [ActivityAttr, *RULE_ATTRS, *SPLIT_ATTRS])

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, func, scf
 from xdsl.dialects.builtin import DYNAMIC_INDEX, IndexType, MemRefType, TensorType
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from ...analysis.activity import ActivityAnalysis
@@ -146,6 +146,11 @@ class MemoryActivity(ActivityAnalysis):
                     self.shadowed.add(op.dest)
         self._check_flows(fn)
         self._touching: dict[Operation, bool] = {}
+        self._entry = block
+        self.tainted: set[SSAValue] = {a for a in self.shadowed if isinstance(a, BlockArgument)}
+        """Buffers whose contents may carry a derivative: dup arguments, and buffers a
+        varied value is stored (or such memory copied) into; a load from any other buffer
+        is not varied (an allocation's shadow starts at zero)."""
         super().__init__(fn, active_args, useful_results)
         self._check_const_stores(fn)
 
@@ -218,10 +223,28 @@ class MemoryActivity(ActivityAnalysis):
     def op_is_active(self, op: Operation) -> bool:
         return self.touches_shadow(op) or super().op_is_active(op)
 
+    def _forward_block(self, block: Block) -> None:
+        if block is not self._entry:
+            super()._forward_block(block)
+            return
+        while True:  # a store may taint a buffer an earlier load read: to a fixpoint
+            n = len(self.tainted)
+            super()._forward_block(block)
+            if len(self.tainted) == n:
+                return
+
     def _forward_op(self, op: Operation) -> None:
         if isinstance(op, LoadOp):
-            if op.memref in self.shadowed:
+            if op.memref in self.shadowed and self.root.get(op.memref, op.memref) in self.tainted:
                 self._mark_varied([op.res])
+            return
+        if isinstance(op, StoreOp):
+            if op.memref in self.shadowed and op.value in self.varied:
+                self.tainted.add(self.root.get(op.memref, op.memref))
+            return
+        if isinstance(op, CopyOp):
+            if self.root.get(op.source, op.source) in self.tainted and op.destination in self.shadowed:
+                self.tainted.add(self.root.get(op.destination, op.destination))
             return
         super()._forward_op(op)
 

@@ -369,10 +369,9 @@ def if_reverse(rev: ReverseSweep, op: scf.IfOp) -> None:
 @custom_forward(scf.WhileOp)
 def while_forward(fwd: ForwardSweep, op: scf.WhileOp) -> None:
     before, after = op.before_region.block, op.after_region.block
+    # the before arguments and the forwarded values (after arguments, results) may differ
     act = [i for i, a in enumerate(before.args) if fwd.analysis.is_active(a)]
-    act_after = [i for i, a in enumerate(after.args) if fwd.analysis.is_active(a)]
-    if act != act_after:
-        raise DiffError(f"forward mode of 'scf.while' at {describe_location(op)}: the before and after regions carry different active values")
+    act_after = [i for i, a in enumerate(after.args) if fwd.analysis.is_active(a) or fwd.analysis.is_active(op.results[i])]
     init = fwd.with_tangents(op.arguments, act)
     types = [v.type for v in init]
 
@@ -381,17 +380,17 @@ def while_forward(fwd: ForwardSweep, op: scf.WhileOp) -> None:
     bsub.bind_with_tangents(before.args, bblock.args, act)
     bsub.run_block(before)
     cond = terminator(before)
-    bblock.add_op(scf.ConditionOp(bsub.primal(cond.operands[0]), *bsub.with_tangents(cond.operands[1:], act)))
+    bblock.add_op(scf.ConditionOp(bsub.primal(cond.operands[0]), *bsub.with_tangents(cond.operands[1:], act_after)))
 
-    out_types = [r.type for r in op.results] + [fwd.tangent_type(op.results[i].type) for i in act]
+    out_types = [r.type for r in op.results] + [fwd.tangent_type(op.results[i].type) for i in act_after]
     ablock = Block(arg_types=out_types)
     asub = fwd.child(Builder(ablock))
-    asub.bind_with_tangents(after.args, ablock.args, act)
+    asub.bind_with_tangents(after.args, ablock.args, act_after)
     asub.run_block(after)
     ablock.add_op(scf.YieldOp(*asub.with_tangents(terminator(after).operands, act)))
 
     new = fwd.builder.insert(scf.WhileOp(init, out_types, Region(bblock), Region(ablock)))
-    fwd.bind_with_tangents(op.results, new.results, act)
+    fwd.bind_with_tangents(op.results, new.results, act_after)
 
 
 class _ScfWhileLoop(CheckpointLoop):
