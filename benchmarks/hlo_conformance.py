@@ -24,7 +24,9 @@ silently:
   integers and booleans exactly: *values equal* or *values differ*. When the input
   does not run, the reason is counted; when only the optimized function fails to run,
   that is counted apart (a rule made it unrunnable),
-- *size*: the ops of the optimized function (nested regions included, terminators not)
+- *size*: the ops of the optimized function (nested regions included, terminators not,
+  nor the one op of a reduce body that StableHLO prints in the compact form ``reduce(...)
+  applies stablehlo.add``, which the peer's CHECK lines show as the reduce alone)
   against the ops in the peer's CHECK lines for that function (the block from its
   ``CHECK-LABEL`` / ``CHECK: func.func @name`` to the next one; CHECK lines inside the
   body of an unlabelled function belong to it): zymase *smaller*, *equal* or *larger*.
@@ -522,13 +524,25 @@ def reduced_module(module, name: str):
     return clone
 
 
+def _compact_combiner(op) -> bool:
+    """The one op of a ``stablehlo.reduce`` body that applies it to the block's two
+    arguments: StableHLO's compact form (``reduce(...) applies stablehlo.add``), which the
+    peer's CHECK lines show as one op, the reduce."""
+    parent = op.parent_op()
+    if parent is None or parent.name != "stablehlo.reduce":
+        return False
+    block = op.parent_block()
+    body = [o for o in block.ops if not _TERMINATOR.search(o.name)]
+    return body == [op] and len(block.args) == 2 and list(op.operands) == list(block.args) and list(block.last_op.operands) == list(op.results)
+
+
 def count_ops(func) -> tuple[int, Counter, int]:
     """(ops, op names, splat constants broadcast) in a function, nested regions included,
-    terminators not; the last counts broadcast_in_dim ops of one-element constants."""
+    terminators and the combiner of a reduce in the compact form not; the last counts broadcast_in_dim ops of one-element constants."""
     names: Counter = Counter()
     splats = 0
     for op in func.body.walk():
-        if _TERMINATOR.search(op.name) or op.name == "func.func":
+        if _TERMINATOR.search(op.name) or op.name == "func.func" or _compact_combiner(op):
             continue
         names[op.name] += 1
         if op.name == "stablehlo.broadcast_in_dim" and op.operands:

@@ -8,7 +8,8 @@ can trigger. Which family roots rules at which classes is read from the family f
 text, without importing them (``roots_by_family``): the root class is the annotation of
 the first parameter of each ``@rule`` function (``op: hlo.TransposeOp``, ``op: hlo.AddOp
 | hlo.SubtractOp``) or the rule's ``roots=`` (``[hlo.MaxOp, ...]``, ``UNARY``,
-``BINARY``, ``(*UNARY, hlo.ConvertOp)``, read as the elementwise classes). A family with
+``BINARY``, ``(*UNARY, hlo.ConvertOp)``, read as the elementwise classes; ``chlo.ConjOp``
+for chlo roots). A family with
 a root the reading does not understand is loaded for every op class. A new family file
 is picked up like the others; ``tests/test_opt_rule_index.py`` checks that the roots read
 cover the roots the rules register.
@@ -59,9 +60,18 @@ def _resolve(text: str) -> object:
             out.update(BINARY_ELEMENTWISE)
         elif item.startswith("hlo.") and isinstance(cls := getattr(hlo, item[4:], None), type):
             out.add(cls)
+        elif item.startswith("chlo.") and isinstance(cls := getattr(_chlo(), item[5:], None), type):
+            out.add(cls)
         else:
             return ANY
     return frozenset(out)
+
+
+def _chlo():
+    """The chlo dialect module, imported only when a family names a chlo root."""
+    from ...ir import chlo
+
+    return chlo
 
 
 def _source(family: str) -> str | None:

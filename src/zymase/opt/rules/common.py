@@ -112,6 +112,28 @@ def size(v: SSAValue) -> int:
     return prod(shape(v))  # math.prod: numpy's costs microseconds per call, and this is asked on every try
 
 
+def constant_int(v: SSAValue) -> int | None:
+    """The value of a one-element integer constant, or None."""
+    value = value_of(v)
+    if value is None or value.size != 1 or value.dtype.kind not in "iu":
+        return None
+    return int(value.reshape(()))
+
+
+def clamped_start(v: SSAValue, n: int, k: int) -> int | None:
+    """The start a window (a dynamic slice or update) of size ``k`` of a dimension of size
+    ``n`` uses for the index ``v``, when ``v`` is a constant (StableHLO clamps it)."""
+    c = constant_int(v)
+    if c is None or n < 0:
+        return None
+    return min(max(c, 0), n - k)
+
+
+def index_constant(b: Builder, value: int, like: SSAValue) -> SSAValue:
+    """A rank-0 constant index ``value`` of the type of the index ``like``."""
+    return b.constant(value, TensorType(elem(like), []))
+
+
 def any_dtype(v: SSAValue) -> np.dtype | None:
     """The numpy dtype of ``v``'s elements, or None for types without one."""
     try:
