@@ -47,6 +47,7 @@ NOT_EMITTED: dict[str, str] = {
     "enzyme.autodiff": "replaced by a call of the generated diffe<fn> by the enzyme pass, which every AD pipeline runs",
     "enzyme.fwddiff": "replaced by a call of the generated fwddiffe<fn> by the enzyme pass",
     "enzyme.fwdlaplace": "replaced by a call of the generated fwdlaplace<fn> by the enzyme pass",
+    "enzyme.batch": "replaced by a call of the generated batched_<fn>, a loop over the batch, by the enzyme-batch and enzyme passes (ir/enzyme_batch.py)",
     # --- rewritten before running and differentiating (ir/lower.py, called by the loader and the enzyme pass)
     "affine.for": "lowered to scf.for (ir/affine.py)",
     "affine.parallel": "lowered to nested scf.for (ir/affine.py)",

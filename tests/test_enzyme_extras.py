@@ -224,3 +224,23 @@ def test_affine_atomic_rmw():
     g = float(mod.gf(a, m, sm))
     assert g == pytest.approx(2 * 2 * a * 0.5 + 2 * 2 * a * -1.5, rel=1e-12)
     np.testing.assert_allclose(sm, [0.5, -1.5, 2.0])  # an addition passes the shadow through
+
+
+def test_region_request_keeps_strong_zero():
+    """``strong_zero = true`` on a region op carries over to the enzyme op it becomes: a
+    zero tangent times the infinite partial of log at 0 gives 0, not nan."""
+    text = """
+func.func @fwd(%x: f64, %dx: f64) -> f64 {
+  %r = enzyme.fwddiff_region(%x, %dx) {
+  ^bb0(%a: f64):
+    %l = math.log %a : f64
+    enzyme.yield %l : f64
+  } <{activity = [#enzyme.activity<enzyme_dup>], ret_activity = [#enzyme.activity<enzyme_dupnoneed>]STRONG}> : (f64, f64) -> f64
+  return %r : f64
+}
+"""
+    strong = load_mlir(text.replace("STRONG", ", strong_zero = true"))
+    weak = load_mlir(text.replace("STRONG", ""))
+    assert float(strong.fwd(0.0, 0.0)) == 0.0
+    assert np.isnan(float(weak.fwd(0.0, 0.0)))
+    assert float(strong.fwd(2.0, 0.5)) == pytest.approx(0.25, rel=1e-12)

@@ -87,6 +87,12 @@ def _enzyme() -> type[ModulePass]:
     return EnzymePass
 
 
+def _enzyme_batch() -> type[ModulePass]:
+    from .ad.enzyme_pass import BatchPass
+
+    return BatchPass
+
+
 def _loop_checkpoint() -> type[ModulePass]:
     from .ad.rules.checkpoint import LoopCheckpointPass
 
@@ -136,6 +142,7 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "unroll-counted-loops": _unroll_counted_loops,  # ... as reverse-mode AD does: short ones only (<= 16 trips, <= 256 ops); no error
     "control-flow-hoist": _control_flow_hoist,  # hoists speculatable ops out of scf.if
     "enzyme": _enzyme,  # generates diffe<fn> / fwddiffe<fn> for enzyme.autodiff / enzyme.fwddiff
+    "enzyme-batch": _enzyme_batch,  # replaces enzyme.batch by a call of batched_<fn>, a loop over the batch
     "loop-checkpoint": _loop_checkpoint,  # sets zymase.checkpoint = schedule (binomial, periodic:K) on every stablehlo.while and scf.for
     "print-activity-analysis": _print_activity_analysis,  # prints the activity of each value of each differentiated function
 }

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 from xdsl.dialects.func import FuncOp
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
 from xdsl.rewriter import InsertPoint
 from xdsl.traits import SymbolTable
 
 from ..analysis.activity import ActivityAnalysis
-from ..ir.builder import Builder, is_zero
 from ..ir.enzyme import (
     ACTIVE,
     ACTIVENONEED,
@@ -42,6 +41,21 @@ from ..ir.enzyme import (
     ForwardDiffOp,
     make_diff_op,
 )
+
+
+def _builder(op: Operation, rewriter: PatternRewriter | None):
+    from ..ir.builder import Builder  # imported when a rewrite happens (canonicalize meets enzyme ops cheaply)
+
+    return Builder(InsertPoint.before(op), op.location, rewriter)
+
+
+def is_zero(v: SSAValue) -> bool:
+    """A known zero (a constant, possibly broadcast or reshaped); a block argument is not."""
+    if not isinstance(v, OpResult):
+        return False
+    from ..ir.builder import is_zero as constant_is_zero
+
+    return constant_is_zero(v)
 
 
 def _unused(v: SSAValue) -> bool:
@@ -134,10 +148,16 @@ def _zero_gradients(callee: FuncOp, args: Sequence[Activity], rets: Sequence[Act
 def _uses_memory(op: AutoDiffOp | ForwardDiffOp) -> bool:
     """Memory (memref) activity follows the shadows (rules/memref.py), which the
     activity analysis used here does not model: such ops are left as they are."""
+    if any(isinstance(v.type, MemRefType) for v in op.inputs):
+        return True
+    callee = _callee(op)
+    if callee is None:
+        return False
+    if not any(isinstance(t, MemRefType) for t in callee.function_type.inputs.data) and not any(o.name.startswith("memref.") for o in callee.walk()):
+        return False  # decided without importing the memory rules
     from .rules.memref import uses_memory
 
-    callee = _callee(op)
-    return any(isinstance(v.type, MemRefType) for v in op.inputs) or (callee is not None and uses_memory(callee))
+    return uses_memory(callee)
 
 
 def rewrite_reverse(op: AutoDiffOp, rewriter: PatternRewriter | None = None, use_callee: bool = True, zero_args: bool = False) -> bool:
@@ -153,7 +173,7 @@ def rewrite_reverse(op: AutoDiffOp, rewriter: PatternRewriter | None = None, use
         return False
     n_args = len(args)
     seed_of, primal_of, grad_of = _reverse_layout(args, rets, n_args)
-    b = Builder(InsertPoint.before(op), op.location, rewriter)
+    b = _builder(op, rewriter)
     replacements: dict[int, SSAValue] = {}
     for i in zero_grads:
         res = op.outputs[grad_of[i]]
@@ -170,7 +190,7 @@ def rewrite_reverse(op: AutoDiffOp, rewriter: PatternRewriter | None = None, use
         result_types[r] = op.outputs[primal_of[i]].type
     for i, r in new_grad_of.items():
         result_types[r] = op.outputs[grad_of[i]].type
-    new = make_diff_op(AutoDiffOp, op.fn.root_reference.data, operands, result_types, new_args, new_rets, op.width_value)
+    new = _carry(op, make_diff_op(AutoDiffOp, op.fn.root_reference.data, operands, result_types, new_args, new_rets, op.width_value))
     b.insert(new)
     for i, r in primal_of.items():
         if i in new_primal_of:
@@ -248,7 +268,7 @@ def rewrite_forward(op: ForwardDiffOp, rewriter: PatternRewriter | None = None, 
         return False
     primal_in, tangent_in, primal_out, tangent_out = _forward_layout(args, rets)
     _, _, new_primal_out, new_tangent_out = _forward_layout(new_args, new_rets)
-    b = Builder(InsertPoint.before(op), op.location, rewriter)
+    b = _builder(op, rewriter)
     operands: list[SSAValue] = []
     for i, k in enumerate(new_args):
         operands.append(op.inputs[primal_in[i]])
@@ -260,7 +280,7 @@ def rewrite_forward(op: ForwardDiffOp, rewriter: PatternRewriter | None = None, 
         result_types[r] = op.outputs[primal_out[i]].type
     for i, r in new_tangent_out.items():
         result_types[r] = op.outputs[tangent_out[i]].type
-    new = make_diff_op(ForwardDiffOp, op.fn.root_reference.data, operands, result_types, new_args, new_rets, op.width_value)
+    new = _carry(op, make_diff_op(ForwardDiffOp, op.fn.root_reference.data, operands, result_types, new_args, new_rets, op.width_value))
     b.insert(new)
     replacements: dict[int, SSAValue] = {}
     for i, r in primal_out.items():
@@ -277,6 +297,14 @@ def rewrite_forward(op: ForwardDiffOp, rewriter: PatternRewriter | None = None, 
 
 
 # ============================================================================ driver
+
+
+def _carry(op: Operation, new: Operation) -> Operation:
+    """``new`` with the other properties (``strong_zero``) and attributes of ``op``."""
+    for name, value in op.properties.items():
+        new.properties.setdefault(name, value)
+    new.attributes.update(op.attributes)
+    return new
 
 
 def _replace(op: Operation, new: Operation, replacements: dict[int, SSAValue], rewriter: PatternRewriter | None) -> None:
@@ -296,7 +324,10 @@ def _replace(op: Operation, new: Operation, replacements: dict[int, SSAValue], r
 
 
 @dataclass
-class _ActivityPattern(RewritePattern):
+class ActivityPattern(RewritePattern):
+    """The activity canonicalization of one enzyme.autodiff / enzyme.fwddiff (the
+    canonicalization pattern of both ops: ``-p canonicalize`` runs it, ir/enzyme.py)."""
+
     use_callee: bool
     zero_args: bool
 
@@ -308,7 +339,7 @@ class _ActivityPattern(RewritePattern):
 
 
 def canonicalize_activities(module: ModuleOp, use_callee: bool = True, zero_args: bool = False) -> None:
-    PatternRewriteWalker(_ActivityPattern(use_callee, zero_args), apply_recursively=True).rewrite_module(module)
+    PatternRewriteWalker(ActivityPattern(use_callee, zero_args), apply_recursively=True).rewrite_module(module)
 
 
 @dataclass(frozen=True)

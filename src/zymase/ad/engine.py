@@ -19,13 +19,14 @@ from collections import ChainMap
 from collections.abc import Sequence
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerType, MemRefType, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import ComplexType, IntegerType, MemRefType, ModuleOp, StringAttr, TensorType, UnregisteredOp
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from ..analysis.activity import ActivityAnalysis, is_differentiable_type
 from ..ir.query import body_ops, describe_location, free_values, terminator
-from ..ir.builder import Builder, shape
-from ..ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, DUP, DUPNONEED, Activity, add_func
+from ..ir.builder import Builder, elem, is_tensor, shape
+from ..ir.dense import is_float_type
+from ..ir.enzyme import ACTIVE, ACTIVENONEED, CONST, CONSTNONEED, CUSTOM_RULE_ATTRS, DUP, DUPNONEED, Activity, add_func
 from . import registry
 from .errors import DiffError, NoBatchedRule, missing_rule
 from .registry import CUSTOM, ELEMENTWISE, INACTIVE, LINEAR
@@ -42,6 +43,11 @@ class DiffContext:
         registry.load_rules()
         self.module = module
         self.generated: dict[tuple, str] = {}
+        self.strong_zero = False
+        """Enzyme's ``strong_zero`` for what is generated now (the enzyme op's attribute,
+        set by the enzyme pass): products of a derivative and a partial are
+        ``select(d == 0, 0, d * partial)`` (``strong_zero_product``); the callees it
+        differentiates inherit it, and it is part of each generated function's key."""
 
     def func(self, name: str) -> func.FuncOp:
         for op in self.module.ops:
@@ -63,7 +69,7 @@ class DiffContext:
     # ------------------------------------------------------------------ forward
 
     def forward_function(self, name: str, arg_kinds: Sequence[Activity], ret_kinds: Sequence[Activity], width: int = 1) -> str:
-        key = ("fwd", name, tuple(arg_kinds), tuple(ret_kinds), width)
+        key = ("fwd", name, tuple(arg_kinds), tuple(ret_kinds), width, self.strong_zero)
         if key in self.generated:
             return self.generated[key]
         primal = _inline_memory_calls(self.module, self.func(name))
@@ -115,7 +121,7 @@ class DiffContext:
         them (their own rules would ask for the same transposition again, without end).
         ``width`` N > 1: batched reverse mode, each seed and gradient (and every adjoint of
         the sweep) carries N cotangents in a leading dimension (``diffe<N><name>``)."""
-        key = ("rev", name, tuple(arg_kinds), tuple(ret_kinds), transposing, width)
+        key = ("rev", name, tuple(arg_kinds), tuple(ret_kinds), transposing, width, self.strong_zero)
         if key in self.generated:
             return self.generated[key]
         primal = _inline_memory_calls(self.module, self.func(name))
@@ -192,6 +198,22 @@ def _inline_memory_calls(module: ModuleOp, fn: func.FuncOp) -> func.FuncOp:
     return inline_memory_calls(module, fn)
 
 
+def _check_callee_body(ctx: DiffContext, op: Operation) -> None:
+    """An active call of a declaration (a function without a body and without a
+    derivative rule) is refused here, where the call's location is known; so is an active
+    op of an unregistered dialect (``--allow-unregistered-dialect``), whose meaning is
+    unknown (an inactive one is copied as it is)."""
+    if isinstance(op, UnregisteredOp):
+        raise DiffError(f"cannot differentiate through the unregistered op '{op.op_name.data}' at {describe_location(op)}: its derivative is unknown (the op is active)")
+    if not isinstance(op, func.CallOp):
+        return
+    name = op.callee.root_reference.data
+    fn = ctx.func(name)
+    if fn.body.blocks or any(a in fn.attributes for a in CUSTOM_RULE_ATTRS):
+        return
+    raise DiffError(f"cannot differentiate the call at {describe_location(op)} of @{name}: it is a declaration without a body and has no derivative rule")
+
+
 def _has_memory(analysis: ActivityAnalysis) -> bool:
     return bool(getattr(analysis, "shadowed", None))
 
@@ -206,6 +228,25 @@ def _memory_rule(analysis: ActivityAnalysis, op: Operation):
     from .rules.memref import MEMORY
 
     return MEMORY.get(type(op))
+
+
+def strong_zero_product(b: Builder, d: SSAValue, product: SSAValue) -> SSAValue:
+    """``select(d == 0, 0, product)``: the product of the derivative ``d`` (a tangent or
+    cotangent) and a partial, 0 where ``d`` is 0 even when the partial is inf or nan
+    (Enzyme's ``strong_zero``). ``d`` and ``product`` have one type."""
+    if is_tensor(d):
+        kind = "FLOAT" if isinstance(elem(d), ComplexType) else None
+    elif is_float_type(d.type):
+        kind = None
+    else:
+        return product  # a scalar of the complex dialect: no comparison to build
+    zero = b.zeros_like(d)
+    return b.select(b.compare(d, zero, "EQ", kind), zero if zero.type == product.type else b.zeros_like(product), product)
+
+
+_MULTIPLY_NAMES = ("stablehlo.multiply", "arith.mulf")
+"""The multilinear ops whose derivative products ``strong_zero`` guards (elementwise
+products of a derivative and a primal)."""
 
 
 def batched_type(t: Attribute, width: int) -> Attribute:
@@ -330,7 +371,10 @@ class ForwardSweep(_Sweep):
                 t = self.tangent(x)
                 if t is None or p is None:
                     continue
-                term = self.builder.mul(self.expand(self._broadcast_like(p, op.results[0])), self._broadcast_tangent(t, op.results[0]))
+                d = self._broadcast_tangent(t, op.results[0])
+                term = self.builder.mul(self.expand(self._broadcast_like(p, op.results[0])), d)
+                if self.ctx.strong_zero:
+                    term = strong_zero_product(self.builder, d, term)
                 total = term if total is None else self.builder.add(total, term)
             self.set_tangent(op.results[0], total)
             return
@@ -339,6 +383,14 @@ class ForwardSweep(_Sweep):
             rule = LINEAR[cls]
             diff = rule.operands if rule.operands is not None else tuple(range(len(op.operands)))
             active = [i for i in diff if self.tangent(op.operands[i]) is not None]
+            if self.ctx.strong_zero and op.name in _MULTIPLY_NAMES:
+                total = None
+                for i in active:
+                    d = self.tangent(op.operands[i])
+                    term = strong_zero_product(self.builder, d, self.builder.mul(d, self.expand(self.primal(op.operands[1 - i]))))
+                    total = term if total is None else self.builder.add(total, term)
+                self.set_tangent(op.results[0], total)
+                return
             if self.width != 1:
                 self.set_tangent(op.results[0], self._batched_linear(op, rule, diff, active))
                 return
@@ -357,6 +409,7 @@ class ForwardSweep(_Sweep):
                 total = self._clone_with(op, operands)
             self.set_tangent(op.results[0], total)
             return
+        _check_callee_body(self.ctx, op)
         rule = CUSTOM.get(cls)
         if rule is not None and rule.forward is not None:
             if self.width == 1:
@@ -588,6 +641,8 @@ class ReverseSweep(_Sweep):
                         p = self.builder.broadcast_to(p, ans.type)
                     p = self.expand(p)
                 contrib = self.builder.mul(p, ct)
+                if self.ctx.strong_zero:
+                    contrib = strong_zero_product(self.builder, ct, contrib)
                 self.add_adjoint(x, self._unbroadcast(contrib, x))
             return
         if cls in LINEAR:
@@ -602,12 +657,13 @@ class ReverseSweep(_Sweep):
                     return
                 for i in diff:
                     if self.is_active(op.operands[i]):
-                        self.add_adjoint(op.operands[i], batch(self, op, ct, i, xs))
+                        self.add_adjoint(op.operands[i], self._guard(op, ct, batch(self, op, ct, i, xs)))
                 return
             for i in diff:
                 if self.is_active(op.operands[i]):
-                    self.add_adjoint(op.operands[i], rule.transpose(self.builder, op, ct, i, xs))
+                    self.add_adjoint(op.operands[i], self._guard(op, ct, rule.transpose(self.builder, op, ct, i, xs)))
             return
+        _check_callee_body(self.ctx, op)
         rule = CUSTOM.get(cls)
         if rule is not None and rule.reverse is not None:
             if self.width == 1:
@@ -626,6 +682,12 @@ class ReverseSweep(_Sweep):
         if cls in INACTIVE:
             return
         raise missing_rule(op, "reverse")
+
+    def _guard(self, op: Operation, ct: SSAValue, contrib: SSAValue) -> SSAValue:
+        """A multiply's transpose ``ct * y`` under ``strong_zero``: 0 where ct is 0."""
+        if not self.ctx.strong_zero or op.name not in _MULTIPLY_NAMES:
+            return contrib
+        return strong_zero_product(self.builder, ct, contrib)
 
     def per_direction(self, op: Operation) -> None:
         """The adjoints of ``op``'s operands (and captured values) for an op whose reverse

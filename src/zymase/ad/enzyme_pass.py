@@ -82,7 +82,11 @@ def differentiate_ops(ctx: DiffContext, ops: list[_DiffOp]) -> None:
             from .rules.custom_reverse import choose_rules  # the enzyme.custom_reverse_rule of each call
 
             choose_rules(ctx.module, op)
-        name = generate(ctx, op)
+        ctx.strong_zero = bool(getattr(op, "strong_zero_value", False))
+        try:
+            name = generate(ctx, op)
+        finally:
+            ctx.strong_zero = False
         call = func.CallOp(name, list(op.inputs), [r.type for r in op.outputs])
         call.location = op.location
         Rewriter.replace_op(op, call)
@@ -108,6 +112,10 @@ def differentiate_module(module: ModuleOp, between_levels: Callable[[ModuleOp], 
     from ..ir.lower import lower_for_zymase  # affine, scf.parallel, math.sincos: differentiated as what they lower to
 
     lower_for_zymase(module)
+    if any(op.name == "enzyme.batch" for op in module.walk()):
+        from ..ir.enzyme_batch import lower_batches  # enzyme.batch: a loop over the batch calling the function
+
+        lower_batches(module)
     ctx = DiffContext(module)
     while True:
         todo = levels(module)
@@ -125,6 +133,19 @@ def differentiate_module(module: ModuleOp, between_levels: Callable[[ModuleOp], 
 
 
 @dataclass(frozen=True)
+class BatchPass(ModulePass):
+    """Replace each enzyme.batch by a call of a generated ``batched_<fn>`` (a loop over
+    the batch; ir/enzyme_batch.py). The enzyme pass does this first too."""
+
+    name = "enzyme-batch"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        from ..ir.enzyme_batch import lower_batches
+
+        lower_batches(op)
+
+
+@dataclass(frozen=True)
 class EnzymePass(ModulePass):
     """Generate derivative functions for enzyme.autodiff and enzyme.fwddiff."""
 
@@ -139,4 +160,4 @@ class EnzymePass(ModulePass):
         return None
 
 
-__all__ = ["AfterLevel", "EnzymePass", "GENERATORS", "differentiate_module", "differentiate_ops", "levels", "DiffError"]
+__all__ = ["AfterLevel", "BatchPass", "EnzymePass", "GENERATORS", "differentiate_module", "differentiate_ops", "levels", "DiffError"]

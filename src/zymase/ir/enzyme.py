@@ -38,6 +38,7 @@ from typing import ClassVar, NoReturn
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    BoolAttr,
     FileLineColLoc,
     FlatSymbolRefAttr,
     IndexType,
@@ -56,7 +57,7 @@ from xdsl.ir import Attribute, Block, Dialect, Region, SpacedOpaqueSyntaxAttribu
 from xdsl.irdl import IRDLOperation, irdl_attr_definition, irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def, traits_def, var_operand_def, var_result_def
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.traits import Pure, SymbolTable
+from xdsl.traits import HasCanonicalizationPatternsTrait, Pure, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
@@ -237,11 +238,28 @@ def _parse_diff_attributes(parser: Parser) -> list[tuple[str, Attribute]]:
     return entries
 
 
+class ActivityCanonicalization(HasCanonicalizationPatternsTrait):
+    """``-p canonicalize`` demotes the activities of enzyme.autodiff / enzyme.fwddiff as
+    ``enzyme-activity-canonicalize`` does (unused primals and derivatives, known-zero seeds
+    and tangents, results the callee's activity analysis proves constant). The pattern is
+    imported when the pass meets such an op, so parsing imports no AD code."""
+
+    @classmethod
+    def get_canonicalization_patterns(cls):  # type: ignore[no-untyped-def]
+        from ..ad.canonicalize import ActivityPattern
+
+        return (ActivityPattern(use_callee=True, zero_args=False),)
+
+
 class _DiffOp(IRDLOperation):
     fn = prop_def(SymbolRefAttr)
     activity = prop_def(ArrayAttr)
     ret_activity = prop_def(ArrayAttr, default_value=ArrayAttr([]))
     width = opt_prop_def(IntegerAttr)
+    strong_zero = opt_prop_def(BoolAttr)
+    """Enzyme's ``strong_zero = true``: a zero tangent or cotangent times a partial
+    derivative is 0 even where the partial is inf or nan (the generated code multiplies
+    as ``select(d == 0, 0, d * partial)``)."""
     inputs = var_operand_def()
     outputs = var_result_def()
 
@@ -260,6 +278,10 @@ class _DiffOp(IRDLOperation):
     @property
     def width_value(self) -> int:
         return 1 if self.width is None else self.width.value.data
+
+    @property
+    def strong_zero_value(self) -> bool:
+        return self.strong_zero is not None and bool(self.strong_zero.value.data)
 
     # ------------------------------------------------------------------ syntax
 
@@ -282,7 +304,7 @@ class _DiffOp(IRDLOperation):
         parser.parse_punctuation(":", f"'{cls.name}' expects ':' and a function type after its attributes")
         ftype = parser.parse_function_type()
         inputs = parser.resolve_operands(operands, ftype.inputs.data, operands_pos)
-        props = {name: attrs.pop(name) for name in ("activity", "ret_activity", "width") if name in attrs}
+        props = {name: attrs.pop(name) for name in ("activity", "ret_activity", "width", "strong_zero") if name in attrs}
         props["fn"] = fn
         return cls.create(operands=list(inputs), result_types=list(ftype.outputs.data), properties=props, attributes=attrs)
 
@@ -294,6 +316,8 @@ class _DiffOp(IRDLOperation):
         entries: dict[str, Attribute] = {"activity": self.activity, "ret_activity": self.ret_activity}
         if self.width is not None:
             entries["width"] = self.width
+        if self.strong_zero is not None:
+            entries["strong_zero"] = self.strong_zero
         entries.update(self.attributes)
         printer.print_string(" ")
         with printer.in_braces():
@@ -393,6 +417,7 @@ class _DiffOp(IRDLOperation):
 @irdl_op_definition
 class ForwardDiffOp(_DiffOp):
     name = "enzyme.fwddiff"
+    traits = traits_def(ActivityCanonicalization())
 
     ARG_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, DUP, DUPNONEED)
     RET_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, DUP, DUPNONEED, CONSTNONEED)
@@ -416,6 +441,7 @@ class ForwardDiffOp(_DiffOp):
 @irdl_op_definition
 class AutoDiffOp(_DiffOp):
     name = "enzyme.autodiff"
+    traits = traits_def(ActivityCanonicalization())
 
     ARG_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, ACTIVE, DUP, DUPNONEED)
     RET_KINDS: ClassVar[tuple[Activity, ...]] = (CONST, ACTIVE, ACTIVENONEED, CONSTNONEED)
@@ -589,5 +615,6 @@ from .enzyme_regions import REGION_OPS  # noqa: E402  (enzyme.fwddiff_region / a
 from .enzyme_rules import RULE_ATTRS, RULE_OPS  # noqa: E402  (enzyme.custom_reverse_rule and its pieces)
 from .enzyme_split import SPLIT_ATTRS, SPLIT_OPS  # noqa: E402  (enzyme.autodiff_split_mode.primal / reverse)
 from .enzyme_atomic import ATOMIC_OPS  # noqa: E402  (enzyme.affine_atomic_rmw)
+from .enzyme_batch import BATCH_OPS  # noqa: E402  (enzyme.batch)
 
-Enzyme = Dialect("enzyme", [ForwardDiffOp, AutoDiffOp, ForwardLaplaceOp, IgnoreDerivativesOp, *RULE_OPS, *REGION_OPS, *SPLIT_OPS, *ATOMIC_OPS], [ActivityAttr, *RULE_ATTRS, *SPLIT_ATTRS])
+Enzyme = Dialect("enzyme", [ForwardDiffOp, AutoDiffOp, ForwardLaplaceOp, IgnoreDerivativesOp, *RULE_OPS, *REGION_OPS, *SPLIT_OPS, *ATOMIC_OPS, *BATCH_OPS], [ActivityAttr, *RULE_ATTRS, *SPLIT_ATTRS])

@@ -140,6 +140,9 @@ def outline_enzyme_regions(module: Operation) -> bool:
         else:
             inputs = inputs + captured
         diff = make_diff_op(cls, name, inputs, [r.type for r in op.results], acts, rets, width)
+        strong_zero = op.attributes.get("strong_zero")
+        if strong_zero is not None:  # the region op's strong_zero carries over to the enzyme op
+            diff.properties["strong_zero"] = strong_zero
         diff.location = getattr(op, "location", None) or diff.location
         op.parent_block().insert_op_before(diff, op)
         for r, v in zip(op.results, diff.results):

@@ -86,7 +86,7 @@ class ZymaseOptMain(xDSLOptMain):
 
         # Leading newlines keep line numbers right for a chunk of --split-input-file.
         text = "\n" * start_offset + chunk.read().decode()
-        module = parse_located(text, self.get_input_name())
+        module = parse_located(text, self.get_input_name(), self.args.allow_unregistered_dialect)
         if not self.args.disable_verify:
             verify_located(module)
         return module
@@ -223,9 +223,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
         return 1
     except Exception as e:  # a bug in zymase or xDSL: still one line, but say so
-        print(f"{PROG}: internal error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        if _is_refusal(e):
+            print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        else:
+            print(f"{PROG}: internal error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _is_refusal(e: Exception) -> bool:
+    """A derivative zymase refuses to generate (``DiffError``, raised when ``--run`` runs
+    the enzyme pass): the user's program, not a bug."""
+    errors = sys.modules.get("zymase.ad.errors")
+    return errors is not None and isinstance(e, errors.DiffError)
 
 
 def _x64() -> contextlib.AbstractContextManager[Any]:
