@@ -469,3 +469,48 @@ def test_batch_needs_its_shape() -> None:
     text = BATCH.replace("{batch_shape = array<i64: 2, 2>}", "{}")
     with pytest.raises(MlirError, match=r"^<input>:8:\d+: error: 'enzyme.batch' expects a 'batch_shape' attribute"):
         parse_located(text)
+
+
+STRONG_DOT = """
+func.func @d(%x: tensor<3xf64>, %y: tensor<3xf64>) -> tensor<f64> {
+  %r = stablehlo.dot_general %x, %y, contracting_dims = [0] x [0] : (tensor<3xf64>, tensor<3xf64>) -> tensor<f64>
+  func.return %r : tensor<f64>
+}
+func.func @s(%x: tensor<3xf64>) -> tensor<f64> {
+  %c = stablehlo.constant dense<0.0> : tensor<f64>
+  %m = stablehlo.multiply %x, %x : tensor<3xf64>
+  %r = stablehlo.reduce(%m init: %c) applies stablehlo.add across dimensions = [0] : (tensor<3xf64>, tensor<f64>) -> tensor<f64>
+  func.return %r : tensor<f64>
+}
+func.func @fwd(%x: tensor<3xf64>, %dx: tensor<3xf64>, %y: tensor<3xf64>) -> tensor<f64> {
+  %r = enzyme.fwddiff @d(%x, %dx, %y) <{activity = [#enzyme.activity<enzyme_dup>, #enzyme.activity<enzyme_const>], ret_activity = [#enzyme.activity<enzyme_dupnoneed>], strong_zero = true}> : (tensor<3xf64>, tensor<3xf64>, tensor<3xf64>) -> tensor<f64>
+  func.return %r : tensor<f64>
+}
+func.func @rev(%x: tensor<3xf64>, %y: tensor<3xf64>, %s: tensor<f64>) -> tensor<3xf64> {
+  %r = enzyme.autodiff @d(%x, %y, %s) <{activity = [#enzyme.activity<enzyme_active>, #enzyme.activity<enzyme_const>], ret_activity = [#enzyme.activity<enzyme_activenoneed>], strong_zero = true}> : (tensor<3xf64>, tensor<3xf64>, tensor<f64>) -> tensor<3xf64>
+  func.return %r : tensor<3xf64>
+}
+func.func @rev_sum(%x: tensor<3xf64>, %s: tensor<f64>) -> tensor<3xf64> {
+  %r = enzyme.autodiff @s(%x, %s) <{activity = [#enzyme.activity<enzyme_active>], ret_activity = [#enzyme.activity<enzyme_activenoneed>], strong_zero = true}> : (tensor<3xf64>, tensor<f64>) -> tensor<3xf64>
+  func.return %r : tensor<3xf64>
+}
+"""
+
+
+@pytest.mark.parametrize("fn", ["fwd", "rev"])
+def test_strong_zero_refuses_an_unguarded_contraction(fn: str) -> None:
+    """dot_general's derivative multiplies by the other operand without the strong-zero
+    guard: under strong_zero it is refused in one line, not differentiated to nan."""
+    funcs = {chunk.split("(")[0]: "func.func @" + chunk for chunk in STRONG_DOT.split("func.func @")[1:]}
+    module = parse_located(funcs["d"] + funcs[fn])
+    with pytest.raises(DiffError) as e:
+        differentiate_module(module)
+    assert "stablehlo.dot_general" in str(e.value) and "strong_zero" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_strong_zero_keeps_a_sum_reduce() -> None:
+    funcs = {chunk.split("(")[0]: "func.func @" + chunk for chunk in STRONG_DOT.split("func.func @")[1:]}
+    module = zymase.load_mlir(funcs["s"] + funcs["rev_sum"])
+    x = np.array([np.inf, 1.0, 2.0])
+    np.testing.assert_allclose(np.asarray(module.rev_sum(x, 0.0)), np.zeros(3))
+    np.testing.assert_allclose(np.asarray(module.rev_sum(np.array([0.5, 1.0, 2.0]), 1.0)), [1.0, 2.0, 4.0], rtol=1e-12)

@@ -249,6 +249,38 @@ _MULTIPLY_NAMES = ("stablehlo.multiply", "arith.mulf")
 products of a derivative and a primal)."""
 
 
+_STRONG_ZERO_SAFE = frozenset(
+    {
+        "stablehlo.while", "stablehlo.if", "stablehlo.case", "func.call", "scf.for", "scf.if", "scf.while", "scf.parallel",
+        "scf.execute_region", "stablehlo.sort", "stablehlo.gather", "stablehlo.optimization_barrier",
+    }
+)
+"""Ops whose derivative rules multiply no derivative by a partial of their own (control
+flow differentiates its bodies op by op, which guards their products; sort and gather
+move values): safe under ``strong_zero``."""
+
+_STRONG_ZERO_COMBINERS = ("AddOp", "MaxOp", "MinOp")
+"""Reduces (and windows) whose derivative moves or sums cotangents without products."""
+
+
+def check_strong_zero(ctx, op: Operation, multilinear: bool = False) -> None:
+    """Refuse, under ``strong_zero``, an op whose derivative rule multiplies a derivative
+    by a partial without the strong-zero guard (contractions, products, factorizations):
+    its result would be nan where strong_zero promises 0."""
+    if not ctx.strong_zero or op.name in _MULTIPLY_NAMES or op.name in _STRONG_ZERO_SAFE:
+        return
+    combiner = getattr(op, "combiner", None)
+    if not multilinear and callable(combiner):
+        kind = combiner()
+        if isinstance(kind, type) and kind.__name__ in _STRONG_ZERO_COMBINERS:
+            return
+    raise DiffError(
+        f"cannot differentiate '{op.name}' at {describe_location(op)} with strong_zero: its derivative rule multiplies "
+        "derivatives by partials without the strong-zero guard (only elementwise ops, multiply, control flow, sort, "
+        "gather and add/max/min reduces keep strong_zero)"
+    )
+
+
 def batched_type(t: Attribute, width: int) -> Attribute:
     """The type of ``width`` tangents of a value of type ``t``: a leading dimension."""
     if width == 1:
@@ -391,6 +423,8 @@ class ForwardSweep(_Sweep):
                     total = term if total is None else self.builder.add(total, term)
                 self.set_tangent(op.results[0], total)
                 return
+            if rule.multilinear:
+                check_strong_zero(self.ctx, op, multilinear=True)
             if self.width != 1:
                 self.set_tangent(op.results[0], self._batched_linear(op, rule, diff, active))
                 return
@@ -412,6 +446,7 @@ class ForwardSweep(_Sweep):
         _check_callee_body(self.ctx, op)
         rule = CUSTOM.get(cls)
         if rule is not None and rule.forward is not None:
+            check_strong_zero(self.ctx, op)
             if self.width == 1:
                 rule.forward(self, op)
                 return
@@ -650,6 +685,8 @@ class ReverseSweep(_Sweep):
             rule = LINEAR[cls]
             diff = rule.operands if rule.operands is not None else tuple(range(len(op.operands)))
             xs = [self.primal(v) for v in op.operands]
+            if rule.multilinear:
+                check_strong_zero(self.ctx, op, multilinear=True)
             if self.width != 1:
                 batch = registry.BATCHED_TRANSPOSE.get(cls)
                 if batch is None:
@@ -666,6 +703,7 @@ class ReverseSweep(_Sweep):
         _check_callee_body(self.ctx, op)
         rule = CUSTOM.get(cls)
         if rule is not None and rule.reverse is not None:
+            check_strong_zero(self.ctx, op)
             if self.width == 1:
                 rule.reverse(self, op)
                 return
