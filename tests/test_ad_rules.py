@@ -588,6 +588,15 @@ func.func @f(%x: f64) -> tensor<3xf64> {
 }
 """
 
+_EXTRACT = """
+func.func @f(%x: tensor<f64>, %y: f64) -> f64 {
+  %e = tensor.extract %x[] : tensor<f64>
+  %s = math.sin %e : f64
+  %r = arith.mulf %s, %y : f64
+  func.return %r : f64
+}
+"""
+
 _SCF_FOR = """
 func.func @f(%x: f64, %y: f64) -> f64 {
   %c0 = arith.constant 0 : index
@@ -703,6 +712,7 @@ MLIR_ROWS: list[tuple[str, str, Callable[[np.random.Generator], list], float]] =
     ("arith.minnumf", _scalar_binary("arith.minnumf"), _u(-2, 2, 2), FD_TOL),
     ("arith.negf", _scalar_unary("arith.negf"), _u(-2, 2), FD_TOL),
     ("tensor.splat", _SPLAT, _u(-2, 2), FD_TOL),
+    ("tensor.extract", _EXTRACT, lambda rng: [np.asarray(rng.uniform(-2, 2)), np.float64(rng.uniform(-2, 2))], FD_TOL),
     ("arith.select", _SELECT, _u(-2, 2, 2), FD_TOL),
     ("arith.truncf_extf", _EXT_TRUNC, _u(-2, 2), 1e-3),
     ("math.exp", _scalar_unary("math.exp"), _u(-2, 2), FD_TOL),

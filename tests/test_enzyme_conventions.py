@@ -430,6 +430,14 @@ func.func @bmul(%x: tensor<4xf64>, %y: tensor<4xf64>) -> tensor<4xf64> {
   %r = enzyme.batch @mul(%x, %y) <{batch_shape = array<i64: 4>}> : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
   return %r : tensor<4xf64>
 }
+func.func @gmul(%x: tensor<4xf64>, %y: tensor<4xf64>, %s: tensor<4xf64>) -> (tensor<4xf64>, tensor<4xf64>) {
+  %r:2 = enzyme.autodiff @bmul(%x, %y, %s) {activity = [#enzyme<activity enzyme_active>, #enzyme<activity enzyme_active>], ret_activity = [#enzyme<activity enzyme_activenoneed>]} : (tensor<4xf64>, tensor<4xf64>, tensor<4xf64>) -> (tensor<4xf64>, tensor<4xf64>)
+  return %r#0, %r#1 : tensor<4xf64>, tensor<4xf64>
+}
+func.func @tmul(%x: tensor<4xf64>, %dx: tensor<4xf64>, %y: tensor<4xf64>) -> tensor<4xf64> {
+  %r = enzyme.fwddiff @bmul(%x, %dx, %y) {activity = [#enzyme<activity enzyme_dup>, #enzyme<activity enzyme_const>], ret_activity = [#enzyme<activity enzyme_dupnoneed>]} : (tensor<4xf64>, tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+  return %r : tensor<4xf64>
+}
 """
 
 
@@ -442,6 +450,11 @@ def test_batch_runs_and_differentiates() -> None:
     np.testing.assert_allclose(np.asarray(module.t(x, s, y)), s * y * np.cos(x * y), rtol=1e-12)
     a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, -1.0, 2.0, 3.0])
     np.testing.assert_array_equal(np.asarray(module.bmul(a, b)), a * b)  # a function on scalars
+    ds = np.array([1.0, -2.0, 0.5, 3.0])
+    gx, gy = module.gmul(a, b, ds)  # ... differentiated through its scalar extracts and splats
+    np.testing.assert_allclose(np.asarray(gx), ds * b, rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(gy), ds * a, rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(module.tmul(a, ds, b)), ds * b, rtol=1e-14)
 
 
 @pytest.mark.parametrize(

@@ -323,6 +323,18 @@ def tensor_splat(b: Builder, op, ct, i, xs):
     return b.to_scalar(total)
 
 
+@linear(_tensor.ExtractOp, operands=(0,))
+def tensor_extract(b: Builder, op, ct, i, xs):
+    """extract(x)^T ct = ct as a rank-0 tensor (an extract of a rank-0 tensor; others are
+    refused)"""
+    if op.indices:
+        from ..errors import DiffError
+        from ...ir.query import describe_location
+
+        raise DiffError(f"cannot differentiate 'tensor.extract' at {describe_location(op)}: only an extract of a rank-0 tensor has a derivative rule")
+    return b.from_scalar(ct)
+
+
 @batched(_tensor.SplatOp)
 def batched_tensor_splat(fwd, op, operands, flags):
     """a batched scalar tangent (tensor<N>) broadcast along the splat's dimensions"""
