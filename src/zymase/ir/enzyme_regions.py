@@ -25,6 +25,8 @@ from xdsl.irdl import IRDLOperation, irdl_op_definition, region_def, var_operand
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 
+from .query import free_values
+
 
 class _RegionDiffOp(IRDLOperation):
     @classmethod
@@ -70,28 +72,6 @@ class AutoDiffRegionOp(_RegionDiffOp):
     body = region_def("single_block")
 
 
-def _free_values(op: Operation) -> list[SSAValue]:
-    """Values used inside ``op``'s region that are defined outside it, in first-use order."""
-    inside: set[SSAValue] = set()
-    for inner in op.walk():
-        if inner is op:
-            continue
-        inside.update(inner.results)
-        for r in inner.regions:
-            for b in r.blocks:
-                inside.update(b.args)
-    for b in op.regions[0].blocks:
-        inside.update(b.args)
-    out: list[SSAValue] = []
-    for inner in op.walk():
-        if inner is op:
-            continue
-        for v in inner.operands:
-            if v not in inside and v not in out:
-                out.append(v)
-    return out
-
-
 def outline_enzyme_regions(module: Operation) -> bool:
     from .enzyme import ACTIVE, ACTIVENONEED, CONST, AutoDiffOp, ForwardDiffOp, make_diff_op
     from .enzyme_rules import YieldOp
@@ -102,7 +82,7 @@ def outline_enzyme_regions(module: Operation) -> bool:
     names = {op.sym_name.data for op in module.ops if isinstance(getattr(op, "sym_name", None), StringAttr)}
     for k, op in enumerate(ops):
         block = op.regions[0].block
-        captured = _free_values(op)
+        captured = free_values(op)
         fn_attr = op.attributes.get("fn")
         base = fn_attr.data if isinstance(fn_attr, StringAttr) else f"enzyme_region_{k}"
         name, n = base, 0
