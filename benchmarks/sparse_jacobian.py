@@ -105,3 +105,48 @@ def run(mode: str = "full") -> dict:
                     r.max_diff = sparse_diff(results[r.variant], results[base], n)
             rows += got
     return {"rows": rows, "notes": notes, "plots": [scaling_plot(rows, "sparse_jacobian.png", "Hessian of a chain energy (float64)", "n")]}
+
+
+def side_by_side(sizes: tuple[int, ...] = (1000, 4000, 16000), rounds: int = 31, loop: int = 100) -> None:
+    """zymase.hessian(sparse="bcoo") / asdex.hessian CPU-time ratios (time.process_time,
+    less noisy than wall time on a loaded machine), interleaved in one process, per n:
+    whole calls (dispatch included) and the compiled computation alone (``loop``
+    evaluations of the data inside one lax.fori_loop, each on a perturbed x)."""
+    import statistics
+
+    import asdex
+
+    def looped(h):
+        def many(x):
+            return jax.lax.fori_loop(0, loop, lambda i, acc: acc + h(x + acc[0] * 1e-300).data, jnp.zeros(h(x).data.shape, x.dtype))
+
+        return jax.jit(many)
+
+    with jax.enable_x64(True):
+        for n in sizes:
+            x = jnp.asarray(np.random.RandomState(n).randn(n), jnp.float64)
+            z, a = jax.jit(zymase.hessian(energy, sparse="bcoo")), jax.jit(asdex.hessian(energy, x))
+            for what, fz, fa, reps in (("call", z, a, max(50, 200_000 // n)), ("compute", looped(z), looped(a), 1)):
+                for f in (fz, fa):
+                    for _ in range(3):
+                        jax.block_until_ready(f(x))
+                ratios = []
+                for r in range(rounds):
+                    t = {}
+                    for name, f in ((("z", fz), ("a", fa)) if r % 2 else (("a", fa), ("z", fz))):
+                        c0 = time.process_time()
+                        for _ in range(reps):
+                            jax.block_until_ready(f(x))
+                        t[name] = time.process_time() - c0
+                    ratios.append(t["z"] / t["a"])
+                ratios.sort()
+                q = len(ratios) // 4
+                print(f"n = {n:6d} {what:8s} zymase / asdex CPU time: median {statistics.median(ratios):.3f}, quartiles {ratios[q]:.3f}-{ratios[-1 - q]:.3f}", flush=True)
+
+
+if __name__ == "__main__":  # python -m benchmarks.sparse_jacobian [n ...]
+    import os
+    import sys
+
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    side_by_side(tuple(int(a) for a in sys.argv[1:]) or (1000, 4000, 16000))

@@ -276,6 +276,16 @@ def test_colors_match_the_structure():
     assert plan_for(mlp, (x,), 0, "rev").ncolors == 5
 
 
+def test_decompression_gathers_at_color_and_element():
+    """The nonzeros are read from the (colors, n) compressed matrix by (color, element)
+    pairs, not from its flattening (XLA fuses the HVP into the gather; a flat index
+    would be split back into (color, element) per nonzero)."""
+    x = x0()
+    text = jax.jit(zymase.hessian(chain, sparse="bcoo")).lower(x).as_text()
+    gathers = [line for line in text.splitlines() if "stablehlo.gather" in line]
+    assert len(gathers) == 1 and "start_index_map = [0, 1]" in gathers[0] and "tensor<3x12xf64>" in gathers[0], gathers
+
+
 def test_one_hvp_for_a_diagonal_hessian(monkeypatch):
     """sum(a*x^2): zymase.hessian(sparse=True) calls zymase's jvp once, on one seed."""
     import zymase.sparse as sp

@@ -204,10 +204,25 @@ def _compressed(plan: Any, seeded: list, dtype: Any, evaluate: Callable) -> Any:
     """The nonzeros (CSR order): ``evaluate`` (one jvp / vjp / HVP on flat seeds) batched
     with jax.vmap over one seed per color, the compressed (colors, width) result read
     at the plan's sources."""
+    import jax.numpy as jnp
+    from jax import lax
+
     if plan.ncolors == 0:
-        return jax.numpy.zeros((0,), dtype)
+        return jnp.zeros((0,), dtype)
     comp = _join(jax.vmap(evaluate)(*_seeds(plan, seeded)), plan.ncolors)
-    return comp.reshape(-1)[plan.sources].astype(dtype)
+    # A two-dimensional gather at (color, element): XLA fuses the HVP into the gather and
+    # evaluates it at each index, so indexing the flat (colors * width,) matrix would
+    # cost a division and a remainder per nonzero to recover (color, element).
+    width = int(comp.shape[1])
+    idx = np.stack(np.divmod(plan.sources, max(width, 1)), axis=1).astype(np.int32)
+    data = lax.gather(
+        comp,
+        jnp.asarray(idx),
+        dimension_numbers=lax.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0, 1), start_index_map=(0, 1)),
+        slice_sizes=(1, 1),
+        mode=lax.GatherScatterMode.PROMISE_IN_BOUNDS,
+    )
+    return data.astype(dtype)
 
 
 def _jvp_leaves(fn: Callable, args: tuple, norm: Sequence[int], trees: list, ts: tuple) -> list:
