@@ -73,3 +73,20 @@ def test_lazy_import_order_gives_the_same_rule_order() -> None:
     """Importing the families in reverse order gives every root the same list of rules as
     importing them all by name (which registers a family's imports before it)."""
     assert _rule_order("reversed") == _rule_order("all")
+
+
+def test_the_cached_index_is_the_index_read_from_the_texts(monkeypatch) -> None:
+    """The index kept in __pycache__/rule_index.json gives what reading the family files
+    gives, and a cache whose files changed (size or modification time) is not used."""
+    import zymase.opt.rules as rules
+
+    names = family_names()
+    texts = {name: rules._source(name) for name in names}
+    read = {name: rules._read_roots(name, texts[name]) for name in names}
+    stamp = rules._stamp(names)
+    monkeypatch.setattr(rules, "_INDEX", read)
+    rules._save_index(stamp)
+    cached = rules._load_index(stamp)
+    assert cached is not None and cached[0] == read and cached[1] == rules._RANK
+    stale = [[name, size + 1, mtime] for name, size, mtime in stamp]
+    assert rules._load_index(stale) is None
