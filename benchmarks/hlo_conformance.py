@@ -1182,7 +1182,7 @@ def markdown(files: Sequence[FileRecord], records: Sequence[FuncRecord], command
         "with its patterns: the *family*); the right column keeps the files whose RUN line runs no other transformation "
         "(AD, batching, lowerings: work zymase's rules do not do). Per function: parsed by zymase; run before and after zymase's rules through "
         "JAX on the same random inputs (floats within relative 1e-6 for f32, 1e-12 for f64, NaN = NaN; integers exact); "
-        "ops after zymase (nested regions included, terminators not) against the ops in the peer's CHECK lines for "
+        "ops after zymase (nested regions included; terminators, and the one op of a reduce body in StableHLO's compact form, not) against the ops in the peer's CHECK lines for "
         "that function. *splat* = larger only because zymase writes a splat constant as a scalar constant + "
         "`broadcast_in_dim`; *partial* = the peer's CHECK lines stop before the function's return (a lower bound). "
         "Reproduce with the command above on the peer's `test/lit_tests`; `--json` writes every function's record."

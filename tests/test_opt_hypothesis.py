@@ -95,7 +95,7 @@ def _build(tree):
     return f
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program, st.integers(0, 2**31 - 1))
 def test_optimizer_preserves_values(tree, seed):
     f = _build(tree)
