@@ -14,8 +14,10 @@ Affine semantics kept: a loop's lower bound is the maximum of its lower-bound ma
 results and its upper bound the minimum of its upper-bound map's results; ``mod`` is
 non-negative (``a mod b = a - b * floor(a / b)``), ``floordiv`` and ``ceildiv`` round
 towards minus and plus infinity. A map's dimension operands come first, then its
-symbols. Affine ops zymase does not lower (``affine.if``, ``affine.parallel``, ...) are
-not registered, so a program using them fails to parse with a message naming the op.
+symbols. ``affine.parallel`` and ``affine.if`` (``ir/affine_if.py``) are lowered too;
+affine ops zymase does not lower are not registered, so a program using them fails to
+parse with a message naming the op. ``affine.load`` / ``store`` read MLIR's access
+syntax (below), which xDSL's parser does not fully accept.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 
 from xdsl.dialects import affine as _affine
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, DenseArrayBase, FloatAttr, IndexType, IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, DenseArrayBase, FloatAttr, IndexType, IntegerAttr, MemRefType, ModuleOp, StringAttr, i64
 from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import AttrSizedOperandSegments, IRDLOperation, irdl_op_definition, prop_def, region_def, var_operand_def, var_result_def
 from xdsl.parser import Parser
@@ -34,8 +36,204 @@ from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstan
 from xdsl.rewriter import InsertPoint, Rewriter
 
 ForOp = _affine.ForOp
+
+
+# ----------------------------------------------------------------- load / store syntax
+#
+# ``affine.load %m[<exprs>] {attrs} : T`` and ``affine.store %v, %m[<exprs>] {attrs} : T``
+# as MLIR writes them: an expression is built from integers, SSA values (``%i``),
+# ``symbol(%s)``, ``+``, ``-``, ``*``, ``floordiv``, ``ceildiv``, ``mod`` and
+# parentheses, and may multiply two symbols (``symbol(%a) * symbol(%b)``, a semi-affine
+# product MLIR accepts, which xDSL's affine expressions refuse: it is built directly as a
+# binary expression). Every SSA value is one symbol of the op's map (as xDSL does); the
+# lowering computes the map with arith whatever the operands are. The attribute
+# dictionary after the indices (``{alignment = 16 : i64}``) is kept on the op and
+# dropped by the lowering (alignment does not change values).
+
+
+def _binary(kind: AffineBinaryOpKind, a: AffineExpr, b: AffineExpr) -> AffineExpr:
+    if isinstance(a, AffineConstantExpr) and isinstance(b, AffineConstantExpr):
+        x, y = a.value, b.value
+        if kind == AffineBinaryOpKind.Add:
+            return AffineExpr.constant(x + y)
+        if kind == AffineBinaryOpKind.Mul:
+            return AffineExpr.constant(x * y)
+        if y > 0 and kind == AffineBinaryOpKind.FloorDiv:
+            return AffineExpr.constant(x // y)
+        if y > 0 and kind == AffineBinaryOpKind.CeilDiv:
+            return AffineExpr.constant(-(-x // y))
+        if y > 0 and kind == AffineBinaryOpKind.Mod:
+            return AffineExpr.constant(x % y)
+    return AffineBinaryOpExpr(kind, a, b)
+
+
+def parse_access(parser: Parser) -> tuple[AffineMap, list[SSAValue]]:
+    """``[expr, ...]`` over SSA values: the map (every value a symbol) and its operands."""
+    operands: list[SSAValue] = []
+
+    def operand(v: SSAValue) -> AffineExpr:
+        for k, w in enumerate(operands):
+            if w is v:
+                return AffineExpr.symbol(k)
+        operands.append(v)
+        return AffineExpr.symbol(len(operands) - 1)
+
+    def primary() -> AffineExpr:
+        k = parser.parse_optional_integer(allow_boolean=False, allow_negative=False)
+        if k is not None:
+            return AffineExpr.constant(k)
+        if parser.parse_optional_punctuation("-") is not None:
+            return _binary(AffineBinaryOpKind.Mul, primary(), AffineExpr.constant(-1))
+        if parser.parse_optional_punctuation("(") is not None:
+            e = expr()
+            parser.parse_punctuation(")")
+            return e
+        if parser.parse_optional_keyword("symbol") is not None:
+            parser.parse_punctuation("(")
+            v = parser.parse_operand(IndexType())
+            parser.parse_punctuation(")")
+            return operand(v)
+        return operand(parser.parse_operand(IndexType()))
+
+    def term() -> AffineExpr:
+        e = primary()
+        while True:
+            if parser.parse_optional_punctuation("*") is not None:
+                e = _binary(AffineBinaryOpKind.Mul, e, primary())
+            elif parser.parse_optional_keyword("floordiv") is not None:
+                e = _binary(AffineBinaryOpKind.FloorDiv, e, primary())
+            elif parser.parse_optional_keyword("ceildiv") is not None:
+                e = _binary(AffineBinaryOpKind.CeilDiv, e, primary())
+            elif parser.parse_optional_keyword("mod") is not None:
+                e = _binary(AffineBinaryOpKind.Mod, e, primary())
+            else:
+                return e
+
+    def expr() -> AffineExpr:
+        e = term()
+        while True:
+            if parser.parse_optional_punctuation("+") is not None:
+                e = _binary(AffineBinaryOpKind.Add, e, term())
+            elif parser.parse_optional_punctuation("-") is not None:
+                e = _binary(AffineBinaryOpKind.Add, e, _binary(AffineBinaryOpKind.Mul, term(), AffineExpr.constant(-1)))
+            else:
+                return e
+
+    exprs = parser.parse_comma_separated_list(Parser.Delimiter.SQUARE, expr)
+    return AffineMap(0, len(operands), tuple(exprs)), operands
+
+
+_SPELLING = {
+    AffineBinaryOpKind.Add: "+",
+    AffineBinaryOpKind.Mul: "*",
+    AffineBinaryOpKind.FloorDiv: "floordiv",
+    AffineBinaryOpKind.CeilDiv: "ceildiv",
+    AffineBinaryOpKind.Mod: "mod",
+}
+
+
+def _is_add(e: AffineExpr) -> bool:
+    return isinstance(e, AffineBinaryOpExpr) and e.kind == AffineBinaryOpKind.Add
+
+
+def print_access(printer: Printer, m: AffineMap, operands: Sequence[SSAValue]) -> None:
+    """The inverse of ``parse_access``; a value multiplied by a non-constant prints as
+    ``symbol(%v)``."""
+
+    def text(e: AffineExpr, as_symbol: bool = False, parens: bool = False) -> None:
+        if isinstance(e, AffineConstantExpr):
+            printer.print_string(str(e.value))
+        elif isinstance(e, (AffineSymExpr, AffineDimExpr)):
+            v = operands[m.num_dims + e.position if isinstance(e, AffineSymExpr) else e.position]
+            if as_symbol:
+                printer.print_string("symbol(")
+                printer.print_operand(v)
+                printer.print_string(")")
+            else:
+                printer.print_operand(v)
+        elif isinstance(e, AffineBinaryOpExpr):
+            product = e.kind == AffineBinaryOpKind.Mul and not isinstance(e.lhs, AffineConstantExpr) and not isinstance(e.rhs, AffineConstantExpr)
+            add = e.kind == AffineBinaryOpKind.Add
+            if parens:
+                printer.print_string("(")
+            # a sum inside a product, and a product on the right of a product, keep parentheses
+            text(e.lhs, product, not add and _is_add(e.lhs))
+            printer.print_string(f" {_SPELLING[e.kind]} ")
+            text(e.rhs, product, not add and isinstance(e.rhs, AffineBinaryOpExpr))
+            if parens:
+                printer.print_string(")")
+        else:
+            printer.print_string(str(e))
+
+    printer.print_string("[")
+    for k, e in enumerate(m.results):
+        if k:
+            printer.print_string(", ")
+        text(e)
+    printer.print_string("]")
+
+
 LoadOp = _affine.LoadOp
 StoreOp = _affine.StoreOp
+
+
+def _memref_type(parser: Parser) -> MemRefType:
+    t = parser.parse_type()
+    if not isinstance(t, MemRefType):
+        parser.raise_error(f"expected a memref type, got {t}")
+    return t
+
+
+def _parse_load(cls, parser: Parser) -> LoadOp:
+    unresolved = parser.parse_unresolved_operand()
+    m, indices = parse_access(parser)
+    attrs = parser.parse_optional_attr_dict()
+    parser.parse_punctuation(":")
+    t = _memref_type(parser)
+    op = cls(parser.resolve_operand(unresolved, t), indices, AffineMapAttr(m), t.get_element_type())
+    op.attributes |= attrs
+    return op
+
+
+def _print_load(self: LoadOp, printer: Printer) -> None:
+    printer.print_string(" ")
+    printer.print_operand(self.memref)
+    print_access(printer, self.map.data, list(self.indices))
+    if self.attributes:
+        printer.print_op_attributes(self.attributes)
+    printer.print_string(" : ")
+    printer.print_attribute(self.memref.type)
+
+
+def _parse_store(cls, parser: Parser) -> StoreOp:
+    value = parser.parse_unresolved_operand()
+    parser.parse_punctuation(",")
+    unresolved = parser.parse_unresolved_operand()
+    m, indices = parse_access(parser)
+    attrs = parser.parse_optional_attr_dict()
+    parser.parse_punctuation(":")
+    t = _memref_type(parser)
+    op = cls(parser.resolve_operand(value, t.get_element_type()), parser.resolve_operand(unresolved, t), indices, AffineMapAttr(m))
+    op.attributes |= attrs
+    return op
+
+
+def _print_store(self: StoreOp, printer: Printer) -> None:
+    printer.print_string(" ")
+    printer.print_operand(self.value)
+    printer.print_string(", ")
+    printer.print_operand(self.memref)
+    print_access(printer, self.map.data, list(self.indices))
+    if self.attributes:
+        printer.print_op_attributes(self.attributes)
+    printer.print_string(" : ")
+    printer.print_attribute(self.memref.type)
+
+
+LoadOp.parse = classmethod(_parse_load)  # type: ignore[method-assign]
+LoadOp.print = _print_load  # type: ignore[method-assign]
+StoreOp.parse = classmethod(_parse_store)  # type: ignore[method-assign]
+StoreOp.print = _print_store  # type: ignore[method-assign]
 ApplyOp = _affine.ApplyOp
 MinOp = _affine.MinOp
 YieldOp = _affine.YieldOp

@@ -24,8 +24,8 @@ stored into memory without a shadow which the function reads back is refused (th
 derivative would be lost); stored there and never read, it is dropped, as Enzyme does.
 A call that passes a memref is inlined before differentiation (``inline_memory_calls``,
 in a copy of the function). Memory reached in ways the rules do not follow (a memref
-yielded by a loop or branch, returned, passed to a recursion) is refused with a one-line
-error.
+yielded by a loop or branch, returned in reverse mode, passed to a recursion) is refused
+with a one-line error. Forward mode may return a buffer: its tangent is its tangent buffer.
 
 In reverse mode, loops and branches whose regions touch memory (shadowed or not) get
 the rules at the end of this file: the region rules of ``scf.py`` would recompute loads
@@ -35,7 +35,7 @@ from memory that has changed since, and redo stores.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, func, scf
@@ -144,7 +144,7 @@ class MemoryActivity(ActivityAnalysis):
                 self.root[op.dest] = self.root.get(op.source, op.source)
                 if op.source in self.shadowed:
                     self.shadowed.add(op.dest)
-        self._check_flows(fn)
+        self._check_flows(fn, useful_results)
         self._touching: dict[Operation, bool] = {}
         self._entry = block
         self.tainted: set[SSAValue] = {a for a in self.shadowed if isinstance(a, BlockArgument)}
@@ -156,11 +156,22 @@ class MemoryActivity(ActivityAnalysis):
 
     # ------------------------------------------------------------------ checks
 
-    def _check_flows(self, fn: func.FuncOp) -> None:
+    def _check_flows(self, fn: func.FuncOp, useful_results: Sequence[bool]) -> None:
         """Memrefs only as operands of the memory ops and memref.dim (and captured by
-        regions): anything else would move a buffer where the shadows do not follow."""
+        regions): anything else would move a buffer where the shadows do not follow. In
+        forward mode the function may return a buffer; its tangent is the buffer's
+        tangent buffer (so it must have one when the tangent is asked for)."""
+        ret = fn.body.blocks.first.last_op if fn.body.blocks else None
         for op in fn.walk():
             if op is fn or isinstance(op, (*MEMORY_OPS, DimOp)):
+                continue
+            if op is ret and not self.reverse:
+                for v, useful in zip(op.operands, useful_results):
+                    if is_memref(v.type) and useful and v not in self.shadowed:
+                        raise DiffError(
+                            f"{_where(op)} returns the memref {v.type}, which has no tangent buffer (an enzyme_const "
+                            f"argument or memory of integers), with a derivative asked for"
+                        )
                 continue
             for v in op.operands:
                 if is_memref(v.type):
@@ -488,13 +499,20 @@ def copy_reverse(rev: ReverseSweep, op: CopyOp) -> None:
 # enclosing loop, allocated before the outermost one (so its bounds must not change
 # with the enclosing loops); its results are cached in the enclosing loop's iteration,
 # and the enclosing reverse body runs its reverse with the enclosing iteration indices.
+# A loop over memory in a branch has its caches allocated before the branch (or before
+# the outermost enclosing loop); a branch over memory in a loop yields its loads and its
+# loops' results as extra results, which the loop caches. An
+# scf.while, whose trip count is known only once it has run, runs twice: a copy counts
+# its trips on copies of the buffers it writes, then the loop records into caches of
+# that size (a growing cache would change shape inside a lax loop, which value semantics
+# cannot express).
 
 
 def refuse_region(rev: ReverseSweep, op: Operation) -> None:
     """Reverse mode of a region op touching shadowed memory that has no memory rule."""
     raise DiffError(
         f"reverse mode of {_where(op)}: the region reads or writes memory with a shadow; zymase reverses "
-        f"scf.for and scf.if over memory, not this op yet"
+        f"scf.for, scf.while and scf.if over memory, not this op yet"
     )
 
 
@@ -502,20 +520,43 @@ def _scalar(t: Attribute) -> bool:
     return not isinstance(t, (TensorType, MemRefType))
 
 
-def _memory_body(op: Operation, block: Block) -> tuple[list[LoadOp], list[scf.ForOp]]:
-    """The loads of ``block`` (a body of ``op``) and, in a loop, its nested scf.for loops
-    over memory, checking that the reverse can follow the body: no other nested region
-    that touches memory."""
+def _memory_body(op: Operation, block: Block) -> tuple[list[LoadOp], list[Operation]]:
+    """The loads of ``block`` (a body of ``op``) and its nested region ops over memory
+    (scf.for in a loop or branch, scf.if in a loop), checking that the reverse can
+    follow the body: no other nested region that touches memory."""
     loads: list[LoadOp] = []
-    loops: list[scf.ForOp] = []
+    nested: list[Operation] = []
+    in_loop = isinstance(op, (scf.ForOp, scf.WhileOp))
     for inner in block.ops:
         if isinstance(inner, LoadOp):
             loads.append(inner)
         elif inner.regions and any(isinstance(x, MEMORY_OPS) for r in inner.regions for x in r.walk()):
-            if not (isinstance(op, scf.ForOp) and isinstance(inner, scf.ForOp)):
+            if not ((isinstance(inner, scf.ForOp) and (in_loop or isinstance(op, scf.IfOp))) or (isinstance(inner, scf.IfOp) and in_loop)):
                 raise DiffError(f"reverse mode of {_where(op)}: the nested {_where(inner)} reads or writes memory; not supported yet")
-            loops.append(inner)
-    return loads, loops
+            nested.append(inner)
+    return loads, nested
+
+
+def _kept(block: Block, loads: Sequence[LoadOp], nested: Sequence[Operation]) -> list[SSAValue]:
+    """The values of ``block`` a loop caches per iteration: its loads, the results of its
+    nested region ops over memory, and the loads of its nested branches (which the
+    branch yields as extra results)."""
+    out = [*(load.res for load in loads), *(r for o in nested for r in o.results)]
+    for o in nested:
+        if isinstance(o, scf.IfOp):
+            out += _branch_values(o)
+    return out
+
+
+def _branch_values(op: scf.IfOp) -> list[SSAValue]:
+    """The values a branch over memory keeps for its reverse (its extra results): the
+    loads and the results of the loops over memory of both regions."""
+    out: list[SSAValue] = []
+    for region in (op.true_region, op.false_region):
+        if region.blocks:
+            loads, loops = _memory_body(op, region.block)
+            out += [*(load.res for load in loads), *(r for loop in loops for r in loop.results)]
+    return out
 
 
 def _recompute(sub: ReverseSweep, block: Block, loaded: dict[SSAValue, SSAValue], skipped: Sequence[Operation] = ()) -> None:
@@ -587,9 +628,24 @@ class _LoopCache:
     loop's result): its value in each iteration."""
     inner: dict[Operation, _LoopCache]
     """The caches of the nested loops over memory (one more dimension each)."""
+    branches: dict[Operation, tuple[list[SSAValue], dict[Operation, _LoopCache]]] = field(default_factory=dict)
+    """The nested branches over memory: the values each keeps (cached in ``values``) and
+    the caches of its loops over memory (one dimension per enclosing loop)."""
+
+    def skipped(self) -> list[Operation]:
+        """The nested ops whose results the reverse reads from the caches."""
+        return [*self.inner, *self.branches]
+
+    def scope(self, sub: ReverseSweep, at: list[SSAValue], loaded: dict[SSAValue, SSAValue]) -> None:
+        """The tapes of the nested ops in ``sub``, the reverse of one iteration ``at``."""
+        for loop, inner in self.inner.items():
+            sub.tapes[loop] = _Scoped(inner, at)  # type: ignore[assignment]
+        for branch, (kept, loops) in self.branches.items():
+            sub.tapes[branch] = _BranchTape({v: loaded[v] for v in kept}, loops, at)  # type: ignore[assignment]
 
     def buffers(self) -> list[SSAValue]:
-        return [*self.carried, *self.values.values(), *(b for c in self.inner.values() for b in c.buffers())]
+        nested = [*self.inner.values(), *(c for _, loops in self.branches.values() for c in loops.values())]
+        return [*self.carried, *self.values.values(), *(b for c in nested for b in c.buffers())]
 
 
 @dataclass
@@ -607,7 +663,7 @@ def _augment_loop(top: ReverseSweep, fwd: ReverseSweep, op: scf.ForOp, outer: li
     ``outer``: (constant trip count, trip count, iteration index) of each enclosing loop."""
     body = op.body.block
     loads, loops = _memory_body(op, body)
-    kept = [*(load.res for load in loads), *(r for loop in loops for r in loop.results)]
+    kept = _kept(body, loads, loops)
     for v in [*body.args[1:], *kept]:
         if not _scalar(v.type):
             raise DiffError(f"reverse mode of {_where(op)}: the loop over memory carries or loads {v.type}; only scalars are cached yet")
@@ -620,8 +676,11 @@ def _augment_loop(top: ReverseSweep, fwd: ReverseSweep, op: scf.ForOp, outer: li
         static = max(0, -(-(bounds[1] - bounds[0]) // bounds[2]))
         count = _index(alloc, static)
     else:
-        if outer and any(v not in top.primals for v in (op.lb, op.ub, op.step)):
-            raise DiffError(f"reverse mode of {_where(op)}: the bounds of a nested loop over memory change with the enclosing loop; not supported yet")
+        if top is not fwd and any(v not in top.primals for v in (op.lb, op.ub, op.step)):
+            raise DiffError(
+                f"reverse mode of {_where(op)}: the bounds of a loop over memory nested in a loop or branch are computed "
+                f"inside it (its caches are allocated before the outermost one); not supported yet"
+            )
         count = _trip_count(alloc, top.primal(op.lb), top.primal(op.ub), top.primal(op.step))
     dims: list[Dim] = [(s, c) for s, c, _ in outer] + [(static, count)]
     carried = [_cache(alloc, a.type, dims) for a in body.args[1:]]
@@ -640,20 +699,43 @@ def _augment_loop(top: ReverseSweep, fwd: ReverseSweep, op: scf.ForOp, outer: li
         sub.primals[a] = new
         _store(fb, new, cache, at)
     inner: dict[Operation, _LoopCache] = {}
+    branches: dict[Operation, tuple[list[SSAValue], dict[Operation, _LoopCache]]] = {}
     for o in body_ops(body):
         fb.location = o.location
-        if o in loops:
-            inner[o] = _augment_loop(top, sub, o, [*outer, (static, count, k)])
-        else:
-            sub.clone(o)
-        for r in o.results:
-            if r in values:
-                _store(fb, sub.primal(r), values[r], at)
+        _augment_nested(top, sub, o, loops, [*outer, (static, count, k)], values, at, inner, branches)
     block.add_op(scf.YieldOp(*[sub.primal(y) for y in terminator(body).operands]))
     new = b.insert(scf.ForOp(lb, ub, step, [fwd.primal(v) for v in op.iter_args], Region(block)))
     for r, res in zip(op.results, new.results):
         fwd.primals[r] = res
-    return _LoopCache(count, carried, values, inner)
+    return _LoopCache(count, carried, values, inner, branches)
+
+
+def _augment_nested(
+    top: ReverseSweep,
+    sub: ReverseSweep,
+    o: Operation,
+    nested: Sequence[Operation],
+    outer: list[tuple[int | None, SSAValue, SSAValue]],
+    values: dict[SSAValue, SSAValue],
+    at: list[SSAValue],
+    inner: dict[Operation, _LoopCache],
+    branches: dict[Operation, tuple[list[SSAValue], dict[Operation, _LoopCache]]],
+) -> None:
+    """One op of a loop body in the recording loop: a copy, or a nested loop or branch
+    over memory with its own caches or extra results; then the values the reverse
+    reads are stored into the caches at the iteration ``at``."""
+    if o in nested and isinstance(o, scf.ForOp):
+        inner[o] = _augment_loop(top, sub, o, outer)
+    elif o in nested:
+        tape = _augment_branch(top, sub, o, outer)  # type: ignore[arg-type]
+        branches[o] = (list(tape.kept), tape.loops)
+        for v, res in tape.kept.items():
+            _store(sub.builder, res, values[v], at)
+    else:
+        sub.clone(o)
+    for r in o.results:
+        if r in values:
+            _store(sub.builder, sub.primal(r), values[r], at)
 
 
 def _inert(rev: ReverseSweep, op: Operation) -> bool:
@@ -698,9 +780,9 @@ def for_reverse(rev: ReverseSweep, op: scf.ForOp) -> None:
     sub.primals[body.args[0]] = iv
     for a, c in zip(body.args[1:], cache.carried):
         sub.primals[a] = _load(rb, c, at)
-    _recompute(sub, body, {v: _load(rb, c, at) for v, c in cache.values.items()}, list(cache.inner))
-    for loop, inner in cache.inner.items():
-        sub.tapes[loop] = _Scoped(inner, at)  # type: ignore[assignment]
+    loaded = {v: _load(rb, c, at) for v, c in cache.values.items()}
+    _recompute(sub, body, loaded, cache.skipped())
+    cache.scope(sub, at, loaded)
     term = terminator(body)
     for i, ct in zip(act, block.args[1:]):
         sub.add_adjoint(term.operands[i], ct)
@@ -711,7 +793,7 @@ def for_reverse(rev: ReverseSweep, op: scf.ForOp) -> None:
         outs.append(acc if ct is None else rb.add(acc, ct))
     block.add_op(scf.YieldOp(*outs))
     new = b.insert(scf.ForOp(b.constant(0, index), cache.count, b.constant(1, index), carry, Region(block)))
-    if not outer:
+    if not isinstance(tape, _Scoped):  # a nested loop's caches are freed by the enclosing op's reverse
         for c in cache.buffers():
             b.insert(DeallocOp.get(c))
     for i, ct in zip(act, new.results):
@@ -720,55 +802,283 @@ def for_reverse(rev: ReverseSweep, op: scf.ForOp) -> None:
         rev.add_adjoint(f, ct)
 
 
-@memory_augment(scf.IfOp)
-def if_augment(rev: ReverseSweep, op: scf.IfOp) -> None:
-    """The branch, also yielding the values its loads read (zero from the branch not taken)."""
+@dataclass
+class _BranchTape:
+    kept: dict[SSAValue, SSAValue]
+    """A load's or nested loop's result in the branch -> the if's extra result holding it
+    (zero from the branch not taken)."""
+    loops: dict[Operation, _LoopCache]
+    """The caches of the loops over memory in the branches (allocated before the if, or
+    before the outermost enclosing loop)."""
+    outer: list[SSAValue] | None = None
+    """In a loop over memory: the indices of the enclosing iterations (the loops' caches
+    are then freed by the outermost loop's reverse)."""
+
+
+def _augment_branch(top: ReverseSweep, fwd: ReverseSweep, op: scf.IfOp, outer: list[tuple[int | None, SSAValue, SSAValue]] | None) -> _BranchTape:
+    """The branch in ``fwd``'s block, also yielding the values its loads read and its
+    loops over memory return (zero from the branch not taken); such a loop caches its
+    iterations in buffers allocated in ``top``'s block, before the if (or before the
+    outermost enclosing loop), sized by the loop's trip count (its bounds must be known
+    there). In a loop, ``outer`` holds the enclosing loops (as ``_augment_loop`` takes
+    them), and the loop caches the extra results."""
     regions = [op.true_region, op.false_region]
-    loads = [_memory_body(op, r.block)[0] if r.blocks else [] for r in regions]
-    extra = [load for mine in loads for load in mine]
-    for load in extra:
-        if not _scalar(load.res.type):
-            raise DiffError(f"reverse mode of {_where(op)}: the branch loads {load.res.type}; only scalars are kept yet")
+    bodies = [_memory_body(op, r.block) if r.blocks else ([], []) for r in regions]
+    mine = [[*(load.res for load in loads), *(r for loop in loops for r in loop.results)] for loads, loops in bodies]
+    extra = [v for vs in mine for v in vs]
+    for v in extra:
+        if not _scalar(v.type):
+            raise DiffError(f"reverse mode of {_where(op)}: the branch loads or computes in a loop {v.type}; only scalars are kept yet")
+    caches: dict[Operation, _LoopCache] = {}
     new_regions = []
-    for region, mine in zip(regions, loads):
+    for region, (_, loops), kept in zip(regions, bodies, mine):
         block = Block()
-        fb = Builder(block, rev.builder.location)
-        fwd = rev.child(fb)
+        fb = Builder(block, fwd.builder.location)
+        sub = fwd.child(fb)
         outs: list[SSAValue] = []
         if region.blocks:
             for inner in body_ops(region.block):
                 fb.location = inner.location
-                fwd.clone(inner)
-            outs = [fwd.primal(v) for v in terminator(region.block).operands]
-        kept = [fwd.primal(load.res) if load in mine else fb.zeros(load.res.type) for load in extra]
-        block.add_op(scf.YieldOp(*outs, *kept))
+                if inner in loops:
+                    caches[inner] = _augment_loop(top, sub, inner, outer or [])
+                else:
+                    sub.clone(inner)
+            outs = [sub.primal(v) for v in terminator(region.block).operands]
+        block.add_op(scf.YieldOp(*outs, *[sub.primal(v) if v in kept else fb.zeros(v.type) for v in extra]))
         new_regions.append(Region(block))
-    types = [r.type for r in op.results] + [load.res.type for load in extra]
-    new = rev.builder.insert(scf.IfOp(rev.primal(op.cond), types, new_regions[0], new_regions[1]))
+    types = [r.type for r in op.results] + [v.type for v in extra]
+    new = fwd.builder.insert(scf.IfOp(fwd.primal(op.cond), types, new_regions[0], new_regions[1]))
     n = len(op.results)
     for r, res in zip(op.results, new.results[:n]):
-        rev.primals[r] = res
-    rev.tapes[op] = {load.res: v for load, v in zip(extra, new.results[n:])}  # type: ignore[assignment]
+        fwd.primals[r] = res
+    return _BranchTape(dict(zip(extra, new.results[n:])), caches, None if outer is None else [k for _, _, k in outer])
+
+
+@memory_augment(scf.IfOp)
+def if_augment(rev: ReverseSweep, op: scf.IfOp) -> None:
+    rev.tapes[op] = _augment_branch(rev, rev, op, None)  # type: ignore[assignment]
 
 
 @memory_reverse(scf.IfOp)
 def if_reverse(rev: ReverseSweep, op: scf.IfOp) -> None:
-    loaded: dict[SSAValue, SSAValue] = rev.tapes[op]  # type: ignore[assignment]
+    tape: _BranchTape = rev.tapes[op]  # type: ignore[assignment]
     frees = [f for f in free_values(op) if rev.is_active(f)]
     regions = []
     for region in (op.true_region, op.false_region):
         block = Block()
         sub = rev.child(Builder(block, rev.builder.location))
         if region.blocks:
-            _recompute(sub, region.block, loaded)
+            loops = [o for o in region.block.ops if o in tape.loops]
+            _recompute(sub, region.block, tape.kept, loops)
+            for loop in loops:
+                sub.tapes[loop] = _Scoped(tape.loops[loop], tape.outer or [])  # type: ignore[assignment]
             for v, r in zip(terminator(region.block).operands, op.results):
                 sub.add_adjoint(v, rev.adjoint(r))
             sub.reverse_block(region.block)
         block.add_op(scf.YieldOp(*[sub.adjoint_or_zero(f) for f in frees]))
         regions.append(Region(block))
     new = rev.builder.insert(scf.IfOp(rev.primal(op.cond), [f.type for f in frees], regions[0], regions[1]))
+    if tape.outer is None:  # in a loop, the outermost loop's reverse frees them
+        for cache in tape.loops.values():
+            for c in cache.buffers():
+                rev.builder.insert(DeallocOp.get(c))
     for f, res in zip(frees, new.results):
         rev.add_adjoint(f, res)
+
+
+@dataclass
+class _WhileTape:
+    count: SSAValue
+    """N, the number of times the ``after`` region ran (the ``before`` region ran N + 1)."""
+    before: _LoopCache
+    """The ``before`` region's arguments and kept values, N + 1 entries."""
+    after: _LoopCache
+    """The ``after`` region's kept values, N entries (its arguments are recomputed by
+    the ``before`` region of the same iteration)."""
+
+
+def _clone_into(b: Builder, block: Block, mapping: dict[SSAValue, SSAValue]) -> None:
+    """Plain copies of ``block``'s ops (not its terminator), reading ``mapping``."""
+    for o in body_ops(block):
+        new = b.insert(o.clone(value_mapper=mapping))
+        mapping.update(zip(o.results, new.results))
+
+
+def _count_trips(rev: ReverseSweep, op: scf.WhileOp) -> SSAValue:
+    """The number of times ``op``'s ``after`` region runs: a copy of the loop counting
+    its iterations, run on copies of the buffers it writes (the real run follows, then
+    recording into caches of that size)."""
+    analysis: MemoryActivity = rev.analysis  # type: ignore[assignment]
+
+    def root(v: SSAValue) -> SSAValue:
+        return analysis.root.get(v, v)
+
+    written = {root(x.memref) for x in op.walk() if isinstance(x, StoreOp)}
+    written |= {root(x.destination) for x in op.walk() if isinstance(x, CopyOp)}
+    b = rev.builder
+    mapping: dict[SSAValue, SSAValue] = {}
+    copies: dict[SSAValue, SSAValue] = {}
+    for v in free_values(op):
+        if not is_memref(v.type):
+            mapping[v] = rev.primal(v)
+            continue
+        r = root(v)
+        if r not in written:
+            mapping[v] = rev.primal(v)
+            continue
+        if r not in copies:
+            src = rev.primal(r)
+            t = src.type
+            assert isinstance(t, MemRefType)
+            sizes = [d for d, s in zip(_dims(b, src), t.get_shape()) if s < 0]
+            copies[r] = b.insert(AllocOp(sizes, [], t)).results[0]
+            b.insert(CopyOp(src, copies[r]))
+        mapping[v] = copies[r] if v is r else b.insert(CastOp(copies[r], v.type)).results[0]
+    index = IndexType()
+    before, after = op.before_region.block, op.after_region.block
+    bblock = Block(arg_types=[*(a.type for a in before.args), index])
+    m = {**mapping, **dict(zip(before.args, bblock.args))}
+    bb = Builder(bblock, b.location)
+    _clone_into(bb, before, m)
+    cond = terminator(before)
+    assert isinstance(cond, scf.ConditionOp)
+    bblock.add_op(scf.ConditionOp(m.get(cond.condition, cond.condition), *[m.get(v, v) for v in cond.args], bblock.args[-1]))
+    ablock = Block(arg_types=[*(a.type for a in after.args), index])
+    m = {**mapping, **dict(zip(after.args, ablock.args))}
+    ab = Builder(ablock, b.location)
+    _clone_into(ab, after, m)
+    nxt = ab.add(ablock.args[-1], ab.constant(1, index))
+    ablock.add_op(scf.YieldOp(*[m.get(v, v) for v in terminator(after).operands], nxt))
+    inits = [rev.primal(v) for v in op.arguments]
+    loop = b.insert(scf.WhileOp([*inits, b.constant(0, index)], [*(r.type for r in op.res), index], Region(bblock), Region(ablock)))
+    for c in copies.values():
+        b.insert(DeallocOp.get(c))
+    return loop.res[-1]
+
+
+def _augment_while(rev: ReverseSweep, op: scf.WhileOp) -> _WhileTape:
+    """The loop, run twice: once counting its iterations (``_count_trips``), then again
+    storing the ``before`` region's arguments and every region's loads and nested loops'
+    results into caches indexed by iteration, sized by the count."""
+    before, after = op.before_region.block, op.after_region.block
+    (loads_b, loops_b), (loads_a, loops_a) = _memory_body(op, before), _memory_body(op, after)
+    kept_b = _kept(before, loads_b, loops_b)
+    kept_a = _kept(after, loads_a, loops_a)
+    for v in [*before.args, *after.args, *kept_b, *kept_a]:
+        if not _scalar(v.type):
+            raise DiffError(f"reverse mode of {_where(op)}: the loop over memory carries or loads {v.type}; only scalars are cached yet")
+    b = rev.builder
+    index = IndexType()
+    count = _count_trips(rev, op)
+    count1 = b.add(count, b.constant(1, index))
+    dims_b: list[Dim] = [(None, count1)]
+    dims_a: list[Dim] = [(None, count)]
+    carried = [_cache(b, a.type, dims_b) for a in before.args]
+    values_b = {v: _cache(b, v.type, dims_b) for v in kept_b}
+    values_a = {v: _cache(b, v.type, dims_a) for v in kept_a}
+
+    def record(block: Block, args: Sequence[SSAValue], new: Block, values: dict[SSAValue, SSAValue], nested: Sequence[Operation], dims: Dim) -> tuple[ReverseSweep, _LoopCache]:
+        fb = Builder(new, b.location)
+        sub = rev.child(fb)
+        k = new.args[-1]
+        for a, v in zip(block.args, args):
+            sub.primals[a] = v
+        inner: dict[Operation, _LoopCache] = {}
+        branches: dict[Operation, list[SSAValue]] = {}
+        for o in body_ops(block):
+            fb.location = o.location
+            _augment_nested(rev, sub, o, nested, [(dims[0], dims[1], k)], values, [k], inner, branches)
+        return sub, _LoopCache(dims[1], [], values, inner, branches)
+
+    bblock = Block(arg_types=[*(a.type for a in before.args), index])
+    for a, c in zip(bblock.args, carried):
+        _store(Builder(bblock, b.location), a, c, [bblock.args[-1]])
+    sub, cache_b = record(before, bblock.args[:-1], bblock, values_b, loops_b, dims_b[0])
+    cond = terminator(before)
+    assert isinstance(cond, scf.ConditionOp)
+    bblock.add_op(scf.ConditionOp(sub.primal(cond.condition), *[sub.primal(v) for v in cond.args], bblock.args[-1]))
+    ablock = Block(arg_types=[*(a.type for a in after.args), index])
+    sub, cache_a = record(after, ablock.args[:-1], ablock, values_a, loops_a, dims_a[0])
+    ab = Builder(ablock, b.location)
+    nxt = ab.add(ablock.args[-1], ab.constant(1, index))
+    ablock.add_op(scf.YieldOp(*[sub.primal(v) for v in terminator(after).operands], nxt))
+    inits = [rev.primal(v) for v in op.arguments]
+    new = b.insert(scf.WhileOp([*inits, b.constant(0, index)], [*(r.type for r in op.res), index], Region(bblock), Region(ablock)))
+    for r, res in zip(op.res, new.res):
+        rev.primals[r] = res
+    cache_b.carried = carried
+    return _WhileTape(count, cache_b, cache_a)
+
+
+@memory_augment(scf.WhileOp)
+def while_augment(rev: ReverseSweep, op: scf.WhileOp) -> None:
+    if _inert(rev, op):
+        rev.clone(op)
+        rev.tapes[op] = None  # type: ignore[assignment]
+        return
+    rev.tapes[op] = _augment_while(rev, op)  # type: ignore[assignment]
+
+
+@memory_reverse(scf.WhileOp)
+def while_reverse(rev: ReverseSweep, op: scf.WhileOp) -> None:
+    """The reverse of the last ``before`` (whose forwarded values are the loop's
+    results), then an scf.for over j = 0..N-1 reversing iteration k = N-1-j: ``before``
+    and ``after`` recomputed from iteration k's caches, the reverse of ``after``, its
+    arguments' cotangents into the forwarded values, the reverse of ``before``."""
+    tape: _WhileTape | None = rev.tapes[op]  # type: ignore[assignment]
+    if tape is None:
+        return
+    before, after = op.before_region.block, op.after_region.block
+    cond = terminator(before)
+    assert isinstance(cond, scf.ConditionOp)
+    b = rev.builder
+    index = IndexType()
+    act = [i for i, a in enumerate(before.args) if rev.is_active(a)]
+    frees = [f for f in free_values(op) if rev.is_active(f)]
+
+    def run_before(sub: ReverseSweep, at: list[SSAValue]) -> None:
+        for a, c in zip(before.args, tape.before.carried):
+            sub.primals[a] = _load(sub.builder, c, at)
+        loaded = {v: _load(sub.builder, c, at) for v, c in tape.before.values.items()}
+        _recompute(sub, before, loaded, tape.before.skipped())
+        tape.before.scope(sub, at, loaded)
+
+    last = rev.child(b)
+    run_before(last, [tape.count])
+    for r, v in zip(op.res, cond.args):
+        last.add_adjoint(v, rev.adjoint(r))
+    last.reverse_block(before)
+    carry = [last.adjoint_or_zero(before.args[i]) for i in act] + [last.adjoint_or_zero(f) for f in frees]
+
+    block = Block(arg_types=[index, *[v.type for v in carry]])
+    rb = Builder(block, b.location)
+    k = rb.sub(rb.sub(tape.count, rb.constant(1, index)), block.args[0])
+    sub = rev.child(rb)
+    run_before(sub, [k])
+    for a, v in zip(after.args, cond.args):
+        sub.primals[a] = sub.primal(v)
+    loaded = {v: _load(rb, c, [k]) for v, c in tape.after.values.items()}
+    _recompute(sub, after, loaded, tape.after.skipped())
+    tape.after.scope(sub, [k], loaded)
+    yld = terminator(after)
+    for i, ct in zip(act, block.args[1:]):
+        sub.add_adjoint(yld.operands[i], ct)
+    sub.reverse_block(after)
+    for a, v in zip(after.args, cond.args):
+        sub.add_adjoint(v, sub.adjoint(a))
+    sub.reverse_block(before)
+    outs = [sub.adjoint_or_zero(before.args[i]) for i in act]
+    for f, acc in zip(frees, block.args[1 + len(act) :]):
+        ct = sub.adjoints.get(f)
+        outs.append(acc if ct is None else rb.add(acc, ct))
+    block.add_op(scf.YieldOp(*outs))
+    new = b.insert(scf.ForOp(b.constant(0, index), tape.count, b.constant(1, index), carry, Region(block)))
+    for c in [*tape.before.buffers(), *tape.after.buffers()]:
+        b.insert(DeallocOp.get(c))
+    for i, ct in zip(act, new.results):
+        rev.add_adjoint(op.arguments[i], ct)
+    for f, ct in zip(frees, new.results[len(act) :]):
+        rev.add_adjoint(f, ct)
 
 
 for _cls in REGION_OPS:
