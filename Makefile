@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml
 
 # pytest, then lit's report. lit runs beside pytest (its report, kept in a temporary
 # file, is printed after pytest's), so neither waits on the other's last, single-core
-# tests; the target fails when either fails.
+# tests; the target fails when either fails. Tests marked with an xdist_group run on one
+# worker (--dist loadgroup): the rule examples of one family share one XLA compilation.
 test: $(STAMP)
 	@log=$$(mktemp); \
 	$(BIN)/lit -sv tests/filecheck >$$log 2>&1 & lit=$$!; \
-	$(BIN)/python -m pytest -n 2 tests; pytest_rc=$$?; \
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests; pytest_rc=$$?; \
 	wait $$lit; lit_rc=$$?; \
 	echo "lit -sv tests/filecheck:"; cat $$log; rm -f $$log; \
 	test $$pytest_rc -eq 0 && test $$lit_rc -eq 0

@@ -3,10 +3,12 @@ import os
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("ZYMASE_VERIFY", "1")  # verify every derivative module the tests build
 # XLA compilation is about half of the suite's time: tests compile with XLA's cheaper
-# backend settings (LLVM optimizes less; values are compared with the same tolerances,
-# and test_loop_copies' checks of the compiled HLO pass with and without them). The
-# benchmarks compile with the defaults.
-os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
+# backend settings (LLVM optimizes less, and fusions are emitted by XLA's older IR
+# emitters, which compile in half the time of its MLIR fusion emitters; values are
+# compared with the same tolerances, and test_loop_copies' checks of the compiled HLO
+# pass with and without them). The benchmarks compile with the defaults.
+XLA_TEST_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true --xla_cpu_use_fusion_emitters=false"
+os.environ.setdefault("XLA_FLAGS", XLA_TEST_FLAGS)
 
 
 import pytest  # noqa: E402
@@ -36,6 +38,11 @@ RUN_FIRST = (
     "tests/test_libraries.py::test_grad_matches_jax",
     "tests/test_nested.py::test_jax_transformations_over_nested_results",
 )
+
+
+def pytest_configure(config):
+    # pytest-xdist's own mark, registered here too for runs without xdist (-p no:xdist).
+    config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker under --dist loadgroup")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,6 +1,9 @@
 """Every registered rewrite rule, checked on each of its examples: it fires, the result
 verifies, and the values before and after agree on random inputs (float64, 1e-12)."""
 
+import functools
+from dataclasses import dataclass, field
+
 import jax
 import numpy as np
 import pytest
@@ -51,26 +54,87 @@ def _inputs(module, ex, seed):
     return out
 
 
-CASES = [(name, i) for name in sorted(RULES) for i in range(max(1, len(RULES[name].examples)))]
+CASES = sorted(
+    ((name, i) for name in RULES for i in range(max(1, len(RULES[name].examples)))),
+    key=lambda case: (RULES[case[0]].family, case),
+)
+SEEDS = range(3)
 
 
-@pytest.mark.parametrize("name, index", CASES, ids=[name if i == 0 else f"{name}[{i}]" for name, i in CASES])
+@dataclass
+class _Checked:
+    """One example after its rule ran: whether the rule fired, the first error met
+    (rewriting, verification, emission or running), and the values before and after
+    for each seed."""
+
+    fired: int = 0
+    error: BaseException | None = None
+    values: list = field(default_factory=list)
+
+
+@functools.cache
+def _family(family: str) -> dict[tuple[str, int], _Checked]:
+    """Every example of the family's rules rewritten by its rule alone, then all the
+    before / after programs run in one jitted function: one XLA compilation per family
+    instead of one per example. An error in the joint program is located by running the
+    examples one by one."""
+    checked: dict[tuple[str, int], _Checked] = {}
+    runnable = []
+    for name, index in (case for case in CASES if RULES[case[0]].family == family):
+        rule, out = RULES[name], _Checked()
+        checked[name, index] = out
+        if not rule.examples:
+            continue
+        ex = rule.examples[index]
+        try:
+            module, _ = _module(ex)
+            before = module.clone()
+            STATS[name] = 0
+            optimize(module, assume_finite=rule.unsafe, only=[name])
+            out.fired = STATS[name]
+            if not out.fired:
+                continue
+            module.verify()
+            pair = (build_function(before, "main"), build_function(module, "main"))
+            runnable.append((out, pair, [_inputs(before, ex, seed) for seed in SEEDS]))
+        except Exception as e:  # reported by the example's own test
+            out.error = e
+
+    def run(entries):
+        both = jax.jit(lambda *arg_sets: [(fb(*a), fa(*a)) for ((fb, fa), a) in zip([p for _, p, _ in entries], arg_sets)])
+        for seed in SEEDS:
+            results = both(*[inputs[seed] for _, _, inputs in entries])
+            for (out, _, _), (want, got) in zip(entries, results):
+                out.values.append((want, got))
+
+    try:
+        run(runnable)
+    except Exception:
+        for entry in runnable:
+            entry[0].values.clear()
+            try:
+                run([entry])
+            except Exception as e:
+                entry[0].error = e
+    return checked
+
+
+# Under pytest-xdist (``--dist loadgroup``) a family's examples run on one worker, which
+# compiles the family's programs once.
+@pytest.mark.parametrize(
+    "name, index",
+    [pytest.param(name, i, marks=pytest.mark.xdist_group(RULES[name].family)) for name, i in CASES],
+    ids=[name if i == 0 else f"{name}[{i}]" for name, i in CASES],
+)
 def test_rule_example(name, index):
     rule = RULES[name]
     assert rule.examples, f"rule {name} has no example"
-    ex = rule.examples[index]
-    module, _ = _module(ex)
-    before = module.clone()
-    STATS[name] = 0
-    optimize(module, assume_finite=rule.unsafe, only=[name])
-    assert STATS[name] > 0, f"rule {name} did not fire on its example"
-    module.verify()
-    f_before, f_after = build_function(before, "main"), build_function(module, "main")
-    # One XLA compilation per example: both programs in one jitted function.
-    both = jax.jit(lambda *a: (f_before(*a), f_after(*a)))
-    for seed in range(3):
-        args = _inputs(before, ex, seed)
-        want, got = both(*args)
+    out = _family(rule.family)[name, index]
+    if out.error is not None:
+        raise out.error
+    assert out.fired > 0, f"rule {name} did not fire on its example"
+    assert len(out.values) == len(SEEDS)
+    for want, got in out.values:
         for w, g in zip(want, got):
             np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-12, atol=1e-12)
 

@@ -17,4 +17,4 @@ config.substitutions.append(("FileCheck", "filecheck"))
 config.substitutions.append(("%python", sys.executable))
 # `--run` compiles with XLA's cheaper backend settings, as the pytest suite does
 # (tests/conftest.py): the values checked are the same.
-config.environment["XLA_FLAGS"] = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+config.environment["XLA_FLAGS"] = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true --xla_cpu_use_fusion_emitters=false"

@@ -22,7 +22,7 @@ from ...analysis.trip_count import exact_trip_count, loop_invariant_carried
 from ...ir import stablehlo as hlo
 from ...ir.builder import Builder, constant_value
 from ...ir.query import body_ops as _body_ops
-from ...ir.query import is_pure
+from ...ir.query import free_values, is_pure
 from ...ir.query import used_values as _free_values  # the values op and the ops nested in it use that are defined outside op
 from ..pattern import CONSTANT, Example, rule
 
@@ -129,10 +129,12 @@ def while_hoist_invariant(op: hlo.WhileOp, b: Builder):
     for i in loop_invariant_carried(op):
         known[body.args[i]] = op.operand[i]
     hoist: list[Operation] = []
+    hoistable = lambda v: v in known or not _inside(v, op)  # noqa: E731
     for o in _body_ops(body):
-        if not is_pure(o):
+        # Operands first: they rule out most ops without walking a nested region.
+        if not all(hoistable(v) for v in o.operands) or not is_pure(o):
             continue
-        if all(v in known or not _inside(v, op) for v in _free_values(o)):
+        if all(hoistable(v) for v in free_values(o)):
             hoist.append(o)
             for r in o.results:
                 known[r] = None
@@ -216,6 +218,8 @@ def while_dead_carried(op: hlo.WhileOp, b: Builder):
     yields = _yields(op)
     n = len(op.operand)
     live = {i for i in range(n) if _has_uses(op.results[i]) or _has_uses(cond.args[i])}
+    if len(live) == n:
+        return None
     needed = {o for o in _body_ops(body) if not is_pure(o)}
     stack = [yields[i] for i in live] + [v for o in needed for v in _free_values(o)]
     while stack:
