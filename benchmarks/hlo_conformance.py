@@ -7,9 +7,12 @@
 DIR is a directory of lit test files (``*.mlir``, searched recursively) as given: the
 script fetches nothing. A file is *in scope* when one of its RUN lines runs the peer's
 tensor optimizer (``enzyme-hlo-opt``, or ``enzyme-hlo-generate-td`` with a list of
-``patterns=``); the first such RUN line is used (its ``--split-input-file`` and
-FileCheck prefixes). Every file and every function is counted, none is left out
-silently:
+``patterns=``). Of its RUN lines piped to FileCheck, the one used (its
+``--split-input-file`` and FileCheck prefixes) is the first that is like zymase's run:
+not the peer's fast-math mode (options ``no_nan`` or ``all_finite``: zymase's counterpart
+is ``assume_finite``, off here), and the whole optimizer rather than a list of patterns
+when the file has both (zymase runs all its rules); when none is, the first. Every file and
+every function is counted, none is left out silently:
 
 - per file: in scope or not; per chunk (``// -----`` with ``--split-input-file``) and
   function: *parsed* by zymase (or a parse error, with its one-line reason; when a
@@ -30,8 +33,10 @@ silently:
   against the ops in the peer's CHECK lines for that function (the block from its
   ``CHECK-LABEL`` / ``CHECK: func.func @name`` to the next one; CHECK lines inside the
   body of an unlabelled function belong to it): zymase *smaller*, *equal* or *larger*.
-  A block without the function's ``return`` covers only part of the output: a larger
-  count there is reported apart ("peer block partial"), and so is a larger count that
+  A block without the function's ``return``, or with a gap (a plain ``CHECK:`` or
+  ``CHECK-DAG:`` line after its first op line, where FileCheck lets unchecked lines
+  pass), covers only part of the output: a larger count there is reported apart ("peer
+  block partial"), and so is a larger count that
   only the splat constants written as a scalar constant + ``broadcast_in_dim`` make,
 - each function has a time limit (``--timeout``, seconds; ``SIGALRM`` in the worker, and
   the worker process is killed and restarted when it overruns: *timeout*; a worker that
@@ -53,6 +58,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import functools
 import json
 import os
 import pathlib
@@ -97,6 +103,8 @@ class RunSpec:
     split: bool
     filecheck: bool
     optimizer_runs: int = 1
+    fast_math: bool = False
+    """The optimizer assumes values without NaN or infinities (``no_nan``, ``all_finite``)."""
 
     @property
     def optimizer_only(self) -> bool:
@@ -107,7 +115,7 @@ class RunSpec:
         if self.patterns:
             return ";".join(self.patterns)
         others = [p for p in self.passes if p not in (*OPTIMIZER_PASSES, "transform-interpreter", "enzyme-hlo-remove-transform")]
-        return "enzyme-hlo-opt" + (" + " + ",".join(dict.fromkeys(others)) if others else "")
+        return "enzyme-hlo-opt" + (" {no_nan}" if self.fast_math else "") + (" + " + ",".join(dict.fromkeys(others)) if others else "")
 
 
 _DRIVER_FLAGS = {
@@ -204,14 +212,24 @@ def parse_run_line(line: str) -> RunSpec | None:
     filecheck = "FileCheck" in rest
     for m in re.finditer(r"--?check-prefix(?:es)?[= ]([\w,-]+)", rest):
         prefixes = m.group(1).split(",")
-    return RunSpec(line, [n for n, _ in passes], list(dict.fromkeys(patterns)), prefixes, split, filecheck)
+    fast_math = any(name in OPTIMIZER_PASSES and _FAST_MATH.search(options.strip("\"'")) for name, options in passes)
+    return RunSpec(line, [n for n, _ in passes], list(dict.fromkeys(patterns)), prefixes, split, filecheck, fast_math=fast_math)
+
+
+_FAST_MATH = re.compile(r"\b(?:no_nan|all_finite)\b(?!\s*=\s*(?:false|0)\b)")
+"""An option of the peer's optimizer that assumes finite values (``no_nan=true``, bare
+``no_nan``, ``all_finite=true``); ``no_nan=false`` is IEEE semantics."""
 
 
 def optimizer_run(text: str) -> RunSpec | None:
+    """The RUN line a file is measured with (see the module docs)."""
     specs = [s for s in (parse_run_line(line) for line in run_lines(text)) if s is not None]
     if not specs:
         return None
-    chosen = next((s for s in specs if s.filecheck), specs[0])
+    checked = [s for s in specs if s.filecheck] or specs
+    exact = [s for s in checked if not s.fast_math] or checked
+    whole = [s for s in exact if not s.patterns and s.optimizer_only]
+    chosen = (whole or exact)[0]
     chosen.optimizer_runs = len(specs)
     return chosen
 
@@ -306,7 +324,14 @@ def _is_body_brace(text: str, i: int) -> bool:
 class PeerBlock:
     ops: list[str] = dataclasses.field(default_factory=list)
     complete: bool = False
+    """The block shows the function's return and leaves no gap: the count is the peer's."""
     lines: int = 0
+    returned: bool = False
+    gap: bool = False
+    """A plain ``CHECK:`` or ``CHECK-DAG:`` line after the block's first op line: FileCheck
+    lets the lines before it match nothing, so the peer's output may hold ops the block
+    does not show (``CHECK: reduce_window`` after ``CHECK: reshape`` leaves the init
+    constant unchecked). The count is then a lower bound, as for a block without return."""
 
 
 _DIRECTIVE = r"(?P<prefix>{prefixes})(?P<kind>-LABEL|-NEXT|-DAG|-SAME|-NOT|-EMPTY|-COUNT-\d+)?(?:\{{LITERAL\}})?\s*:(?P<content>.*)$"
@@ -314,11 +339,26 @@ _OP_NAME = re.compile(r'^(?:(?:%|\{\{|\[\[)[^=]*?=\s*)?"?([A-Za-z_][\w$]*(?:\.[A
 _TERMINATOR = re.compile(r"(^|\.)(return|yield)$")
 
 
+@functools.cache
+def _stablehlo_mnemonics() -> frozenset[str]:
+    """The StableHLO op names zymase knows, without the ``stablehlo.`` prefix."""
+    from xdsl.ir import Operation
+
+    from zymase.ir import stablehlo as hlo
+
+    names = (getattr(c, "name", "") for c in vars(hlo).values() if isinstance(c, type) and issubclass(c, Operation))
+    return frozenset(n[len("stablehlo.") :] for n in names if n.startswith("stablehlo."))
+
+
 def peer_op(content: str) -> str | None:
-    """The op a CHECK line's content shows (``%x = stablehlo.add ...`` -> stablehlo.add),
-    None for other lines and for func.func, terminators and modules."""
-    m = _OP_NAME.match(content.strip())
+    """The op a CHECK line's content shows (``%x = stablehlo.add ...`` -> stablehlo.add;
+    a bare StableHLO mnemonic, ``CHECK-COUNT-2: pad``, -> stablehlo.pad: FileCheck matches it
+    on the op's line), None for other lines and for func.func, terminators and modules."""
+    c = content.strip()
+    m = _OP_NAME.match(c)
     if not m:
+        if re.fullmatch(r"[a-z_]+", c) and not _TERMINATOR.search(c) and c in _stablehlo_mnemonics():
+            return "stablehlo." + c
         return None
     name = m.group(1)
     if name in ("func.func", "builtin.module") or _TERMINATOR.search(name):
@@ -381,8 +421,11 @@ def _add_line(block: PeerBlock, kind: str, content: str) -> None:
         return
     block.lines += 1
     c = content.strip()
+    if block.ops and (kind in ("", "-DAG") or kind.startswith("-COUNT-")):
+        block.gap = True
     if re.match(r'^(?:"?func\.return"?|return)\b', c):
-        block.complete = True
+        block.returned = True
+    block.complete = block.returned and not block.gap
     op = peer_op(c)
     if op is not None:
         count = int(kind[len("-COUNT-") :]) if kind.startswith("-COUNT-") else 1
@@ -868,7 +911,7 @@ def plan(root: pathlib.Path) -> tuple[list[FileRecord], list[tuple[str, int, str
             files.append(FileRecord(rel, False, note="no RUN line runs enzyme-hlo-opt / enzyme-hlo-generate-td"))
             continue
         chunks = split_chunks(text, spec.split)
-        note = f"{spec.optimizer_runs} optimizer RUN lines, the first piped to FileCheck is used" if spec.optimizer_runs > 1 else ""
+        note = f"{spec.optimizer_runs} optimizer RUN lines, the one like zymase's run is used (see the module docs)" if spec.optimizer_runs > 1 else ""
         if not spec.filecheck:
             note = (note + "; " if note else "") + "the RUN line has no FileCheck: no peer counts"
         files.append(FileRecord(rel, True, spec.family, spec.optimizer_only, spec.line, len(chunks), note))
@@ -1049,6 +1092,7 @@ def summarize(files: Sequence[FileRecord], records: Sequence[FuncRecord]) -> dic
         "larger": sizes["larger"],
         "larger_splat": sizes["larger-splat"],
         "larger_partial": sizes["larger-partial"],
+        "larger_peer_extension": sum(r.size == "larger" and any(k.startswith("enzymexla.") for k in r.peer_kinds) for r in records),
         "as_small": as_small,
         "as_small_of_compared": as_small / compared if compared else 0.0,
         "as_small_of_parsed": as_small / parsed if parsed else 0.0,
@@ -1133,7 +1177,8 @@ def _print_summary(p, s: dict[str, Any], title: str) -> None:
       f"optimized does not run {s['after_failed']}, ran {s['ran']}: values equal {s['values_equal']}, values differ {s['values_differ']} "
       f"(of which {s['differ_rounding']} agree when run in f64)")
     p(f"  size vs the peer's CHECK lines ({s['compared']} with a count, {s['no_peer_count']} without): smaller {s['smaller']}, equal {s['size_equal']}, "
-      f"larger {s['larger']}, larger only by splat broadcasts {s['larger_splat']}, larger than a partial CHECK block {s['larger_partial']}")
+      f"larger {s['larger']} (of which the peer's block holds enzymexla ops {s['larger_peer_extension']}), larger only by splat broadcasts {s['larger_splat']}, "
+      f"larger than a partial CHECK block {s['larger_partial']}")
     p(f"  as small as the peer: {s['as_small']} = {100 * s['as_small_of_compared']:.1f}% of the compared, {100 * s['as_small_of_parsed']:.1f}% of the parsed")
 
 
@@ -1184,7 +1229,8 @@ def markdown(files: Sequence[FileRecord], records: Sequence[FuncRecord], command
         "JAX on the same random inputs (floats within relative 1e-6 for f32, 1e-12 for f64, NaN = NaN; integers exact); "
         "ops after zymase (nested regions included; terminators, and the one op of a reduce body in StableHLO's compact form, not) against the ops in the peer's CHECK lines for "
         "that function. *splat* = larger only because zymase writes a splat constant as a scalar constant + "
-        "`broadcast_in_dim`; *partial* = the peer's CHECK lines stop before the function's return (a lower bound). "
+        "`broadcast_in_dim`; *partial* = the peer's CHECK lines stop before the function's return, or leave a gap "
+        "(a plain `CHECK:` or `CHECK-DAG:` line after the first op line, before which FileCheck lets unchecked ops pass): a lower bound. "
         "Reproduce with the command above on the peer's `test/lit_tests`; `--json` writes every function's record."
     )
     out.append("")
@@ -1207,6 +1253,7 @@ def markdown(files: Sequence[FileRecord], records: Sequence[FuncRecord], command
         ("zymase smaller than the peer", lambda s: s["smaller"]),
         ("zymase as small as the peer (equal)", lambda s: s["size_equal"]),
         ("zymase larger", lambda s: s["larger"]),
+        ("of which the peer's block holds ops outside StableHLO (`enzymexla.*`: rotate, wrap, extend, multi_slice, ...)", lambda s: s["larger_peer_extension"]),
         ("zymase larger only by splat broadcasts", lambda s: s["larger_splat"]),
         ("zymase larger than a partial peer block", lambda s: s["larger_partial"]),
         ("as small as the peer, of the compared / of the parsed (target: 85% of the parsed)", lambda s: f"{100 * s['as_small_of_compared']:.1f}% / {100 * s['as_small_of_parsed']:.1f}%"),
