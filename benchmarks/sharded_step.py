@@ -9,7 +9,8 @@ on a (data=4, model=2) mesh; ``with_sharding_constraint`` pins the activations (
 over "data", heads / hidden units over "model"). One step: the loss's gradient with
 respect to the six weight matrices, then plain SGD, all under one ``jax.jit``. The
 columns besides time: the counts of all-reduce, all-gather, reduce-scatter, all-to-all and
-collective-permute in XLA's compiled step (``compile().as_text()``).
+collective-permute in XLA's compiled step (``compile().as_text()``), and the median
+process CPU time per step (interleaved as the wall times are).
 
 Needs 8 devices: run in a process where jax has not started yet, this module sets
 XLA_FLAGS=--xla_force_host_platform_device_count=8 (and re-runs itself in a subprocess when
@@ -45,7 +46,27 @@ def collective_counts(fn, *args) -> dict[str, int]:
     import jax
 
     text = jax.jit(fn).lower(*args).compile().as_text()
-    return {k: len(re.findall(rf"= [^=\n]*\b{k}(?:-start)?\(", text)) for k in KINDS}
+    # an instruction's shape is one token or a tuple: (f32[2]{0}, /*index=5*/f32[4]{0}) all-reduce(
+    return {k: len(re.findall(rf"= (?:\([^)]*\)|\S+) {k}(?:-start)?\(", text)) for k in KINDS}
+
+
+def cpu_times(variants: dict, args: tuple, rounds: int) -> dict[str, float]:
+    """Median process CPU time per call of each variant (all threads: XLA's 8 host
+    devices are threads), interleaved in a new shuffled order every round."""
+    import random
+    import statistics
+    import time
+
+    import jax
+
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    order = random.Random(rounds)
+    for _ in range(rounds):
+        for k in order.sample(list(variants), len(variants)):
+            t0 = time.process_time()
+            jax.block_until_ready(variants[k](*args))
+            times[k].append(time.process_time() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def build(batch: int, seq: int, width: int, heads: int, hidden: int):
@@ -108,7 +129,7 @@ def _measure(mode: str) -> dict:
 
     rows: list[Row] = []
     notes: list[str] = []
-    runs = {"tiny": 1, "quick": 20, "full": 30}[mode]
+    runs = {"tiny": 1, "quick": 40, "full": 100}[mode]  # the host is shared: medians of many interleaved runs
     for batch, seq, width, heads, hidden in SIZES[mode]:
         loss, params, x, y = build(batch, seq, width, heads, hidden)
 
@@ -121,15 +142,17 @@ def _measure(mode: str) -> dict:
 
         jax_step, zymase_step = step_with(jax.grad), step_with(zymase.grad)
         config = f"B={batch} T={seq} D={width} H={heads} F={hidden}, mesh data=4 x model=2"
+        jitted = {"jax.grad step": jax.jit(jax_step), "zymase.grad step": jax.jit(zymase_step)}
         got = measure(NAME, config, [
-            Variant("jax.grad step", jax.jit(jax_step), (params, x, y), kind="jax"),
-            Variant("zymase.grad step", jax.jit(zymase_step), (params, x, y)),
+            Variant("jax.grad step", jitted["jax.grad step"], (params, x, y), kind="jax"),
+            Variant("zymase.grad step", jitted["zymase.grad step"], (params, x, y)),
         ], runs=runs)
         counts = {"jax.grad step": collective_counts(jax_step, params, x, y), "zymase.grad step": collective_counts(zymase_step, params, x, y)}
+        cpu = cpu_times(jitted, (params, x, y), runs)
         for r in got:
-            r.extra.update(collectives=counts[r.variant], batch=batch, seq=seq, width=width, heads=heads, hidden=hidden)
+            r.extra.update(collectives=counts[r.variant], cpu_s=cpu[r.variant], cpu_ratio=cpu[r.variant] / cpu["jax.grad step"], batch=batch, seq=seq, width=width, heads=heads, hidden=hidden)
             shown = ", ".join(f"{k} {v}" for k, v in counts[r.variant].items())
-            r.note = f"collectives: {shown}"
+            r.note = f"CPU {cpu[r.variant] * 1e3:.2f} ms (x{r.extra['cpu_ratio']:.2f}); collectives: {shown}"
         rows += got
         notes.append(f"{config}: jax {counts['jax.grad step']}, zymase {counts['zymase.grad step']}")
     return {"rows": rows, "notes": notes}

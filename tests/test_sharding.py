@@ -17,7 +17,16 @@ import textwrap
 import pytest
 
 from zymase.ir import parse_module, print_module
-from zymase.ir.sdy import ManualComputationOp, parse_mesh, parse_sharding, parse_sharding_list, print_sharding, replica_groups
+from zymase.ir.sdy import (
+    ManualComputationOp,
+    device_assignment,
+    parse_mesh,
+    parse_sharding,
+    parse_sharding_list,
+    print_sharding,
+    record_device_assignment,
+    replica_groups,
+)
 
 # What jax 0.10 prints for a shard_map with collectives on a (4, 2) mesh (trimmed).
 SHARD_MAP_TEXT = """
@@ -112,8 +121,22 @@ def test_sharding_readers() -> None:
     inline = parse_sharding('mesh<["a"=2]>, [{"a"}, {}]')
     assert inline.mesh is None and inline.inline_mesh.axes == (("a", 2),)
     assert parse_sharding(print_sharding(inline)) == inline
+    inline_ids = parse_sharding('mesh<["a"=2], device_ids=[1, 0]>, [{"a"}]')
+    assert inline_ids.inline_mesh.device_ids == (1, 0) and parse_sharding(print_sharding(inline_ids)) == inline_ids
     with pytest.raises(ValueError, match="sub-axes"):
         parse_sharding('@mesh, [{"data":(1)2}]')
+
+
+def test_device_assignment_is_kept_when_not_the_default() -> None:
+    module = parse_module(SHARD_MAP_TEXT)
+    record_device_assignment(module, range(8), range(8))
+    assert device_assignment(module) is None  # jax.devices() in id order: nothing recorded
+    record_device_assignment(module, [3, 1, 0, 2, 7, 5, 4, 6], range(8))
+    for text in (print_module(module), print_module(module, generic=False)):
+        assert device_assignment(parse_module(text)) == (3, 1, 0, 2, 7, 5, 4, 6)
+    unsharded = parse_module("func.func @f(%x: f32) -> f32 {\n  func.return %x : f32\n}")
+    record_device_assignment(unsharded, [1, 0], range(2))
+    assert device_assignment(unsharded) is None  # no sdy.mesh
 
 
 def test_manual_computation_is_an_op() -> None:
@@ -143,7 +166,8 @@ SCRIPT = textwrap.dedent(
         # f compiled for args, and its counts of each kind of collective
         exe = jax.jit(f).lower(*args).compile()
         text = exe.as_text()
-        return exe, {k: len(re.findall(rf"= [^=\\n]*\\b{k}(-start)?\\(", text)) for k in KINDS}
+        # an instruction's shape is one token or a tuple, (f32[2]{0}, /*index=5*/f32[4]{0})
+        return exe, {k: len(re.findall(rf"= (?:\\([^)]*\\)|\\S+) {k}(?:-start)?\\(", text)) for k in KINDS}
 
     def same(name, got, want):
         for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
@@ -237,7 +261,25 @@ SCRIPT = textwrap.dedent(
         return jnp.sum(shard_map(body, mesh=mesh, in_specs=P("data"), out_specs=P("data"), axis_names={"data"}, check_vma=False)(x))
     check("partial manual", partial_manual, (put(rs.randn(16, 4), P("data")),), 0, jvp=False)
 
-    # 6. unsupported: pmax has no derivative (one line naming the op)
+    # 6. a mesh whose devices are not in jax.devices() order: jax's module names logical
+    # devices only, their order is jax's device assignment, which zymase keeps
+    # (zymase.device_assignment); outputs on the same devices in the same order as jax's
+    pmesh = Mesh(np.array(jax.devices())[[3, 1, 0, 2, 7, 5, 4, 6]].reshape(4, 2), ("data", "model"))
+    assert not NamedSharding(pmesh, P("data")).is_equivalent_to(NamedSharding(mesh, P("data")), 2)
+    pput = lambda a, spec: jax.device_put(a, NamedSharding(pmesh, spec))
+    @partial(shard_map, mesh=pmesh, in_specs=(P("data", "model"), P("model")), out_specs=P("data", "model"))
+    def pcoll(x, w):
+        x = jnp.sin(x) * w
+        return lax.psum(x, "model") + lax.ppermute(x, "data", perm=ring)
+    def ploss(x, w):
+        return jnp.sum(lax.with_sharding_constraint(jnp.tanh(pcoll(x, w)), NamedSharding(pmesh, P(None, "model"))) ** 2)
+    pargs = (pput(rs.randn(8, 4), P("data")), pput(rs.randn(4), P()))
+    check("permuted mesh", ploss, pargs, (0, 1))
+    same("permuted mesh jit", zymase.jit(pcoll)(*pargs), jax.jit(pcoll)(*pargs))
+    same("permuted mesh jvp", zymase.jvp(ploss, pargs, pargs), jax.jvp(ploss, pargs, pargs))
+    assert "zymase.device_assignment = array<i64: 3, 1, 0, 2, 7, 5, 4, 6>" in zymase.grad(ploss).lower(*pargs).as_text()
+
+    # 7. unsupported: pmax has no derivative (one line naming the op)
     def pmax_loss(x):
         return jnp.sum(shard_map(lambda x: lax.pmax(x, "data"), mesh=mesh, in_specs=P("data"), out_specs=P())(x))
     try:

@@ -721,9 +721,10 @@ class ReverseSweep(_Sweep):
             return
         raise missing_rule(op, "reverse")
 
-    def _guard(self, op: Operation, ct: SSAValue, contrib: SSAValue) -> SSAValue:
-        """A multiply's transpose ``ct * y`` under ``strong_zero``: 0 where ct is 0."""
-        if not self.ctx.strong_zero or op.name not in _MULTIPLY_NAMES:
+    def _guard(self, op: Operation, ct: SSAValue, contrib: SSAValue | None) -> SSAValue | None:
+        """A multiply's transpose ``ct * y`` under ``strong_zero``: 0 where ct is 0
+        (``None``, no contribution, stays None)."""
+        if contrib is None or not self.ctx.strong_zero or op.name not in _MULTIPLY_NAMES:
             return contrib
         return strong_zero_product(self.builder, ct, contrib)
 

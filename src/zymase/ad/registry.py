@@ -42,7 +42,8 @@ class ElementwiseRule:
 @dataclass
 class LinearRule:
     transpose: Transpose
-    """``transpose(b, op, ct, i, xs)``: the cotangent of operand ``i`` given the result's ``ct``."""
+    """``transpose(b, op, ct, i, xs)``: the cotangent of operand ``i`` given the result's ``ct``
+    (None: no contribution, when another operand's cotangent carries it all)."""
     operands: tuple[int, ...] | None = None
     """Indices of the differentiable operands (None: all of them)."""
     multilinear: bool = False

@@ -20,10 +20,11 @@ the StableHLO collectives, back to jax's sharding API.
   linear ``lax.axis_index`` over every mesh axis (all axes manual); ``replica_id`` -> 0
   (jax's SPMD programs have one replica).
 
-The mesh's devices: jax's current mesh (``jax.set_mesh``) when its axes match, else the
-devices of ``jax.devices()`` with the ids of ``sdy.mesh`` (the iota when it names none),
-which is the mesh ``Mesh(np.array(jax.devices()).reshape(...), names)``. A program whose
-mesh lists the devices in another order must run under ``jax.set_mesh(mesh)``.
+The mesh's devices: the logical ids of ``sdy.mesh`` (its ``device_ids``, else the iota)
+mapped through the module's device assignment (``zymase.device_assignment``, which the
+frontend records from jax's lowering, so a ``Mesh`` over devices in any order comes back
+in that order), else through the devices of ``jax.devices()`` by id; without either,
+jax's current mesh (``jax.set_mesh``) when its axes match.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from ..ir.sdy import (
     ShardingSyntaxError,
     TensorSharding,
     collective_combiner,
+    device_assignment,
     groups_axes,
     lookup_mesh,
     op_groups,
@@ -58,23 +60,34 @@ from .emitter import FunctionBuilder, OpFn, emit_error, emits
 # ============================================================================ meshes
 
 
-_MESHES: dict[MeshShape, Mesh] = {}
+_MESHES: dict[tuple[MeshShape, tuple[int, ...] | None], Mesh] = {}
 
 
-def concrete_mesh(shape: MeshShape) -> Mesh:
-    """A ``jax.sharding.Mesh`` with the axes of ``shape`` (see the module docstring)."""
-    current = _current_mesh()
-    if current is not None and tuple(current.axis_names) == shape.names and tuple(current.devices.shape) == shape.sizes:
-        return current
-    got = _MESHES.get(shape)
+def concrete_mesh(shape: MeshShape, assignment: tuple[int, ...] | None = None) -> Mesh:
+    """A ``jax.sharding.Mesh`` with the axes of ``shape``, its logical devices mapped to
+    jax's through the device assignment ``assignment`` (see the module docstring)."""
+    if assignment is None and shape.device_ids is None:
+        current = _current_mesh()
+        if current is not None and tuple(current.axis_names) == shape.names and tuple(current.devices.shape) == shape.sizes:
+            return current
+    got = _MESHES.get((shape, assignment))
     if got is None:
         by_id = {d.id: d for d in jax.devices()}
         n = math.prod(shape.sizes)
-        ids = shape.device_ids if shape.device_ids else tuple(sorted(by_id))[:n]
-        if len(ids) != n or any(i not in by_id for i in ids):
+        logical = shape.device_ids if shape.device_ids else tuple(range(n))
+        physical = assignment if assignment is not None else tuple(sorted(by_id))
+        if len(logical) != n or any(not 0 <= i < len(physical) for i in logical) or any(physical[i] not in by_id for i in logical):
             raise ValueError(f"the mesh {dict(shape.axes)} needs {n} devices; jax has {len(by_id)}")
-        got = _MESHES[shape] = Mesh(np.array([by_id[i] for i in ids], dtype=object).reshape(shape.sizes), shape.names)
+        devices = [by_id[physical[i]] for i in logical]
+        got = _MESHES[(shape, assignment)] = Mesh(np.array(devices, dtype=object).reshape(shape.sizes), shape.names)
     return got
+
+
+def _assignment(op: Operation) -> tuple[int, ...] | None:
+    try:
+        return device_assignment(op)
+    except ShardingSyntaxError as e:
+        raise emit_error(op, str(e)) from None
 
 
 def _current_mesh() -> Mesh | None:
@@ -130,9 +143,10 @@ def _sharding_constraint(b: FunctionBuilder, op: ShardingConstraintOp) -> OpFn:
     if _manual_parent(op) is not None:
         raise emit_error(op, "a sharding constraint naming mesh axes inside a manual computation is not supported")
     spec = partition_spec(s)
+    assignment = _assignment(op)
 
     def constraint(x: Any) -> Any:
-        return lax.with_sharding_constraint(x, NamedSharding(concrete_mesh(mesh_shape), spec))
+        return lax.with_sharding_constraint(x, NamedSharding(concrete_mesh(mesh_shape, assignment), spec))
 
     return constraint
 
@@ -165,6 +179,7 @@ def _manual_computation(b: FunctionBuilder, op: ManualComputationOp) -> OpFn:
         mesh_shape = lookup_mesh(op, (ins or outs)[0])
     except (ShardingSyntaxError, IndexError) as e:
         raise emit_error(op, str(e)) from None
+    assignment = _assignment(op)
     manual = op.manual_axis_names
     in_specs = tuple(partition_spec(s, manual) for s in ins)
     out_specs = tuple(partition_spec(s, manual) for s in outs)
@@ -186,7 +201,7 @@ def _manual_computation(b: FunctionBuilder, op: ManualComputationOp) -> OpFn:
 
     def manual_computation(*xs: Any) -> Any:
         # nested in another one: over the mesh jax's context holds (some axes manual already)
-        mesh = jax.sharding.get_abstract_mesh() if stack else concrete_mesh(mesh_shape)
+        mesh = jax.sharding.get_abstract_mesh() if stack else concrete_mesh(mesh_shape, assignment)
         mapped = jax.shard_map(local, mesh=mesh, in_specs=in_specs, out_specs=out_specs, axis_names=frozenset(manual), check_vma=False)
         out = mapped(*xs)
         return out[0] if n_out == 1 else tuple(out)

@@ -16,6 +16,7 @@ from xdsl.dialects.func import FuncOp
 
 from ..ir import print_module
 from ..ir.query import describe_location
+from ..ir.sdy import record_device_assignment
 from .importer import UnsupportedOpError, import_module
 from .lowering import lowering_parameters, thread_closure_values
 
@@ -115,6 +116,8 @@ def lower(f: Callable, *args: Any, static_argnums: int | Sequence[int] = (), **k
         raise ValueError("internal error: lowering a function that closes over traced values (hoist them first)")
     lowered = traced.lower(_private_parameters=lowering_parameters(ordered_effects=True))
     module = import_module(lowered.compiler_ir("stablehlo"))
+    # the order of a sharded program's devices is jax's device assignment, not in the module
+    record_device_assignment(module, [d.id for d in getattr(lowered._lowering, "_device_list", None) or ()], [d.id for d in jax.devices()])
     thread_closure_values(module)  # custom rules closing over values from outside their loop body or branch
     if effects.ordered_effects.filter_in(traced.jaxpr.effects):
         from .callbacks import strip_tokens

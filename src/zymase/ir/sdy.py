@@ -4,7 +4,8 @@ terminator, and readers of the sharding attributes JAX writes.
 What JAX 0.10 puts in a sharded program:
 
 - ``sdy.mesh @mesh = <["data"=4, "model"=2]>`` (``ir/stablehlo.py``: ``SdyMeshOp``), the
-  axes of a ``jax.sharding.Mesh`` (names and sizes, device ids when not the iota);
+  axes of a ``jax.sharding.Mesh`` (names and sizes; ``device_ids``, logical ids, only for
+  a sharding jax gives its own order of the mesh's devices);
 - ``#sdy.sharding<@mesh, [{"data"}, {}]>`` argument and result attributes of ``@main``
   (``sdy.sharding``), one dimension sharding per dimension, ``{?}`` for an open one;
 - ``sdy.sharding_constraint %x <@mesh, [...]>`` (``ir/host.py``) for
@@ -15,6 +16,12 @@ What JAX 0.10 puts in a sharded program:
   values are split, ``manual_axes`` over which mesh axes the region is manual. Inside
   it, the StableHLO collectives (``stablehlo.all_reduce`` ...) name their devices by
   replica groups of logical device ids, the row-major positions in the mesh.
+
+Which jax devices the logical ids are is not in jax's module: it is the device assignment
+of jax's lowering (the mesh's devices, row-major, e.g. ``Mesh(devices[perm].reshape(4, 2),
+...)`` gives ``perm``). zymase's frontend keeps it as the module attribute
+``zymase.device_assignment = array<i64: ...>`` (:data:`DEVICE_ASSIGNMENT`) when it is not
+the first devices of ``jax.devices()`` by id; :func:`device_assignment` reads it.
 
 The sharding attributes stay opaque text in the IR (``ir/attributes.py``); the readers
 below (:func:`parse_sharding`, :func:`parse_mesh`, ...) give their structure to the
@@ -270,7 +277,8 @@ def print_sharding(s: TensorSharding) -> str:
         mesh = "@" + s.mesh
     else:
         assert s.inline_mesh is not None
-        mesh = "mesh<[" + ", ".join(f"{_quote(n)}={k}" for n, k in s.inline_mesh.axes) + "]>"
+        ids = s.inline_mesh.device_ids
+        mesh = "mesh<[" + ", ".join(f"{_quote(n)}={k}" for n, k in s.inline_mesh.axes) + "]" + (f", device_ids=[{', '.join(map(str, ids))}]" if ids else "") + ">"
     dims = []
     for d in s.dims:
         parts = [_quote(a) for a in d.axes] + (["?"] if d.is_open else [])
@@ -303,6 +311,41 @@ def lookup_mesh(op: Operation, sharding: TensorSharding) -> MeshShape:
             if isinstance(other, SdyMeshOp) and other.sym_name.data == sharding.mesh:
                 return parse_mesh(other.mesh)
     raise ShardingSyntaxError(f"no sdy.mesh @{sharding.mesh} in the module")
+
+
+DEVICE_ASSIGNMENT = "zymase.device_assignment"
+"""Module attribute: the jax device id of each logical device (see the module docstring)."""
+
+
+def device_assignment(op: Operation) -> tuple[int, ...] | None:
+    """The device assignment of the module around ``op`` (None: the default, the logical
+    device k is the k-th device of ``jax.devices()`` by id)."""
+    from xdsl.dialects.builtin import DenseArrayBase
+
+    module = op if isinstance(op, ModuleOp) else module_of(op)
+    attr = module.attributes.get(DEVICE_ASSIGNMENT) if module is not None else None
+    if attr is None:
+        return None
+    if not isinstance(attr, DenseArrayBase):
+        raise ShardingSyntaxError(f"the module attribute {DEVICE_ASSIGNMENT} must be an array<i64: ...>, got {attr}")
+    return tuple(int(i) for i in attr.get_values())
+
+
+def set_device_assignment(module: ModuleOp, ids: Sequence[int]) -> None:
+    """Record the jax device ids of the logical devices of ``module`` (in order)."""
+    from xdsl.dialects.builtin import DenseArrayBase, i64
+
+    module.attributes[DEVICE_ASSIGNMENT] = DenseArrayBase.from_list(i64, [int(i) for i in ids])
+
+
+def record_device_assignment(module: ModuleOp, ids: Sequence[int], all_ids: Sequence[int]) -> None:
+    """Keep jax's device assignment ``ids`` of a sharded module (one with an ``sdy.mesh``)
+    when it is not the default, the first of ``all_ids`` (every jax device id) in order."""
+    ids = [int(i) for i in ids]
+    if len(ids) < 2 or not any(isinstance(op, SdyMeshOp) for op in module.ops):
+        return
+    if ids != sorted(int(i) for i in all_ids)[: len(ids)]:
+        set_device_assignment(module, ids)
 
 
 def local_shape(global_shape: Sequence[int], sharding: TensorSharding, mesh: MeshShape, manual: Sequence[str]) -> list[int]:

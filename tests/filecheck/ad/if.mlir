@@ -37,13 +37,10 @@ func.func @jvp_relu3(%x: tensor<f32>, %t: tensor<f32>) -> (tensor<f32>, tensor<f
 // The primal result is not needed (activenoneed), so the only if left is the reverse one.
 // REV-NEXT:    %[[DX:[^ ]+]] = "stablehlo.if"(%[[P]]) ({
 // REV-NEXT:      %[[X2:[^ ]+]] = "stablehlo.multiply"(%[[X]], %[[X]])
-// x3 = x2 * x: ct_x2 = ct * x, ct_x = x2 * ct; then x2 = x * x: ct_x += ct_x2 * x + x * ct_x2.
-// REV-NEXT:      %[[CTX2:[^ ]+]] = "stablehlo.multiply"(%[[D]], %[[X]])
-// REV-NEXT:      %[[A:[^ ]+]] = "stablehlo.multiply"(%[[X2]], %[[D]])
-// REV-NEXT:      %[[B:[^ ]+]] = "stablehlo.multiply"(%[[CTX2]], %[[X]])
-// REV-NEXT:      %[[AB:[^ ]+]] = "stablehlo.add"(%[[A]], %[[B]])
-// REV-NEXT:      %[[C:[^ ]+]] = "stablehlo.multiply"(%[[X]], %[[CTX2]])
-// REV-NEXT:      %[[SUM:[^ ]+]] = "stablehlo.add"(%[[AB]], %[[C]])
+// x3 = x2 * x with x2 = x * x, a cube: ct_x = ct * (3 * x2) (tests/filecheck/ad/cube.mlir).
+// REV-NEXT:      %[[THREE:[^ ]+]] = "stablehlo.constant"() <{value = dense<3.000000e+00> : tensor<f32>}>
+// REV-NEXT:      %[[S3:[^ ]+]] = "stablehlo.multiply"(%[[X2]], %[[THREE]])
+// REV-NEXT:      %[[SUM:[^ ]+]] = "stablehlo.multiply"(%[[D]], %[[S3]])
 // REV-NEXT:      "stablehlo.return"(%[[SUM]]) : (tensor<f32>) -> ()
 // REV-NEXT:    }, {
 // REV-NEXT:      "stablehlo.return"(%[[ZERO]]) : (tensor<f32>) -> ()

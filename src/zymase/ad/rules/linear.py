@@ -34,9 +34,25 @@ def negate(b: Builder, op, ct, i, xs):
     return b.neg(ct)
 
 
+def _cube_square(op) -> int | None:
+    """The index of the factor ``x * x`` when ``op`` is the cube ``(x * x) * x`` or
+    ``x * (x * x)`` (how jax lowers ``x ** 3``), else None."""
+    for k in (0, 1):
+        sq, x = op.operands[k], op.operands[1 - k]
+        inner = sq.owner
+        if type(inner) is type(op) and inner.operands[0] == x and inner.operands[1] == x:
+            return k
+    return None
+
+
 @linear(hlo.MultiplyOp, arith.MulfOp, multilinear=True)
 def multiply(b: Builder, op, ct, i, xs):
-    """mul(x, y)^T ct = (ct * y, x * ct)"""
+    """mul(x, y)^T ct = (ct * y, x * ct). A cube ``(x * x) * x``: x gets ct * (3 * x^2)
+    (x * x is the other factor) and the square factor nothing, as jax's rule of
+    ``x ** 3``; the product rule through the square would add ct * x * x twice more."""
+    sq = _cube_square(op)
+    if sq is not None:
+        return None if i == sq else b.mul(ct, b.mul(xs[sq], b.full_like(xs[sq], 3)))
     return b.mul(ct, xs[1]) if i == 0 else b.mul(xs[0], ct)
 
 
@@ -357,7 +373,12 @@ def batched_t_same(rev, op, ct, i, xs):
 
 @batched_transpose(hlo.MultiplyOp, arith.MulfOp)
 def batched_t_multiply(rev, op, ct, i, xs):
-    """ct * y (or x * ct), the primal factor broadcast along the cotangents"""
+    """ct * y (or x * ct), the primal factor broadcast along the cotangents (a cube as in
+    ``multiply``)"""
+    sq = _cube_square(op)
+    if sq is not None:
+        b = rev.builder
+        return None if i == sq else b.mul(ct, rev.expand(b.mul(xs[sq], b.full_like(xs[sq], 3))))
     other = xs[1] if i == 0 else xs[0]
     return rev.builder.mul(ct, rev.expand(other)) if i == 0 else rev.builder.mul(rev.expand(other), ct)
 
