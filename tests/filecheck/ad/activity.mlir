@@ -1,5 +1,6 @@
-// RUN: zymase-opt --print-op-generic %s -p print-activity-analysis | FileCheck %s
-// RUN: zymase-opt --print-op-generic %s -p print-activity-analysis | FileCheck --check-prefix=IR %s
+// RUN: zymase-opt --print-op-generic %s -p print-activity-analysis > %t
+// RUN: FileCheck %s < %t
+// RUN: FileCheck --check-prefix=IR %s < %t
 
 // print-activity-analysis: one line per value of each differentiated function. A value
 // is active when it depends on an active argument (varied) and reaches a result whose

@@ -3,7 +3,7 @@
 // x[i] = x[i]^2 in place while i < n and the running sum of the squares stays below 5:
 // an scf.while over shadowed memory, whose trip count is known only once it has run.
 // Reverse mode runs the loop twice: first counting its trips on a copy of the buffer it
-// writes (the real buffer is untouched), then for real, storing the before region's
+// writes (the real buffer is untouched) into a counter, then for real, storing the before region's
 // arguments (N + 1 entries) and the after region's loads (N entries) into memrefs sized
 // by the count; the reverse is an scf.for over the N trips, last first, recomputing
 // each trip from the caches (the load is not redone: x[i] has changed). With
@@ -39,19 +39,23 @@ func.func @dsquare(%x: memref<?xf64>, %dx: memref<?xf64>, %n: index, %dr: f64) -
 }
 
 // CHECK-LABEL: func.func private @diffesquare(%0: memref<?xf64>, %1: memref<?xf64>, %2: index, %3: f64) -> f64 {
-// The counting run, on a copy of x.
+// The counting run, on a copy of x, counting the trips into a counter.
 // CHECK:         %[[COPY:.+]] = memref.alloc(%{{.+}}) : memref<?xf64>
 // CHECK-NEXT:    memref.copy %0, %[[COPY]] : memref<?xf64> to memref<?xf64>
-// CHECK:         %{{.+}}, %{{.+}}, %[[N:.+]] = scf.while
+// CHECK:         %[[LARGEST:.+]] = memref.alloc() : memref<1xindex>
+// CHECK:         %[[TRIPS:.+]] = memref.alloc() : memref<1xindex>
+// CHECK:         scf.while
+// CHECK:           memref.store %{{.+}}, %[[TRIPS]][%{{.+}}] : memref<1xindex>
 // CHECK:           memref.load %[[COPY]]
 // CHECK:           memref.store %{{.+}}, %[[COPY]]
+// CHECK:         %[[N:.+]] = memref.load %[[LARGEST]][%{{.+}}] : memref<1xindex>
 // CHECK:         memref.dealloc %[[COPY]] : memref<?xf64>
 // CHECK:         %[[N1:.+]] = arith.addi %[[N]], %{{.+}} : index
 // CHECK-NEXT:    %[[CI:.+]] = memref.alloc(%[[N1]]) : memref<?xindex>
 // CHECK-NEXT:    %[[CACC:.+]] = memref.alloc(%[[N1]]) : memref<?xf64>
 // CHECK-NEXT:    %[[CV:.+]] = memref.alloc(%[[N]]) : memref<?xf64>
 // The real run, recording.
-// CHECK:         %{{.+}}, %[[R:.+]], %{{.+}} = scf.while (%[[I:.+]] = %c0, %[[ACC:.+]] = %z, %[[K:.+]] = %{{.+}}) : (index, f64, index) -> (index, f64, index) {
+// CHECK:         %{{.+}}, %[[R:.+]], %[[NR:.+]] = scf.while (%[[I:.+]] = %c0, %[[ACC:.+]] = %z, %[[K:.+]] = %{{.+}}) : (index, f64, index) -> (index, f64, index) {
 // CHECK-NEXT:      memref.store %[[I]], %[[CI]][%[[K]]] : memref<?xindex>
 // CHECK-NEXT:      memref.store %[[ACC]], %[[CACC]][%[[K]]] : memref<?xf64>
 // CHECK:         } do {
@@ -59,7 +63,7 @@ func.func @dsquare(%x: memref<?xf64>, %dx: memref<?xf64>, %n: index, %dr: f64) -
 // CHECK-NEXT:      memref.store %[[V]], %[[CV]][%{{.+}}] : memref<?xf64>
 // CHECK:           memref.store %{{.+}}, %0[%{{.+}}] : memref<?xf64>
 // The reverse: one scf.for over the N trips, reading the caches, not x.
-// CHECK:         scf.for %[[J:.+]] = %{{.+}} to %[[N]] step %{{.+}} iter_args(%[[CT:.+]] = %3) -> (f64) {
+// CHECK:         scf.for %[[J:.+]] = %{{.+}} to %[[NR]] step %{{.+}} iter_args(%[[CT:.+]] = %3) -> (f64) {
 // CHECK-NOT:       memref.load %0
 // CHECK:           memref.load %[[CV]]
 // CHECK-NOT:       memref.load %0
