@@ -2,14 +2,14 @@
 
 // x[i] = x[i]^2 in place while i < n and the running sum of the squares stays below 5:
 // an scf.while over shadowed memory, whose trip count is known only once it has run.
-// Reverse mode runs the loop twice: first counting its trips on a copy of the buffer it
-// writes (the real buffer is untouched) into a counter, then for real, storing the before region's
-// arguments (N + 1 entries) and the after region's loads (N entries) into memrefs sized
-// by the count; the reverse is an scf.for over the N trips, last first, recomputing
-// each trip from the caches (the load is not redone: x[i] has changed). With
-// x = [1, 2, 3, 4], n = 4: two trips (sum 1, then 5), x = [1, 4, 3, 4]; with a shadow
-// of ones and a seed of 1: dx = (1 + 1) * 2 x = [4, 8] on the touched elements, the
-// others keep their 1.
+// Reverse mode runs the loop twice: first counting its trips into a counter on a copy
+// of the buffer it writes (the real buffer is untouched), then for real, storing the
+// before region's arguments (N + 1 entries) and the after region's loads (N entries)
+// into memrefs sized by the count; the reverse is an scf.for over the N trips, last
+// first, recomputing each trip from the caches (the load is not redone: x[i] has
+// changed). With x = [1, 2, 3, 4], n = 4: two trips (sum 1, then 5), x = [1, 4, 3, 4];
+// with a shadow of ones and a seed of 1: dx = (1 + 1) * 2 x = [4, 8] on the touched
+// elements, the others keep their 1.
 
 func.func @square(%x: memref<?xf64>, %n: index) -> f64 {
   %c0 = arith.constant 0 : index
@@ -48,6 +48,8 @@ func.func @dsquare(%x: memref<?xf64>, %dx: memref<?xf64>, %n: index, %dr: f64) -
 // CHECK:           memref.store %{{.+}}, %[[TRIPS]][%{{.+}}] : memref<1xindex>
 // CHECK:           memref.load %[[COPY]]
 // CHECK:           memref.store %{{.+}}, %[[COPY]]
+// CHECK:         arith.maxsi
+// CHECK-NEXT:    memref.store %{{.+}}, %[[LARGEST]][%{{.+}}] : memref<1xindex>
 // CHECK:         %[[N:.+]] = memref.load %[[LARGEST]][%{{.+}}] : memref<1xindex>
 // CHECK:         memref.dealloc %[[COPY]] : memref<?xf64>
 // CHECK:         %[[N1:.+]] = arith.addi %[[N]], %{{.+}} : index

@@ -24,8 +24,10 @@ stored into memory without a shadow which the function reads back is refused (th
 derivative would be lost); stored there and never read, it is dropped, as Enzyme does.
 A call that passes a memref is inlined before differentiation (``inline_memory_calls``,
 in a copy of the function). Memory reached in ways the rules do not follow (a memref
-yielded by a loop or branch, returned in reverse mode, passed to a recursion) is refused
-with a one-line error. Forward mode may return a buffer: its tangent is its tangent buffer.
+yielded by a loop or branch, returned in reverse mode with a cotangent, passed to a
+recursion) is refused with a one-line error. Forward mode may return a buffer: its
+tangent is its tangent buffer; reverse mode returns a buffer as a constant
+(``enzyme_const``), without a cotangent.
 
 In reverse mode, loops and branches whose regions touch memory (shadowed or not) get
 the rules at the end of this file: the region rules of ``scf.py`` would recompute loads
@@ -158,16 +160,25 @@ class MemoryActivity(ActivityAnalysis):
 
     def _check_flows(self, fn: func.FuncOp, useful_results: Sequence[bool]) -> None:
         """Memrefs only as operands of the memory ops and memref.dim (and captured by
-        regions): anything else would move a buffer where the shadows do not follow. In
-        forward mode the function may return a buffer; its tangent is the buffer's
-        tangent buffer (so it must have one when the tangent is asked for)."""
+        regions): anything else would move a buffer where the shadows do not follow. The
+        function may return a buffer: in forward mode its tangent is the buffer's
+        tangent buffer (so it must have one when the tangent is asked for); in reverse
+        mode only as a constant (``enzyme_const``: the primal buffer is returned, no
+        cotangent flows in through it)."""
         ret = fn.body.blocks.first.last_op if fn.body.blocks else None
         for op in fn.walk():
             if op is fn or isinstance(op, (*MEMORY_OPS, DimOp)):
                 continue
-            if op is ret and not self.reverse:
+            if op is ret:
                 for v, useful in zip(op.operands, useful_results):
-                    if is_memref(v.type) and useful and v not in self.shadowed:
+                    if not (is_memref(v.type) and useful):
+                        continue
+                    if self.reverse:
+                        raise DiffError(
+                            f"{_where(op)} returns the memref {v.type} marked enzyme_active: in reverse mode zymase "
+                            f"returns a buffer only as enzyme_const or enzyme_constnoneed (no cotangent seeds a buffer)"
+                        )
+                    if v not in self.shadowed:
                         raise DiffError(
                             f"{_where(op)} returns the memref {v.type}, which has no tangent buffer (an enzyme_const "
                             f"argument or memory of integers), with a derivative asked for"
@@ -496,16 +507,19 @@ def copy_reverse(rev: ReverseSweep, op: CopyOp) -> None:
 # stores. Loops also cache their carried values per iteration, from which the reverse
 # recomputes the body (Enzyme's caches: ``memref<N x T>`` allocated before the loop,
 # freed after its reverse). A nested loop over memory has caches with one dimension per
-# enclosing loop, allocated before the outermost one (so its bounds must not change
-# with the enclosing loops); its results are cached in the enclosing loop's iteration,
-# and the enclosing reverse body runs its reverse with the enclosing iteration indices.
-# A loop over memory in a branch has its caches allocated before the branch (or before
-# the outermost enclosing loop); a branch over memory in a loop yields its loads and its
-# loops' results as extra results, which the loop caches. An
-# scf.while, whose trip count is known only once it has run, runs twice: a copy counts
-# its trips on copies of the buffers it writes, then the loop records into caches of
-# that size (a growing cache would change shape inside a lax loop, which value semantics
-# cannot express).
+# enclosing loop, allocated before the outermost one; its results are cached in the
+# enclosing loop's iteration, and the enclosing reverse body runs its reverse with the
+# enclosing iteration indices. A loop over memory in a branch has its caches allocated
+# before the branch (or before the outermost enclosing loop); a branch over memory in a
+# loop yields its loads and its loops' results as extra results, which the loop caches
+# (in a branch, the enclosing branch yields them too).
+# A trip count known only as the outermost op runs (an scf.while; an scf.for bounded by
+# values computed inside the outermost op) is counted by a dry run: a copy of the
+# outermost op runs first on copies of the buffers it writes, keeping each such loop's
+# longest run; then the op records into caches of that size (a growing cache would
+# change shape inside a lax loop, which value semantics cannot express). A nested
+# scf.while stores each run's trip count for its reverse; a nested scf.for's reverse
+# recomputes its own from its bounds.
 
 
 def refuse_region(rev: ReverseSweep, op: Operation) -> None:
@@ -522,7 +536,7 @@ def _scalar(t: Attribute) -> bool:
 
 def _memory_body(op: Operation, block: Block) -> tuple[list[LoadOp], list[Operation]]:
     """The loads of ``block`` (a body of ``op``) and its nested region ops over memory
-    (scf.for in a loop or branch, scf.if in a loop), checking that the reverse can
+    (scf.for, scf.while and scf.if in a loop or branch), checking that the reverse can
     follow the body: no other nested region that touches memory."""
     loads: list[LoadOp] = []
     nested: list[Operation] = []
@@ -530,11 +544,17 @@ def _memory_body(op: Operation, block: Block) -> tuple[list[LoadOp], list[Operat
     for inner in block.ops:
         if isinstance(inner, LoadOp):
             loads.append(inner)
-        elif inner.regions and any(isinstance(x, MEMORY_OPS) for r in inner.regions for x in r.walk()):
-            if not ((isinstance(inner, scf.ForOp) and (in_loop or isinstance(op, scf.IfOp))) or (isinstance(inner, scf.IfOp) and in_loop)):
+        elif _over_memory(inner):
+            loop = isinstance(inner, (scf.ForOp, scf.WhileOp))
+            if not ((loop or isinstance(inner, scf.IfOp)) and (in_loop or isinstance(op, scf.IfOp))):
                 raise DiffError(f"reverse mode of {_where(op)}: the nested {_where(inner)} reads or writes memory; not supported yet")
             nested.append(inner)
     return loads, nested
+
+
+def _over_memory(op: Operation) -> bool:
+    """A region op whose regions read, write, create or free memory."""
+    return bool(op.regions) and any(isinstance(x, MEMORY_OPS) for r in op.regions for x in r.walk())
 
 
 def _kept(block: Block, loads: Sequence[LoadOp], nested: Sequence[Operation]) -> list[SSAValue]:
@@ -550,12 +570,19 @@ def _kept(block: Block, loads: Sequence[LoadOp], nested: Sequence[Operation]) ->
 
 def _branch_values(op: scf.IfOp) -> list[SSAValue]:
     """The values a branch over memory keeps for its reverse (its extra results): the
-    loads and the results of the loops over memory of both regions."""
-    out: list[SSAValue] = []
-    for region in (op.true_region, op.false_region):
-        if region.blocks:
-            loads, loops = _memory_body(op, region.block)
-            out += [*(load.res for load in loads), *(r for loop in loops for r in loop.results)]
+    loads and the results of the loops and branches over memory of both regions, and
+    what those branches keep."""
+    return [v for region in (op.true_region, op.false_region) for v in _region_values(op, region)]
+
+
+def _region_values(op: scf.IfOp, region: Region) -> list[SSAValue]:
+    if not region.blocks:
+        return []
+    loads, nested = _memory_body(op, region.block)
+    out = [*(load.res for load in loads), *(r for o in nested for r in o.results)]
+    for o in nested:
+        if isinstance(o, scf.IfOp):
+            out += _branch_values(o)
     return out
 
 
@@ -628,23 +655,29 @@ class _LoopCache:
     loop's result): its value in each iteration."""
     inner: dict[Operation, _LoopCache]
     """The caches of the nested loops over memory (one more dimension each)."""
-    branches: dict[Operation, tuple[list[SSAValue], dict[Operation, _LoopCache]]] = field(default_factory=dict)
+    branches: dict[Operation, _BranchTape] = field(default_factory=dict)
     """The nested branches over memory: the values each keeps (cached in ``values``) and
     the caches of its loops over memory (one dimension per enclosing loop)."""
+    whiles: dict[Operation, _WhileTape] = field(default_factory=dict)
+    """The caches of the nested scf.while ops over memory (one more dimension each,
+    sized by the longest run)."""
+    dynamic: bool = False
+    """The trip count varies with the enclosing iterations (bounds computed inside
+    them): ``count`` is the largest, the reverse computes each run's from its bounds."""
 
     def skipped(self) -> list[Operation]:
         """The nested ops whose results the reverse reads from the caches."""
-        return [*self.inner, *self.branches]
+        return [*self.inner, *self.branches, *self.whiles]
 
     def scope(self, sub: ReverseSweep, at: list[SSAValue], loaded: dict[SSAValue, SSAValue]) -> None:
         """The tapes of the nested ops in ``sub``, the reverse of one iteration ``at``."""
-        for loop, inner in self.inner.items():
+        for loop, inner in [*self.inner.items(), *self.whiles.items()]:
             sub.tapes[loop] = _Scoped(inner, at)  # type: ignore[assignment]
-        for branch, (kept, loops) in self.branches.items():
-            sub.tapes[branch] = _BranchTape({v: loaded[v] for v in kept}, loops, at)  # type: ignore[assignment]
+        for branch, tape in self.branches.items():
+            sub.tapes[branch] = _BranchTape({v: loaded[v] for v in tape.kept}, tape.loops, at, tape.branches)  # type: ignore[assignment]
 
     def buffers(self) -> list[SSAValue]:
-        nested = [*self.inner.values(), *(c for _, loops in self.branches.values() for c in loops.values())]
+        nested = [*self.inner.values(), *self.whiles.values(), *self.branches.values()]
         return [*self.carried, *self.values.values(), *(b for c in nested for b in c.buffers())]
 
 
@@ -653,14 +686,24 @@ class _Scoped:
     """A nested loop's cache and the indices of the enclosing iterations in the scope of
     its reverse."""
 
-    cache: _LoopCache
+    cache: _LoopCache | _WhileTape
     outer: list[SSAValue]
 
 
-def _augment_loop(top: ReverseSweep, fwd: ReverseSweep, op: scf.ForOp, outer: list[tuple[int | None, SSAValue, SSAValue]]) -> _LoopCache:
+Counts = dict[Operation, SSAValue]
+"""The largest trip count of each loop over memory whose trip count is known only as
+the outermost op runs (``_dry_run``), defined before that op."""
+
+Outer = list[tuple[int | None, SSAValue, SSAValue]]
+"""(constant size, size, iteration index) of each enclosing loop's cache dimension."""
+
+
+def _augment_loop(top: ReverseSweep, fwd: ReverseSweep, op: scf.ForOp, outer: Outer, counts: Counts) -> _LoopCache:
     """The loop in ``fwd``'s block, storing its carried values, loads and nested loops'
     results into caches allocated in ``top``'s block (before the outermost loop);
-    ``outer``: (constant trip count, trip count, iteration index) of each enclosing loop."""
+    ``outer``: (constant trip count, trip count, iteration index) of each enclosing loop.
+    A nested loop whose bounds are computed inside the outermost op has its dimension
+    sized by its longest run (``counts``)."""
     body = op.body.block
     loads, loops = _memory_body(op, body)
     kept = _kept(body, loads, loops)
@@ -670,17 +713,15 @@ def _augment_loop(top: ReverseSweep, fwd: ReverseSweep, op: scf.ForOp, outer: li
     alloc = top.builder
     bounds = constant_bounds(op)
     static = None
+    dynamic = False
     if bounds is not None:
         if bounds[2] <= 0:
             raise DiffError(f"reverse mode of {_where(op)}: the step must be positive, got {bounds[2]}")
         static = max(0, -(-(bounds[1] - bounds[0]) // bounds[2]))
         count = _index(alloc, static)
+    elif op in counts:
+        count, dynamic = counts[op], True
     else:
-        if top is not fwd and any(v not in top.primals for v in (op.lb, op.ub, op.step)):
-            raise DiffError(
-                f"reverse mode of {_where(op)}: the bounds of a loop over memory nested in a loop or branch are computed "
-                f"inside it (its caches are allocated before the outermost one); not supported yet"
-            )
         count = _trip_count(alloc, top.primal(op.lb), top.primal(op.ub), top.primal(op.step))
     dims: list[Dim] = [(s, c) for s, c, _ in outer] + [(static, count)]
     carried = [_cache(alloc, a.type, dims) for a in body.args[1:]]
@@ -698,44 +739,122 @@ def _augment_loop(top: ReverseSweep, fwd: ReverseSweep, op: scf.ForOp, outer: li
     for a, new, cache in zip(body.args[1:], block.args[1:], carried):
         sub.primals[a] = new
         _store(fb, new, cache, at)
-    inner: dict[Operation, _LoopCache] = {}
-    branches: dict[Operation, tuple[list[SSAValue], dict[Operation, _LoopCache]]] = {}
+    result = _LoopCache(count, carried, values, {}, {}, dynamic=dynamic)
     for o in body_ops(body):
         fb.location = o.location
-        _augment_nested(top, sub, o, loops, [*outer, (static, count, k)], values, at, inner, branches)
+        _augment_nested(top, sub, o, loops, [*outer, (static, count, k)], at, result, counts)
     block.add_op(scf.YieldOp(*[sub.primal(y) for y in terminator(body).operands]))
     new = b.insert(scf.ForOp(lb, ub, step, [fwd.primal(v) for v in op.iter_args], Region(block)))
     for r, res in zip(op.results, new.results):
         fwd.primals[r] = res
-    return _LoopCache(count, carried, values, inner, branches)
+    return result
 
 
 def _augment_nested(
-    top: ReverseSweep,
-    sub: ReverseSweep,
-    o: Operation,
-    nested: Sequence[Operation],
-    outer: list[tuple[int | None, SSAValue, SSAValue]],
-    values: dict[SSAValue, SSAValue],
-    at: list[SSAValue],
-    inner: dict[Operation, _LoopCache],
-    branches: dict[Operation, tuple[list[SSAValue], dict[Operation, _LoopCache]]],
+    top: ReverseSweep, sub: ReverseSweep, o: Operation, nested: Sequence[Operation], outer: Outer, at: list[SSAValue], into: _LoopCache, counts: Counts
 ) -> None:
     """One op of a loop body in the recording loop: a copy, or a nested loop or branch
-    over memory with its own caches or extra results; then the values the reverse
-    reads are stored into the caches at the iteration ``at``."""
+    over memory with its own caches or extra results (recorded in ``into``); then the
+    values the reverse reads are stored into the caches at the iteration ``at``."""
     if o in nested and isinstance(o, scf.ForOp):
-        inner[o] = _augment_loop(top, sub, o, outer)
+        into.inner[o] = _augment_loop(top, sub, o, outer, counts)
+    elif o in nested and isinstance(o, scf.WhileOp):
+        into.whiles[o] = _augment_while(top, sub, o, outer, counts)
     elif o in nested:
-        tape = _augment_branch(top, sub, o, outer)  # type: ignore[arg-type]
-        branches[o] = (list(tape.kept), tape.loops)
+        tape = _augment_branch(top, sub, o, outer, counts)  # type: ignore[arg-type]
+        into.branches[o] = tape
         for v, res in tape.kept.items():
-            _store(sub.builder, res, values[v], at)
+            _store(sub.builder, res, into.values[v], at)
     else:
         sub.clone(o)
     for r in o.results:
-        if r in values:
-            _store(sub.builder, sub.primal(r), values[r], at)
+        if r in into.values:
+            _store(sub.builder, sub.primal(r), into.values[r], at)
+
+
+def _counted(op: Operation) -> list[Operation]:
+    """The loops over memory in ``op`` (``op`` itself when an scf.while) whose trip
+    counts are known only as ``op`` runs: scf.while ops, and scf.for ops whose bounds
+    are computed inside ``op``."""
+    out: list[Operation] = []
+    for x in op.walk():
+        if isinstance(x, scf.WhileOp) and _over_memory(x):
+            out.append(x)
+        elif isinstance(x, scf.ForOp) and x is not op and _over_memory(x) and constant_bounds(x) is None:
+            if any(op.is_ancestor(v.owner) for v in (x.lb, x.ub, x.step)):  # type: ignore[arg-type]
+                out.append(x)
+    return out
+
+
+def _dry_run(rev: ReverseSweep, op: Operation, targets: Sequence[Operation]) -> Counts:
+    """The largest trip count of each of ``targets`` (loops in ``op``): a copy of ``op``
+    run on copies of the buffers it writes (the real run follows, then recording into
+    caches of those sizes), counting the trips of every run of each target."""
+    analysis: MemoryActivity = rev.analysis  # type: ignore[assignment]
+
+    def root(v: SSAValue) -> SSAValue:
+        return analysis.root.get(v, v)
+
+    written = {root(x.memref) for x in op.walk() if isinstance(x, (StoreOp, DeallocOp))}
+    written |= {root(x.destination) for x in op.walk() if isinstance(x, CopyOp)}
+    b = rev.builder
+    index = IndexType()
+    mapping: dict[SSAValue, SSAValue] = {}
+    copies: dict[SSAValue, SSAValue] = {}
+    for v in [*op.operands, *free_values(op)]:
+        if v in mapping:
+            continue
+        if not is_memref(v.type):
+            mapping[v] = rev.primal(v)
+            continue
+        r = root(v)
+        if r not in written:
+            mapping[v] = rev.primal(v)
+            continue
+        if r not in copies:
+            src = rev.primal(r)
+            t = src.type
+            assert isinstance(t, MemRefType)
+            sizes = [d for d, s in zip(_dims(b, src), t.get_shape()) if s < 0]
+            copies[r] = b.insert(AllocOp(sizes, [], t)).results[0]
+            b.insert(CopyOp(src, copies[r]))
+        mapping[v] = copies[r] if v is r else b.insert(CastOp(copies[r], v.type)).results[0]
+
+    def counter() -> SSAValue:
+        c = b.insert(AllocOp([], [], MemRefType(index, [1]))).results[0]
+        _store(b, _index(b, 0), c, [_index(b, 0)])
+        return c
+
+    def bump(at: Builder, c: SSAValue, n: SSAValue, add: bool) -> None:
+        zero = _index(at, 0)
+        old = _load(at, c, [zero])
+        _store(at, at.add(old, n) if add else at.max(old, n), c, [zero])
+
+    largest = {t: counter() for t in targets}
+    trips = {t: counter() for t in targets if isinstance(t, scf.WhileOp)}
+    twin = b.insert(op.clone(value_mapper=mapping))
+    twins = dict(zip(op.walk(), twin.walk()))
+    for t in targets:
+        x = twins[t]
+        if isinstance(x, scf.ForOp):
+            xb = Builder.before(x)
+            bump(xb, largest[t], _trip_count(xb, x.lb, x.ub, x.step), add=False)
+            continue
+        assert isinstance(x, scf.WhileOp)
+        n = trips[t]
+        xb = Builder.before(x)
+        _store(xb, _index(xb, 0), n, [_index(xb, 0)])
+        first = x.after_region.block.first_op
+        assert first is not None
+        ab = Builder.before(first)
+        bump(ab, n, _index(ab, 1), add=True)
+        after = b if x is twin else Builder.before(x.next_op)  # type: ignore[arg-type]
+        zero = _index(after, 0)
+        bump(after, largest[t], _load(after, n, [zero]), add=False)
+    out = {t: _load(b, c, [_index(b, 0)]) for t, c in largest.items()}
+    for c in [*copies.values(), *trips.values(), *largest.values()]:
+        b.insert(DeallocOp.get(c))
+    return out
 
 
 def _inert(rev: ReverseSweep, op: Operation) -> bool:
@@ -753,7 +872,8 @@ def for_augment(rev: ReverseSweep, op: scf.ForOp) -> None:
         rev.clone(op)
         rev.tapes[op] = None  # type: ignore[assignment]
         return
-    rev.tapes[op] = _augment_loop(rev, rev, op, [])  # type: ignore[assignment]
+    counted = _counted(op)
+    rev.tapes[op] = _augment_loop(rev, rev, op, [], _dry_run(rev, op, counted) if counted else {})  # type: ignore[assignment]
 
 
 @memory_reverse(scf.ForOp)
@@ -764,6 +884,7 @@ def for_reverse(rev: ReverseSweep, op: scf.ForOp) -> None:
     if tape is None:
         return
     cache, outer = (tape.cache, tape.outer) if isinstance(tape, _Scoped) else (tape, [])
+    assert isinstance(cache, _LoopCache)
     body = op.body.block
     b = rev.builder
     act = [i for i, a in enumerate(body.args[1:]) if rev.is_active(a)]
@@ -771,9 +892,10 @@ def for_reverse(rev: ReverseSweep, op: scf.ForOp) -> None:
     carry = [rev.adjoint_or_zero(op.results[i]) for i in act] + [b.zeros(f.type) for f in frees]
     lb, step = rev.primal(op.lb), rev.primal(op.step)
     index = IndexType()
+    count = _trip_count(b, lb, rev.primal(op.ub), step) if cache.dynamic else cache.count
     block = Block(arg_types=[index, *[v.type for v in carry]])
     rb = Builder(block, b.location)
-    k = rb.sub(rb.sub(cache.count, rb.constant(1, index)), block.args[0])
+    k = rb.sub(rb.sub(count, rb.constant(1, index)), block.args[0])
     at = [*outer, k]
     iv = rb.add(lb, rb.mul(_to(rb, k, lb.type), step))
     sub = rev.child(rb)
@@ -792,7 +914,7 @@ def for_reverse(rev: ReverseSweep, op: scf.ForOp) -> None:
         ct = sub.adjoints.get(f)
         outs.append(acc if ct is None else rb.add(acc, ct))
     block.add_op(scf.YieldOp(*outs))
-    new = b.insert(scf.ForOp(b.constant(0, index), cache.count, b.constant(1, index), carry, Region(block)))
+    new = b.insert(scf.ForOp(b.constant(0, index), count, b.constant(1, index), carry, Region(block)))
     if not isinstance(tape, _Scoped):  # a nested loop's caches are freed by the enclosing op's reverse
         for c in cache.buffers():
             b.insert(DeallocOp.get(c))
@@ -807,56 +929,71 @@ class _BranchTape:
     kept: dict[SSAValue, SSAValue]
     """A load's or nested loop's result in the branch -> the if's extra result holding it
     (zero from the branch not taken)."""
-    loops: dict[Operation, _LoopCache]
+    loops: dict[Operation, _Tape]
     """The caches of the loops over memory in the branches (allocated before the if, or
     before the outermost enclosing loop)."""
     outer: list[SSAValue] | None = None
-    """In a loop over memory: the indices of the enclosing iterations (the loops' caches
-    are then freed by the outermost loop's reverse)."""
+    """In a loop or branch over memory: the indices of the enclosing iterations (the
+    loops' caches are then freed by the outermost op's reverse)."""
+    branches: dict[Operation, _BranchTape] = field(default_factory=dict)
+    """The nested branches over memory (what they keep is kept by this one too)."""
+
+    def buffers(self) -> list[SSAValue]:
+        return [b for t in [*self.loops.values(), *self.branches.values()] for b in t.buffers()]
 
 
-def _augment_branch(top: ReverseSweep, fwd: ReverseSweep, op: scf.IfOp, outer: list[tuple[int | None, SSAValue, SSAValue]] | None) -> _BranchTape:
-    """The branch in ``fwd``'s block, also yielding the values its loads read and its
-    loops over memory return (zero from the branch not taken); such a loop caches its
-    iterations in buffers allocated in ``top``'s block, before the if (or before the
-    outermost enclosing loop), sized by the loop's trip count (its bounds must be known
-    there). In a loop, ``outer`` holds the enclosing loops (as ``_augment_loop`` takes
-    them), and the loop caches the extra results."""
+def _augment_branch(top: ReverseSweep, fwd: ReverseSweep, op: scf.IfOp, outer: Outer | None, counts: Counts) -> _BranchTape:
+    """The branch in ``fwd``'s block, also yielding the values its loads read, its loops
+    and branches over memory return, and those branches keep (zero from the branch not
+    taken); such a loop caches its iterations in buffers allocated in ``top``'s block,
+    before the if (or before the outermost enclosing op), sized by the loop's trip count
+    (its largest, from the dry run, when its bounds are computed inside). In a loop or
+    branch, ``outer`` holds the enclosing loops (as ``_augment_loop`` takes them), and
+    the enclosing op keeps the extra results."""
     regions = [op.true_region, op.false_region]
     bodies = [_memory_body(op, r.block) if r.blocks else ([], []) for r in regions]
-    mine = [[*(load.res for load in loads), *(r for loop in loops for r in loop.results)] for loads, loops in bodies]
+    mine = [_region_values(op, r) for r in regions]
     extra = [v for vs in mine for v in vs]
     for v in extra:
         if not _scalar(v.type):
             raise DiffError(f"reverse mode of {_where(op)}: the branch loads or computes in a loop {v.type}; only scalars are kept yet")
-    caches: dict[Operation, _LoopCache] = {}
+    caches: dict[Operation, _Tape] = {}
+    branches: dict[Operation, _BranchTape] = {}
     new_regions = []
     for region, (_, loops), kept in zip(regions, bodies, mine):
         block = Block()
         fb = Builder(block, fwd.builder.location)
         sub = fwd.child(fb)
         outs: list[SSAValue] = []
+        inner_kept: dict[SSAValue, SSAValue] = {}
         if region.blocks:
             for inner in body_ops(region.block):
                 fb.location = inner.location
-                if inner in loops:
-                    caches[inner] = _augment_loop(top, sub, inner, outer or [])
+                if inner in loops and isinstance(inner, scf.WhileOp):
+                    caches[inner] = _augment_while(top, sub, inner, outer or [], counts)
+                elif inner in loops and isinstance(inner, scf.ForOp):
+                    caches[inner] = _augment_loop(top, sub, inner, outer or [], counts)
+                elif inner in loops:  # a branch over memory: what it keeps, this one yields too
+                    branches[inner] = _augment_branch(top, sub, inner, outer or [], counts)  # type: ignore[arg-type]
+                    inner_kept.update(branches[inner].kept)
                 else:
                     sub.clone(inner)
             outs = [sub.primal(v) for v in terminator(region.block).operands]
-        block.add_op(scf.YieldOp(*outs, *[sub.primal(v) if v in kept else fb.zeros(v.type) for v in extra]))
+        yielded = [(inner_kept[v] if v in inner_kept else sub.primal(v)) if v in kept else fb.zeros(v.type) for v in extra]
+        block.add_op(scf.YieldOp(*outs, *yielded))
         new_regions.append(Region(block))
     types = [r.type for r in op.results] + [v.type for v in extra]
     new = fwd.builder.insert(scf.IfOp(fwd.primal(op.cond), types, new_regions[0], new_regions[1]))
     n = len(op.results)
     for r, res in zip(op.results, new.results[:n]):
         fwd.primals[r] = res
-    return _BranchTape(dict(zip(extra, new.results[n:])), caches, None if outer is None else [k for _, _, k in outer])
+    return _BranchTape(dict(zip(extra, new.results[n:])), caches, None if outer is None else [k for _, _, k in outer], branches)
 
 
 @memory_augment(scf.IfOp)
 def if_augment(rev: ReverseSweep, op: scf.IfOp) -> None:
-    rev.tapes[op] = _augment_branch(rev, rev, op, None)  # type: ignore[assignment]
+    counted = _counted(op)
+    rev.tapes[op] = _augment_branch(rev, rev, op, None, _dry_run(rev, op, counted) if counted else {})  # type: ignore[assignment]
 
 
 @memory_reverse(scf.IfOp)
@@ -869,19 +1006,22 @@ def if_reverse(rev: ReverseSweep, op: scf.IfOp) -> None:
         sub = rev.child(Builder(block, rev.builder.location))
         if region.blocks:
             loops = [o for o in region.block.ops if o in tape.loops]
-            _recompute(sub, region.block, tape.kept, loops)
+            nested = [o for o in region.block.ops if o in tape.branches]
+            _recompute(sub, region.block, tape.kept, [*loops, *nested])
             for loop in loops:
                 sub.tapes[loop] = _Scoped(tape.loops[loop], tape.outer or [])  # type: ignore[assignment]
+            for branch in nested:  # its kept values are this one's; its caches freed with this one's
+                inner = tape.branches[branch]
+                sub.tapes[branch] = _BranchTape({v: tape.kept[v] for v in inner.kept}, inner.loops, tape.outer or [], inner.branches)  # type: ignore[assignment]
             for v, r in zip(terminator(region.block).operands, op.results):
                 sub.add_adjoint(v, rev.adjoint(r))
             sub.reverse_block(region.block)
         block.add_op(scf.YieldOp(*[sub.adjoint_or_zero(f) for f in frees]))
         regions.append(Region(block))
     new = rev.builder.insert(scf.IfOp(rev.primal(op.cond), [f.type for f in frees], regions[0], regions[1]))
-    if tape.outer is None:  # in a loop, the outermost loop's reverse frees them
-        for cache in tape.loops.values():
-            for c in cache.buffers():
-                rev.builder.insert(DeallocOp.get(c))
+    if tape.outer is None:  # in a loop or branch, the outermost op's reverse frees them
+        for c in tape.buffers():
+            rev.builder.insert(DeallocOp.get(c))
     for f, res in zip(frees, new.results):
         rev.add_adjoint(f, res)
 
@@ -889,77 +1029,31 @@ def if_reverse(rev: ReverseSweep, op: scf.IfOp) -> None:
 @dataclass
 class _WhileTape:
     count: SSAValue
-    """N, the number of times the ``after`` region ran (the ``before`` region ran N + 1)."""
+    """N, the number of times the ``after`` region ran (the ``before`` region ran N + 1):
+    of the run itself for an outermost while; the largest over the runs for a nested
+    one, which reads each run's from ``trips``."""
     before: _LoopCache
     """The ``before`` region's arguments and kept values, N + 1 entries."""
     after: _LoopCache
     """The ``after`` region's kept values, N entries (its arguments are recomputed by
     the ``before`` region of the same iteration)."""
+    trips: SSAValue | None = None
+    """A nested while: the trip count of each run, indexed by the enclosing iterations
+    (and a last dimension of 1)."""
+
+    def buffers(self) -> list[SSAValue]:
+        return [*self.before.buffers(), *self.after.buffers(), *([self.trips] if self.trips is not None else [])]
 
 
-def _clone_into(b: Builder, block: Block, mapping: dict[SSAValue, SSAValue]) -> None:
-    """Plain copies of ``block``'s ops (not its terminator), reading ``mapping``."""
-    for o in body_ops(block):
-        new = b.insert(o.clone(value_mapper=mapping))
-        mapping.update(zip(o.results, new.results))
+_Tape = _LoopCache | _WhileTape
 
 
-def _count_trips(rev: ReverseSweep, op: scf.WhileOp) -> SSAValue:
-    """The number of times ``op``'s ``after`` region runs: a copy of the loop counting
-    its iterations, run on copies of the buffers it writes (the real run follows, then
-    recording into caches of that size)."""
-    analysis: MemoryActivity = rev.analysis  # type: ignore[assignment]
-
-    def root(v: SSAValue) -> SSAValue:
-        return analysis.root.get(v, v)
-
-    written = {root(x.memref) for x in op.walk() if isinstance(x, StoreOp)}
-    written |= {root(x.destination) for x in op.walk() if isinstance(x, CopyOp)}
-    b = rev.builder
-    mapping: dict[SSAValue, SSAValue] = {}
-    copies: dict[SSAValue, SSAValue] = {}
-    for v in free_values(op):
-        if not is_memref(v.type):
-            mapping[v] = rev.primal(v)
-            continue
-        r = root(v)
-        if r not in written:
-            mapping[v] = rev.primal(v)
-            continue
-        if r not in copies:
-            src = rev.primal(r)
-            t = src.type
-            assert isinstance(t, MemRefType)
-            sizes = [d for d, s in zip(_dims(b, src), t.get_shape()) if s < 0]
-            copies[r] = b.insert(AllocOp(sizes, [], t)).results[0]
-            b.insert(CopyOp(src, copies[r]))
-        mapping[v] = copies[r] if v is r else b.insert(CastOp(copies[r], v.type)).results[0]
-    index = IndexType()
-    before, after = op.before_region.block, op.after_region.block
-    bblock = Block(arg_types=[*(a.type for a in before.args), index])
-    m = {**mapping, **dict(zip(before.args, bblock.args))}
-    bb = Builder(bblock, b.location)
-    _clone_into(bb, before, m)
-    cond = terminator(before)
-    assert isinstance(cond, scf.ConditionOp)
-    bblock.add_op(scf.ConditionOp(m.get(cond.condition, cond.condition), *[m.get(v, v) for v in cond.args], bblock.args[-1]))
-    ablock = Block(arg_types=[*(a.type for a in after.args), index])
-    m = {**mapping, **dict(zip(after.args, ablock.args))}
-    ab = Builder(ablock, b.location)
-    _clone_into(ab, after, m)
-    nxt = ab.add(ablock.args[-1], ab.constant(1, index))
-    ablock.add_op(scf.YieldOp(*[m.get(v, v) for v in terminator(after).operands], nxt))
-    inits = [rev.primal(v) for v in op.arguments]
-    loop = b.insert(scf.WhileOp([*inits, b.constant(0, index)], [*(r.type for r in op.res), index], Region(bblock), Region(ablock)))
-    for c in copies.values():
-        b.insert(DeallocOp.get(c))
-    return loop.res[-1]
-
-
-def _augment_while(rev: ReverseSweep, op: scf.WhileOp) -> _WhileTape:
-    """The loop, run twice: once counting its iterations (``_count_trips``), then again
-    storing the ``before`` region's arguments and every region's loads and nested loops'
-    results into caches indexed by iteration, sized by the count."""
+def _augment_while(top: ReverseSweep, fwd: ReverseSweep, op: scf.WhileOp, outer: Outer, counts: Counts) -> _WhileTape:
+    """The loop in ``fwd``'s block, storing the ``before`` region's arguments and every
+    region's loads and nested loops' results into caches indexed by iteration (after
+    the enclosing iterations ``outer``), allocated in ``top``'s block and sized by the
+    longest run the dry run counted (``counts``). A nested while also stores the trip
+    count of its run."""
     before, after = op.before_region.block, op.after_region.block
     (loads_b, loops_b), (loads_a, loops_a) = _memory_body(op, before), _memory_body(op, after)
     kept_b = _kept(before, loads_b, loops_b)
@@ -967,47 +1061,53 @@ def _augment_while(rev: ReverseSweep, op: scf.WhileOp) -> _WhileTape:
     for v in [*before.args, *after.args, *kept_b, *kept_a]:
         if not _scalar(v.type):
             raise DiffError(f"reverse mode of {_where(op)}: the loop over memory carries or loads {v.type}; only scalars are cached yet")
-    b = rev.builder
+    if op not in counts:
+        raise DiffError(f"internal error: reverse mode of {_where(op)}: no dry run counted the trips of this loop")
+    alloc = top.builder
     index = IndexType()
-    count = _count_trips(rev, op)
-    count1 = b.add(count, b.constant(1, index))
-    dims_b: list[Dim] = [(None, count1)]
-    dims_a: list[Dim] = [(None, count)]
-    carried = [_cache(b, a.type, dims_b) for a in before.args]
-    values_b = {v: _cache(b, v.type, dims_b) for v in kept_b}
-    values_a = {v: _cache(b, v.type, dims_a) for v in kept_a}
+    count = counts[op]
+    count1 = alloc.add(count, alloc.constant(1, index))
+    dims_o: list[Dim] = [(s, c) for s, c, _ in outer]
+    ks = [k for _, _, k in outer]
+    carried = [_cache(alloc, a.type, [*dims_o, (None, count1)]) for a in before.args]
+    values_b = {v: _cache(alloc, v.type, [*dims_o, (None, count1)]) for v in kept_b}
+    values_a = {v: _cache(alloc, v.type, [*dims_o, (None, count)]) for v in kept_a}
+    b = fwd.builder
 
-    def record(block: Block, args: Sequence[SSAValue], new: Block, values: dict[SSAValue, SSAValue], nested: Sequence[Operation], dims: Dim) -> tuple[ReverseSweep, _LoopCache]:
+    def record(block: Block, args: Sequence[SSAValue], new: Block, values: dict[SSAValue, SSAValue], nested: Sequence[Operation], size: SSAValue) -> tuple[ReverseSweep, _LoopCache]:
         fb = Builder(new, b.location)
-        sub = rev.child(fb)
+        sub = fwd.child(fb)
         k = new.args[-1]
         for a, v in zip(block.args, args):
             sub.primals[a] = v
-        inner: dict[Operation, _LoopCache] = {}
-        branches: dict[Operation, list[SSAValue]] = {}
+        cache = _LoopCache(size, [], values, {}, {})
         for o in body_ops(block):
             fb.location = o.location
-            _augment_nested(rev, sub, o, nested, [(dims[0], dims[1], k)], values, [k], inner, branches)
-        return sub, _LoopCache(dims[1], [], values, inner, branches)
+            _augment_nested(top, sub, o, nested, [*outer, (None, size, k)], [*ks, k], cache, counts)
+        return sub, cache
 
     bblock = Block(arg_types=[*(a.type for a in before.args), index])
     for a, c in zip(bblock.args, carried):
-        _store(Builder(bblock, b.location), a, c, [bblock.args[-1]])
-    sub, cache_b = record(before, bblock.args[:-1], bblock, values_b, loops_b, dims_b[0])
+        _store(Builder(bblock, b.location), a, c, [*ks, bblock.args[-1]])
+    sub, cache_b = record(before, bblock.args[:-1], bblock, values_b, loops_b, count1)
     cond = terminator(before)
     assert isinstance(cond, scf.ConditionOp)
     bblock.add_op(scf.ConditionOp(sub.primal(cond.condition), *[sub.primal(v) for v in cond.args], bblock.args[-1]))
     ablock = Block(arg_types=[*(a.type for a in after.args), index])
-    sub, cache_a = record(after, ablock.args[:-1], ablock, values_a, loops_a, dims_a[0])
+    sub, cache_a = record(after, ablock.args[:-1], ablock, values_a, loops_a, count)
     ab = Builder(ablock, b.location)
     nxt = ab.add(ablock.args[-1], ab.constant(1, index))
     ablock.add_op(scf.YieldOp(*[sub.primal(v) for v in terminator(after).operands], nxt))
-    inits = [rev.primal(v) for v in op.arguments]
+    inits = [fwd.primal(v) for v in op.arguments]
     new = b.insert(scf.WhileOp([*inits, b.constant(0, index)], [*(r.type for r in op.res), index], Region(bblock), Region(ablock)))
     for r, res in zip(op.res, new.res):
-        rev.primals[r] = res
+        fwd.primals[r] = res
     cache_b.carried = carried
-    return _WhileTape(count, cache_b, cache_a)
+    if top is fwd:
+        return _WhileTape(new.res[-1], cache_b, cache_a)
+    trips = _cache(alloc, index, [*dims_o, (1, _index(alloc, 1))])
+    _store(b, new.res[-1], trips, [*ks, _index(b, 0)])
+    return _WhileTape(count, cache_b, cache_a, trips)
 
 
 @memory_augment(scf.WhileOp)
@@ -1016,7 +1116,7 @@ def while_augment(rev: ReverseSweep, op: scf.WhileOp) -> None:
         rev.clone(op)
         rev.tapes[op] = None  # type: ignore[assignment]
         return
-    rev.tapes[op] = _augment_while(rev, op)  # type: ignore[assignment]
+    rev.tapes[op] = _augment_while(rev, rev, op, [], _dry_run(rev, op, _counted(op)))  # type: ignore[assignment]
 
 
 @memory_reverse(scf.WhileOp)
@@ -1024,15 +1124,23 @@ def while_reverse(rev: ReverseSweep, op: scf.WhileOp) -> None:
     """The reverse of the last ``before`` (whose forwarded values are the loop's
     results), then an scf.for over j = 0..N-1 reversing iteration k = N-1-j: ``before``
     and ``after`` recomputed from iteration k's caches, the reverse of ``after``, its
-    arguments' cotangents into the forwarded values, the reverse of ``before``."""
-    tape: _WhileTape | None = rev.tapes[op]  # type: ignore[assignment]
+    arguments' cotangents into the forwarded values, the reverse of ``before``. Nested
+    in a loop or branch, the caches are indexed by the enclosing iterations first and N
+    is this run's."""
+    tape = rev.tapes[op]
     if tape is None:
         return
+    outer: list[SSAValue] = []
+    scoped = isinstance(tape, _Scoped)
+    if isinstance(tape, _Scoped):
+        tape, outer = tape.cache, tape.outer
+    assert isinstance(tape, _WhileTape)
     before, after = op.before_region.block, op.after_region.block
     cond = terminator(before)
     assert isinstance(cond, scf.ConditionOp)
     b = rev.builder
     index = IndexType()
+    count = tape.count if tape.trips is None else _load(b, tape.trips, [*outer, _index(b, 0)])
     act = [i for i, a in enumerate(before.args) if rev.is_active(a)]
     frees = [f for f in free_values(op) if rev.is_active(f)]
 
@@ -1044,7 +1152,7 @@ def while_reverse(rev: ReverseSweep, op: scf.WhileOp) -> None:
         tape.before.scope(sub, at, loaded)
 
     last = rev.child(b)
-    run_before(last, [tape.count])
+    run_before(last, [*outer, count])
     for r, v in zip(op.res, cond.args):
         last.add_adjoint(v, rev.adjoint(r))
     last.reverse_block(before)
@@ -1052,14 +1160,15 @@ def while_reverse(rev: ReverseSweep, op: scf.WhileOp) -> None:
 
     block = Block(arg_types=[index, *[v.type for v in carry]])
     rb = Builder(block, b.location)
-    k = rb.sub(rb.sub(tape.count, rb.constant(1, index)), block.args[0])
+    k = rb.sub(rb.sub(count, rb.constant(1, index)), block.args[0])
+    at = [*outer, k]
     sub = rev.child(rb)
-    run_before(sub, [k])
+    run_before(sub, at)
     for a, v in zip(after.args, cond.args):
         sub.primals[a] = sub.primal(v)
-    loaded = {v: _load(rb, c, [k]) for v, c in tape.after.values.items()}
+    loaded = {v: _load(rb, c, at) for v, c in tape.after.values.items()}
     _recompute(sub, after, loaded, tape.after.skipped())
-    tape.after.scope(sub, [k], loaded)
+    tape.after.scope(sub, at, loaded)
     yld = terminator(after)
     for i, ct in zip(act, block.args[1:]):
         sub.add_adjoint(yld.operands[i], ct)
@@ -1072,9 +1181,10 @@ def while_reverse(rev: ReverseSweep, op: scf.WhileOp) -> None:
         ct = sub.adjoints.get(f)
         outs.append(acc if ct is None else rb.add(acc, ct))
     block.add_op(scf.YieldOp(*outs))
-    new = b.insert(scf.ForOp(b.constant(0, index), tape.count, b.constant(1, index), carry, Region(block)))
-    for c in [*tape.before.buffers(), *tape.after.buffers()]:
-        b.insert(DeallocOp.get(c))
+    new = b.insert(scf.ForOp(b.constant(0, index), count, b.constant(1, index), carry, Region(block)))
+    if not scoped:  # a nested while's caches are freed by the enclosing op's reverse
+        for c in tape.buffers():
+            b.insert(DeallocOp.get(c))
     for i, ct in zip(act, new.results):
         rev.add_adjoint(op.arguments[i], ct)
     for f, ct in zip(frees, new.results[len(act) :]):
