@@ -298,15 +298,36 @@ def inline_generated(module: ModuleOp, new: Sequence[str]) -> None:
 
 def _symbols(attr: Any) -> set[str]:
     """The symbols an attribute names (symbol references, also inside arrays and dictionaries)."""
+    out: set[str] = set()
+    _add_symbols(attr, out)
+    return out
+
+
+_SYMBOL_KIND: dict[type, int] = {}
+"""Attribute class -> 1 for a symbol reference, 2 an array, 3 a dictionary, 0 any other."""
+
+
+def _symbol_kind(cls: type) -> int:
     from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, SymbolRefAttr
 
-    if isinstance(attr, SymbolRefAttr):
-        return {attr.root_reference.data}
-    if isinstance(attr, ArrayAttr):
-        return {s for a in attr.data for s in _symbols(a)}
-    if isinstance(attr, DictionaryAttr):
-        return {s for a in attr.data.values() for s in _symbols(a)}
-    return set()
+    kind = 1 if issubclass(cls, SymbolRefAttr) else 2 if issubclass(cls, ArrayAttr) else 3 if issubclass(cls, DictionaryAttr) else 0
+    _SYMBOL_KIND[cls] = kind
+    return kind
+
+
+def _add_symbols(attr: Any, out: set[str]) -> None:
+    """Add to ``out`` the symbols ``attr`` names (see ``_symbols``)."""
+    kind = _SYMBOL_KIND.get(type(attr))
+    if kind is None:
+        kind = _symbol_kind(type(attr))
+    if kind == 1:
+        out.add(attr.root_reference.data)
+    elif kind == 2:
+        for a in attr.data:
+            _add_symbols(a, out)
+    elif kind == 3:
+        for a in attr.data.values():
+            _add_symbols(a, out)
 
 
 def _drop_unreferenced(module: ModuleOp) -> None:
@@ -324,8 +345,12 @@ def _drop_unreferenced(module: ModuleOp) -> None:
         fn = funcs[todo.pop()]
         names = rule_functions(fn)
         for op in fn.walk():
-            for attr in (*op.properties.values(), *op.attributes.values()):
-                names |= _symbols(attr)
+            if op.properties:
+                for attr in op.properties.values():
+                    _add_symbols(attr, names)
+            if op.attributes:
+                for attr in op.attributes.values():
+                    _add_symbols(attr, names)
         for name in names:
             if name in funcs and name not in reached:
                 reached.add(name)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from jaxlib.mlir import ir as mlir
-from xdsl.dialects.builtin import ArrayAttr, DenseIntOrFPElementsAttr, DictionaryAttr, FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
+from xdsl.dialects.builtin import ArrayAttr, DenseIntOrFPElementsAttr, DictionaryAttr, FileLineColLoc, FunctionType, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.irdl import IRDLOperation
 from xdsl.parser import Parser
@@ -60,6 +60,10 @@ class Importer:
             assert isinstance(t, TensorType)
             if arr is not None and arr.size == t.element_count() and arr.dtype == element_dtype(t.get_element_type()):
                 return dense_from_numpy(arr.reshape(t.get_shape()), t)
+        if isinstance(a, mlir.ArrayAttr) and len(a) > 16:  # a function's argument attributes: by element, each cached
+            return ArrayAttr([self.attr(e) for e in a])
+        if isinstance(a, mlir.TypeAttr) and isinstance(t := a.value, mlir.FunctionType):  # a signature: by its types, each cached
+            return FunctionType.from_lists([self.type(i) for i in t.inputs], [self.type(r) for r in t.results])
         key = str(a)
         got = self.attr_cache.get(key)
         if got is None:

@@ -31,6 +31,7 @@ from xdsl.utils.mlir_lexer import MLIRTokenKind
 from xdsl.ir import Attribute, Dialect, Operation
 from xdsl.printer import Printer
 
+from . import accessors  # noqa: F401  (op.lhs, op.result & co. in one step: accessors.py)
 from . import asm
 
 

@@ -80,7 +80,24 @@ def is_tensor(v: SSAValue | Attribute) -> bool:
 
 
 def tensor(element: Attribute, dims: Sequence[int]) -> TensorType:
-    return TensorType(element, list(dims))
+    """``tensor<dims x element>``, one object per element type and shape (a type is
+    immutable, and building one, with its verification, costs as much as an op)."""
+    key = (element, tuple(dims))
+    got = _TENSORS.get(key)
+    if got is None:
+        if len(_TENSORS) > 4096:
+            _TENSORS.clear()
+        got = _TENSORS[key] = TensorType(element, list(dims))
+    return got
+
+
+_TENSORS: dict[tuple[Attribute, tuple[int, ...]], TensorType] = {}
+
+
+_SPLATS: dict[tuple, Attribute] = {}
+"""(tensor type, number class, repr) -> the dense attribute ``Builder.constant`` makes of
+that number for that type (attributes are immutable; derivative code asks for the same
+zeros and ones hundreds of times, and building one costs three times building an op)."""
 
 
 class Builder:
@@ -113,11 +130,20 @@ class Builder:
     def constant(self, value: Any, type: Attribute) -> SSAValue:
         """A constant of ``type`` (tensor or scalar) filled with ``value`` (scalar or array)."""
         if isinstance(type, TensorType):
+            number = value.__class__ in (int, float, bool)
+            if number:  # the attribute of a Python number's splat, built once per type and number
+                key = (type, value.__class__, repr(value))  # repr: -0.0 and 0.0 (and each NaN) apart
+                attr = _SPLATS.get(key)
+                if attr is not None:
+                    return self._one(hlo.ConstantOp(attr))
             import numpy as np
 
             arr = np.broadcast_to(np.asarray(value, dtype=element_dtype(type.get_element_type())), shape(type))
             # a splat (bitwise: -0.0 != 0.0) is one constant stored as one element (ir/dense.py)
-            return self._one(hlo.ConstantOp(dense_from_numpy(arr, type)))
+            attr = dense_from_numpy(arr, type)
+            if number and len(_SPLATS) < 4096:
+                _SPLATS[key] = attr
+            return self._one(hlo.ConstantOp(attr))
         if isinstance(type, IntegerType) or isinstance(type, IndexType):
             return self._one(_scalar_op("arith.ConstantOp")(IntegerAttr(int(value), type)))
         if isinstance(type, ComplexType):  # a complex scalar (the complex dialect): complex.constant

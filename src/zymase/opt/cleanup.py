@@ -5,15 +5,19 @@ of ops, a reduce body per reduction).
 ``dce``: xDSL's liveness analysis (to a fixpoint over nested regions, then erasure) asks
 for each op, on every round, whether it would be dead were its results unused: a walk over
 its traits and memory effects. Here the answer is computed once per op, and once per op
-class for ops without regions whose only memory-effect trait is ``NoMemoryEffect`` (Pure).
+class for ops without regions whose only memory-effect trait is ``NoMemoryEffect`` (Pure);
+and the round that only confirms the fixpoint (xDSL always runs one) is skipped when no
+op became live after one of its producers was found dead (``region_dce``).
 
 ``cse``: xDSL's driver hashes an op's name, attributes, properties, operand and result
 types each time it looks the op up (twice per op, more on a hit) and copies the table of
 known ops at each nested region (a reduce body copies every op of the function seen so
 far). Here an op is hashed once per look-up, by its name and operands (equality still
 compares everything xDSL compares), and nested regions stack a new table on the
-enclosing ones instead of copying them. Which ops are merged and which are erased is
-decided exactly as xDSL decides it.
+enclosing ones instead of copying them; for a pure op without regions, whether it is a
+terminator, trivially dead or free of side effects is asked once per class. Which ops are
+merged and which are erased is decided exactly as xDSL decides it
+(``tests/test_opt_cleanup.py`` compares both passes with xDSL's).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from xdsl.dialects.builtin import ModuleOp, UnregisteredOp
 from xdsl.ir import Operation, Region
 from xdsl.irdl import IRDLOperation
 from xdsl.passes import ModulePass
-from xdsl.traits import IsolatedFromAbove, MemoryEffect, NoMemoryEffect, is_side_effect_free
+from xdsl.traits import IsolatedFromAbove, IsTerminator, MemoryEffect, NoMemoryEffect, is_side_effect_free
 from xdsl.transforms.common_subexpression_elimination import CSEDriver
 from xdsl.transforms.dead_code_elimination import LiveSet, would_be_trivially_dead
 
@@ -71,28 +75,50 @@ def side_effect_free(op: Operation) -> bool:
 
 @dataclass
 class _LiveSet(LiveSet):
-    """xDSL's liveness, with ``dead_if_unused`` asked once per op."""
+    """xDSL's liveness, with ``dead_if_unused`` asked once per op, and a round repeated
+    only when it can change something: when an op found dead in the round has a live user
+    (``late``)."""
 
     _dead_if_unused: dict[Operation, bool] = field(default_factory=dict)
+    found_dead: list[Operation] = field(default_factory=list)
+    """The ops found not live in this round."""
 
     def propagate_op_liveness(self, op: Operation) -> None:
         for region in op.regions:
             self.propagate_region_liveness(region)
-        if self.is_live(op):
+        live = self._live_ops
+        if op in live:
             return
         removable = self._dead_if_unused.get(op)
         if removable is None:
             removable = self._dead_if_unused[op] = dead_if_unused(op)
-        if not removable or any(self.is_live(use.operation) for r in op.results for use in r.uses):
+        if not removable or any(use.operation in live for r in op.results for use in r.uses):
             self.set_live(op)
+        else:
+            self.found_dead.append(op)
+
+    def late(self) -> bool:
+        """An op found dead in this round has a live user: the user became live after the
+        op was visited, and another round may make the op live."""
+        live = self._live_ops
+        return any(use.operation in live for op in self.found_dead for r in op.results for use in r.uses)
 
 
 def region_dce(region: Region) -> bool:
-    """Erase the dead ops (and blocks) of ``region``; whether anything was erased."""
+    """Erase the dead ops (and blocks) of ``region``; whether anything was erased.
+
+    xDSL repeats its liveness round until a round marks nothing new, so a module takes at
+    least two. An op's liveness depends only on its users', and an op found dead in a round
+    stays dead in the next unless one of its users became live after it was visited (ops
+    are visited users first, so only across blocks, loops or regions); when no op found
+    dead has a live user at the end of a round, the next round would change nothing and
+    is skipped. The live ops, and so what is erased, are the same."""
     live = _LiveSet()
-    while live.changed:
-        live.changed = False
+    live.propagate_region_liveness(region)
+    while live.late():
+        live.found_dead = []
         live.propagate_region_liveness(region)
+    live.changed = False
     live.delete_dead(region, None)
     return live.changed
 
@@ -182,12 +208,37 @@ class _ScopedOps:
         return self._lookup(_Key(op)) is not None
 
 
+_TERMINATOR_CLASS: dict[type, bool] = {}
+"""Op class -> it has the IsTerminator trait."""
+
+
 @dataclass
 class _CSEDriver(CSEDriver):
-    """xDSL's CSE driver over ``_ScopedOps``."""
+    """xDSL's CSE driver over ``_ScopedOps``; for a pure op without regions, the questions
+    xDSL asks of each op (terminator? trivially dead? free of side effects?) are answered
+    once per class (``dead_if_unused``, ``side_effect_free``)."""
 
     def __post_init__(self) -> None:
         self._known_ops = _ScopedOps()  # type: ignore[assignment]
+
+    def _simplify_operation(self, op: Operation) -> None:
+        if op.regions or not _pure_class(op):
+            return super()._simplify_operation(op)
+        cls = type(op)
+        terminator = _TERMINATOR_CLASS.get(cls)
+        if terminator is None:
+            terminator = _TERMINATOR_CLASS[cls] = op.has_trait(IsTerminator)
+        if terminator:
+            return None
+        if all(r.first_use is None for r in op.results) and dead_if_unused(op):
+            self._mark_erasure(op)
+            return None
+        existing = self._known_ops.get(op)  # side-effect free: a candidate
+        if existing:
+            self._replace_and_delete(op, existing)
+            return None
+        self._known_ops[op] = op
+        return None
 
     def _simplify_block(self, block: Any) -> None:
         for op in block.ops:

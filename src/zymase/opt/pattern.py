@@ -72,10 +72,11 @@ constants bit-exactly, dimension bookkeeping, example MLIR) are in ``rules/commo
 
 The driver (``HloOptPass``) dispatches rules by root op class through a dict, runs xDSL's
 worklist rewriter to a fixpoint with an iteration bound, and counts hits per rule
-(``ZYMASE_RULE_STATS=1`` prints them at exit). Rule families are imported lazily: the
-first time the driver visits an op of some class, it imports the families with a rule
-rooted at that class (``rules.load_rooted_at``), so a run imports only the families the
-module's ops (and the ops rewrites create) can trigger. ``load_rules()`` imports them all.
+(``ZYMASE_RULE_STATS=1`` prints them at exit). Rule families are imported lazily: before
+the driver plans the rules of a new (root class, producer classes) pair, it imports the
+families with a rule rooted at that class whose needs those producers admit
+(``rules.load_admitted``), so a run imports only the families the module's ops (and the
+ops rewrites create) can trigger. ``load_rules()`` imports them all.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ from xdsl.rewriter import InsertPoint
 
 from ..ir import stablehlo as hlo
 from ..ir.builder import Builder, constant_value
-from ..ir.dense import is_compact_splat, splat_element
+from ..ir.dense import is_compact_splat, is_float_type, splat_element
 from ..ir.query import shape  # noqa: F401  (the rule files import it from here)
 
 if TYPE_CHECKING:
@@ -173,9 +174,22 @@ class Needs:
         return all(k < len(kinds) and issubclass(kinds[k], classes) for k, classes in self.at)
 
 
+_OP_CLASSES: set[type] = set()
+"""The classes ``_classes`` has checked to be op classes (checked once each)."""
+
+
+def _is_op_class(c: Any) -> bool:
+    if c in _OP_CLASSES:
+        return True
+    if isinstance(c, type) and (issubclass(c, Operation) or c is ArithConstant):
+        _OP_CLASSES.add(c)
+        return True
+    return False
+
+
 def _classes(name: str, spec: Any) -> tuple[type[Operation], ...]:
     out = (spec,) if isinstance(spec, type) else tuple(spec)
-    if not out or not all(isinstance(c, type) and (issubclass(c, Operation) or c is ArithConstant) for c in out):
+    if not out or not all(_is_op_class(c) for c in out):
         raise ValueError(f"rule {name}: needs names op classes, got {spec!r}")
     return out
 
@@ -420,8 +434,6 @@ def single_use(v: SSAValue) -> bool:
 
 
 def is_float_tensor(v: SSAValue) -> bool:
-    from ..ir.dense import is_float_type
-
     return is_float_type(v.type)
 
 
@@ -478,23 +490,18 @@ class _Dispatch(RewritePattern):
     enabled: Enabled
     budget: list[int]
     filter: bool = True
-    plans: dict[Any, tuple[Rule, ...]] = field(default_factory=dict)
-    """The rules to try, by root class (and, with the filter, its operands' producer classes)."""
-    seen: set[type] = field(default_factory=set)
-    """The root classes whose rule families are imported (on the first visit of each)."""
+    plans: dict[Any, tuple[tuple[Rule, Callable], ...]] = field(default_factory=dict)
+    """The rules to try, by root class (and, with the filter, its operands' producer
+    classes), each with what to call: the rule's function, or ``Rule.apply`` for a
+    commutative rule (both operand orders)."""
 
-    def _plan(self, cls: type[Operation], kinds: tuple[type, ...] | None) -> tuple[Rule, ...]:
+    def _plan(self, cls: type[Operation], kinds: tuple[type, ...] | None) -> tuple[tuple[Rule, Callable], ...]:
         rules = (r for r in BY_ROOT.get(cls, ()) if self.enabled(r))
-        return tuple(r for r in rules if kinds is None or r.admits(kinds))
+        return tuple((r, r.apply if r.commutative else r.fn) for r in rules if kinds is None or r.admits(kinds))
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         cls = type(op)
-        if cls not in self.seen:  # before any plan of cls: every rule rooted at cls is registered
-            from .rules import load_rooted_at
-
-            load_rooted_at(cls)
-            self.seen.add(cls)
-        if cls not in BY_ROOT or self.budget[0] <= 0:
+        if self.budget[0] <= 0:
             return
         if self.filter:
             kinds = tuple([type(v.owner) for v in op._operands])  # pyright: ignore[reportPrivateUsage]
@@ -502,7 +509,10 @@ class _Dispatch(RewritePattern):
         else:
             kinds, key = None, cls
         rules = self.plans.get(key)
-        if rules is None:
+        if rules is None:  # before the plan: every rule rooted at cls that kinds admits is registered
+            from .rules import load_admitted
+
+            load_admitted(cls, kinds)
             rules = self.plans[key] = self._plan(cls, kinds)
         if not rules:
             return
@@ -512,8 +522,8 @@ class _Dispatch(RewritePattern):
         b = Builder(where, op.location, rewriter)  # one per visit: rules that do not fire build nothing
         _VISIT[0] = {}
         try:
-            for r in rules:
-                out = r.apply(op, b)
+            for r, apply in rules:
+                out = apply(op, b)
                 if out is not None:
                     break
             else:

@@ -2,9 +2,9 @@
 
 Importing this package registers no rule: ``load_all()`` imports every family;
 ``load_rooted_at(cls)`` imports the families that have a rule rooted at the op class
-``cls``, which the driver calls the first time it visits an op of that class, so that
-``zymase-opt -p zymase-hlo-opt`` on a small module imports only the families its ops
-can trigger. Which family roots rules at which classes is read from the family files'
+``cls`` (what the driver falls back to without the index of needs, ``load_admitted``
+below), so that ``zymase-opt -p zymase-hlo-opt`` on a small module imports only the
+families its ops can trigger. Which family roots rules at which classes is read from the family files'
 text, without importing them (``roots_by_family``): the root class is the annotation of
 the first parameter of each ``@rule`` function (``op: hlo.TransposeOp``, ``op: hlo.AddOp
 | hlo.SubtractOp``) or the rule's ``roots=`` (``[hlo.MaxOp, ...]``, ``UNARY``,
@@ -13,6 +13,15 @@ for chlo roots). A family with
 a root the reading does not understand is loaded for every op class. A new family file
 is picked up like the others; ``tests/test_opt_rule_index.py`` checks that the roots read
 cover the roots the rules register.
+
+Finer: ``load_admitted(cls, kinds)`` imports only the families with a rule rooted at ``cls``
+whose ``needs`` the producers ``kinds`` of the root's operands can meet (the driver's
+pre-filter, ``pattern.Needs``), which the driver calls before it plans the rules of a new
+(root class, producer classes) pair: a family none of whose rules the module's ops admit is
+not imported (on the dense layer of ``benchmarks/startup.py``, 11 families of the 29 with a
+root there). That index of each rule's roots and needs is made by importing every family
+once and kept with the roots in the cache below (``rule_index``), rebuilt when a family file
+changes; without it, the roots decide (``load_rooted_at``).
 """
 
 from __future__ import annotations
@@ -177,6 +186,10 @@ def _load_index(stamp: list[list[object]] | None) -> tuple[dict[str, object], di
                     cls = by_name[qual] = getattr(modules[module], attr)
                 classes.append(cls)
             index[name] = frozenset(classes)
+        stored = data.get("rules") or {}
+        _CACHED_RULES.clear()
+        _CACHED_RULES.update(stored.get("families") or {})
+        _RULE_CLASSES[:] = stored.get("classes") or []
         return index, {k: int(v) for k, v in data["rank"].items()}
     except (OSError, ValueError, KeyError, AttributeError, ImportError, TypeError):
         return None  # no cache, an old one, or one naming a class that moved: read the texts
@@ -192,7 +205,8 @@ def _save_index(stamp: list[list[object]] | None) -> None:
         os.makedirs(os.path.dirname(_CACHE), exist_ok=True)
         tmp = f"{_CACHE}.{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"stamp": stamp, "roots": roots, "rank": _RANK}, f)
+            rules = {"classes": _RULE_CLASSES, "families": _CACHED_RULES} if _CACHED_RULES else None
+            json.dump({"stamp": stamp, "roots": roots, "rank": _RANK, "rules": rules}, f)
         os.replace(tmp, _CACHE)  # atomic: concurrent runs (lit, pytest workers) never read half a file
     except OSError:
         pass
@@ -241,3 +255,111 @@ def load_rooted_at(cls: type) -> None:
     for name, roots in roots_by_family().items():
         if name not in _LOADED and (roots is ANY or cls in roots):  # type: ignore[operator]
             load_family(name)
+
+
+# ============================================================================ roots and needs of each rule
+
+_CACHED_RULES: dict[str, list] = {}
+"""family -> the distinct ``[roots, needs]`` of its rules as stored in the cache (classes as
+indices into ``_RULE_CLASSES``; needs as ``[some, at]`` or None), read with the roots;
+empty when the cache has none."""
+
+_RULE_CLASSES: list[str] = []
+"""The class names the stored roots and needs index."""
+
+_BY_ROOT: dict[str, list[tuple[str, object]]] | None = None
+"""root class name -> (family, needs as stored) for each distinct rule rooted there."""
+
+_NEEDS: dict[int, object] = {}
+"""id of a stored needs -> its ``pattern.Needs`` (made when first asked)."""
+
+
+def _class_number(cls: type, numbers: dict[str, int]) -> int:
+    name = _class_name(cls)
+    if name not in numbers:
+        numbers[name] = len(_RULE_CLASSES)
+        _RULE_CLASSES.append(name)
+    return numbers[name]
+
+
+def _needs_record(needs: object, numbers: dict[str, int]) -> object:
+    if needs is None:
+        return None
+    some = needs.some  # type: ignore[attr-defined]
+    return [
+        None if some is None else [_class_number(c, numbers) for c in some],
+        [[k, [_class_number(c, numbers) for c in classes]] for k, classes in needs.at],  # type: ignore[attr-defined]
+    ]
+
+
+def _build_rule_index() -> None:
+    """Import every family and record the roots and needs of its rules in the cache."""
+    from ..pattern import RULES
+
+    try:
+        load_all()
+    except Exception:  # a family that does not import (being edited): the roots decide
+        _CACHED_RULES.clear()
+        return
+    _CACHED_RULES.clear()
+    _CACHED_RULES.update({name: [] for name in family_names()})
+    _RULE_CLASSES.clear()
+    numbers: dict[str, int] = {}
+    for r in RULES.values():
+        record = [sorted(_class_number(c, numbers) for c in r.roots), _needs_record(r.needs, numbers)]
+        if record not in _CACHED_RULES[r.family]:
+            _CACHED_RULES[r.family].append(record)
+    _save_index(_stamp(family_names()))
+
+
+def rule_index() -> dict[str, list[tuple[str, object]]]:
+    """root class name -> (family, needs as stored) of the rules rooted there, from the
+    cache (made by importing every family when it is missing or stale: once after each
+    change of a family file); empty without it."""
+    global _BY_ROOT
+    if _BY_ROOT is not None:
+        return _BY_ROOT
+    roots_by_family()  # reads the cache, "rules" included, when it is valid
+    if set(_CACHED_RULES) != set(_INDEX or ()) and _stamp(family_names()) is not None:
+        _build_rule_index()
+    if set(_CACHED_RULES) != set(_INDEX or ()):  # no index of needs (no family sources to stamp)
+        _CACHED_RULES.clear()
+    by_root: dict[str, list[tuple[str, object]]] = {}
+    for family, rules in _CACHED_RULES.items():
+        for roots, needs in rules:
+            for root in roots:
+                by_root.setdefault(_RULE_CLASSES[root], []).append((family, needs))
+    _BY_ROOT = by_root
+    return by_root
+
+
+def _needs(stored: object) -> object:
+    """The ``pattern.Needs`` of a stored needs."""
+    got = _NEEDS.get(id(stored))
+    if got is None:
+        from ..pattern import Needs
+
+        def resolve(number: int) -> type:
+            module, _, attr = _RULE_CLASSES[number].partition(":")
+            return getattr(importlib.import_module(module), attr)
+
+        some, at = stored  # type: ignore[misc]
+        got = _NEEDS[id(stored)] = Needs(some=None if some is None else tuple(resolve(q) for q in some), at=tuple((int(k), tuple(resolve(q) for q in qs)) for k, qs in at))
+    return got
+
+
+def load_admitted(cls: type, kinds: tuple[type, ...] | None) -> None:
+    """Import the families with a rule rooted at ``cls`` that the producer classes
+    ``kinds`` of the root's operands admit (every rule rooted at ``cls`` when ``kinds`` is
+    None: the driver's pre-filter is off); all families rooted at ``cls`` when the index of
+    needs is missing or names a class that moved."""
+    index = rule_index()
+    if not _CACHED_RULES:
+        load_rooted_at(cls)
+        return
+    try:
+        for family, needs in index.get(_class_name(cls), ()):
+            if family not in _LOADED and (kinds is None or needs is None or _needs(needs).admits(kinds)):  # type: ignore[attr-defined]
+                load_family(family)
+    except (ImportError, AttributeError, ValueError, TypeError, IndexError):
+        load_rooted_at(cls)
