@@ -126,7 +126,7 @@ def _callee_reverse(callee: FuncOp, args: list[Activity], rets: list[Activity]) 
     """Results that depend on no active argument carry no derivative; arguments that
     reach no active result have a zero gradient."""
     for _ in range(len(args) + len(rets) + 1):
-        analysis = ActivityAnalysis(callee, [k == ACTIVE for k in args], [k in (ACTIVE, ACTIVENONEED) for k in rets])
+        analysis = _reverse_activity(callee, args, rets)
         block = callee.body.blocks.first
         ret_vals = block.last_op.operands
         changed = False
@@ -139,8 +139,24 @@ def _callee_reverse(callee: FuncOp, args: list[Activity], rets: list[Activity]) 
     return args, rets
 
 
+_LAST_ACTIVITY: list = [None, None]
+"""The key and the analysis of the last ``_reverse_activity``: rewrite_reverse asks for the
+same callee and activities twice (the results' activities settle, then the zero
+gradients), with the callee unchanged in between; the entry is dropped at each rewrite's
+start and end, so it never outlives one."""
+
+
+def _reverse_activity(callee: FuncOp, args: Sequence[Activity], rets: Sequence[Activity]) -> ActivityAnalysis:
+    key = (callee, tuple(k == ACTIVE for k in args), tuple(k in (ACTIVE, ACTIVENONEED) for k in rets))
+    if _LAST_ACTIVITY[0] == key:
+        return _LAST_ACTIVITY[1]
+    analysis = ActivityAnalysis(callee, list(key[1]), list(key[2]))
+    _LAST_ACTIVITY[:] = [key, analysis]
+    return analysis
+
+
 def _zero_gradients(callee: FuncOp, args: Sequence[Activity], rets: Sequence[Activity]) -> set[int]:
-    analysis = ActivityAnalysis(callee, [k == ACTIVE for k in args], [k in (ACTIVE, ACTIVENONEED) for k in rets])
+    analysis = _reverse_activity(callee, args, rets)
     block = callee.body.blocks.first
     return {i for i, (a, k) in enumerate(zip(block.args, args)) if k == ACTIVE and a not in analysis.useful}
 
@@ -164,11 +180,15 @@ def rewrite_reverse(op: AutoDiffOp, rewriter: PatternRewriter | None = None, use
     if _uses_memory(op):
         return False
     args, rets = list(op.arg_kinds), list(op.ret_kinds)
-    new_args, new_rets = canonical_reverse(op, use_callee)
-    zero_grads: set[int] = set()
-    callee = _callee(op) if zero_args else None
-    if callee is not None:
-        zero_grads = _zero_gradients(callee, new_args, new_rets)
+    _LAST_ACTIVITY[:] = [None, None]
+    try:
+        new_args, new_rets = canonical_reverse(op, use_callee)
+        zero_grads: set[int] = set()
+        callee = _callee(op) if zero_args else None
+        if callee is not None:
+            zero_grads = _zero_gradients(callee, new_args, new_rets)
+    finally:
+        _LAST_ACTIVITY[:] = [None, None]
     if new_args == args and new_rets == rets and not zero_grads:
         return False
     n_args = len(args)

@@ -8,7 +8,7 @@ Only xDSL is imported here (no jax), so any part of zymase may use it.
 from __future__ import annotations
 
 from xdsl.dialects.builtin import FileLineColLoc, TensorType
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, Region, SSAValue
 from xdsl.traits import Commutative, IsTerminator, Pure, RecursiveMemoryEffect
 
 from .dense import dense_to_numpy
@@ -31,15 +31,25 @@ def describe_location(op: Operation) -> str:
 # ============================================================================ types
 
 
+_VALUE_CLASSES = (OpResult, BlockArgument)
+"""The SSA values met almost always: checked by class first (``isinstance`` of the abstract
+SSAValue goes through its ABC's check, and these helpers run tens of thousands of times
+per compilation)."""
+
+
+def _type_of(v: SSAValue | Attribute) -> Attribute:
+    return v.type if type(v) in _VALUE_CLASSES or isinstance(v, SSAValue) else v  # type: ignore[union-attr]
+
+
 def shape(v: SSAValue | Attribute) -> tuple[int, ...]:
     """The shape of a tensor value or type; ``()`` for anything else (scalars)."""
-    t = v.type if isinstance(v, SSAValue) else v
+    t = _type_of(v)
     return tuple(t.get_shape()) if isinstance(t, TensorType) else ()
 
 
 def element_type(v: SSAValue | Attribute) -> Attribute:
     """The element type of a tensor value or type; a scalar type is its own."""
-    t = v.type if isinstance(v, SSAValue) else v
+    t = _type_of(v)
     return t.get_element_type() if isinstance(t, TensorType) else t
 
 
