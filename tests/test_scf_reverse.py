@@ -347,8 +347,8 @@ def _counted_jax(bound):
 @pytest.mark.parametrize("bound", [3, 4, 30, 5003])
 @pytest.mark.parametrize("schedule", [None, "periodic", "binomial:5"])
 def test_constant_bounds(bound, schedule):
-    """lb 3, step 2: 0, 1 (unrolled), 14 (unrolled) and 2500 iterations (taped, or
-    checkpointed with a schedule); an integer iter_arg and an unchanged one (x)."""
+    """lb 3, step 2: 0, 1 (unrolled), 14 and 2500 iterations (taped, or checkpointed with
+    a schedule); an integer iter_arg and an unchanged one (x)."""
     mod = _compiled(COUNTED.replace("BOUND", str(bound)), schedule=schedule)
     got = mod.grad_counted(0.3, 0.8)
     want = jax.grad(_counted_jax(bound), argnums=(0, 1))(0.3, 0.8)
@@ -358,13 +358,21 @@ def test_constant_bounds(bound, schedule):
 
 def test_long_loop_is_taped_not_unrolled():
     """Beyond MAX_UNROLLED_ITERATIONS the reverse is an scf.for reading a tensor<N> tape;
-    short loops are unrolled; a schedule checkpoints instead (no tape of N rows)."""
+    so it is for a short loop whose unrolled reverse would be larger (8 trips, or 2 of this
+    15-op body); a loop of 1 trip is unrolled; a schedule checkpoints instead (no tape of N rows)."""
     long = COUNTED.replace("BOUND", "5003")
     text = print_module(_compiled(long).module)
     diffe = text[text.index('sym_name = "grad_counted"') :]
     assert "tensor<2500xf64>" in diffe and diffe.count("scf.for") == 2
-    short = COUNTED.replace("BOUND", str(3 + 2 * min(8, MAX_UNROLLED_ITERATIONS)))
-    text = print_module(_compiled(short).module)
+    eight = COUNTED.replace("BOUND", str(3 + 2 * min(8, MAX_UNROLLED_ITERATIONS)))
+    text = print_module(_compiled(eight).module)
+    diffe = text[text.index('sym_name = "grad_counted"') :]
+    assert "tensor<8xf64>" in diffe and diffe.count("scf.for") == 2
+    two = COUNTED.replace("BOUND", "7")
+    text = print_module(_compiled(two).module)
+    assert "tensor<2xf64>" in text[text.index('sym_name = "grad_counted"') :]
+    one = COUNTED.replace("BOUND", "4")
+    text = print_module(_compiled(one).module)
     assert "scf.for" not in text[text.index('sym_name = "grad_counted"') :]
     text = print_module(_compiled(long, schedule="periodic:50").module)
     diffe = text[text.index('sym_name = "grad_counted"') :]

@@ -139,7 +139,7 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "dce": _dce,  # removes unused pure ops (xDSL's, made cheaper: opt/cleanup.py)
     "licm": _licm,  # hoists loop-invariant pure ops out of scf.for
     "scf-for-loop-unroll": _scf_for_loop_unroll,  # fully unrolls scf.for with constant bounds
-    "unroll-counted-loops": _unroll_counted_loops,  # ... as reverse-mode AD does: short ones only (<= 16 trips, <= 256 ops); no error
+    "unroll-counted-loops": _unroll_counted_loops,  # ... as reverse-mode AD does: only where the unrolled reverse is no larger; no error
     "control-flow-hoist": _control_flow_hoist,  # hoists speculatable ops out of scf.if
     "enzyme": _enzyme,  # generates diffe<fn> / fwddiffe<fn> for enzyme.autodiff / enzyme.fwddiff
     "enzyme-batch": _enzyme_batch,  # replaces enzyme.batch by a call of batched_<fn>, a loop over the batch
