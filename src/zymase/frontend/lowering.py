@@ -122,7 +122,7 @@ def _load_families() -> None:
         importlib.import_module(name)
 
 
-_FAMILIES: list[str] = ["zymase.frontend.callbacks", "zymase.frontend.linalg", "zymase.frontend.nesting"]
+_FAMILIES: list[str] = ["zymase.frontend.callbacks", "zymase.frontend.cumulative", "zymase.frontend.linalg", "zymase.frontend.nesting"]
 
 
 # ============================================================================ markers

@@ -60,16 +60,17 @@ func.func @slices_to_reverse(%x: tensor<3x2xf64>) -> tensor<3x2xf64> {
 // CHECK-NEXT:    %[[R:.*]] = stablehlo.reverse %x, dims = [0]
 // CHECK-NEXT:    return %[[R]]
 
-// A maximum over unit slices of one row: a reduce.
-func.func @slices_to_reduce(%x: tensor<2x4xf64>) -> tensor<2x1xf64> {
-  %0 = stablehlo.slice %x [0:2, 0:1] : (tensor<2x4xf64>) -> tensor<2x1xf64>
-  %1 = stablehlo.slice %x [0:2, 1:2] : (tensor<2x4xf64>) -> tensor<2x1xf64>
-  %2 = stablehlo.slice %x [0:2, 2:3] : (tensor<2x4xf64>) -> tensor<2x1xf64>
-  %3 = stablehlo.slice %x [0:2, 3:4] : (tensor<2x4xf64>) -> tensor<2x1xf64>
-  %4 = stablehlo.maximum %0, %2 : tensor<2x1xf64>
-  %5 = stablehlo.maximum %3, %1 : tensor<2x1xf64>
-  %6 = stablehlo.maximum %4, %5 : tensor<2x1xf64>
-  return %6 : tensor<2x1xf64>
+// An integer maximum over unit slices of one row: a reduce (float ones stay: a tree of
+// maxima splits the derivative at ties by its grouping).
+func.func @slices_to_reduce(%x: tensor<2x4xi32>) -> tensor<2x1xi32> {
+  %0 = stablehlo.slice %x [0:2, 0:1] : (tensor<2x4xi32>) -> tensor<2x1xi32>
+  %1 = stablehlo.slice %x [0:2, 1:2] : (tensor<2x4xi32>) -> tensor<2x1xi32>
+  %2 = stablehlo.slice %x [0:2, 2:3] : (tensor<2x4xi32>) -> tensor<2x1xi32>
+  %3 = stablehlo.slice %x [0:2, 3:4] : (tensor<2x4xi32>) -> tensor<2x1xi32>
+  %4 = stablehlo.maximum %0, %2 : tensor<2x1xi32>
+  %5 = stablehlo.maximum %3, %1 : tensor<2x1xi32>
+  %6 = stablehlo.maximum %4, %5 : tensor<2x1xi32>
+  return %6 : tensor<2x1xi32>
 }
 // CHECK-LABEL: func.func @slices_to_reduce
 // CHECK:         stablehlo.reduce(%x init: %{{.*}}) applies stablehlo.maximum across dimensions = [1]

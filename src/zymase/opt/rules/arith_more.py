@@ -132,16 +132,16 @@ def subtract_from_minus_one_integer(op: hlo.SubtractOp, b: Builder):
 
 @rule(
     example=[
-        Example(lambda x: jnp.maximum(x, -x), [(4,)]),
+        Example(lambda x: jnp.maximum(x, -x), [(4,)], dtypes=I32),
         Example(lambda x: jnp.maximum(-x, x), [(4,)], dtypes=I32),
     ],
     commutative=True,
     needs=hlo.NegateOp,
 )
 def maximum_negate_self(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAValue):
-    """maximum(x, negate(x)) -> abs(x)   (floats and signed integers: -0.0 < +0.0, NaN stays NaN; abs(INT_MIN) = INT_MIN = maximum)"""
+    """maximum(x, negate(x)) -> abs(x)   (signed integers: abs(INT_MIN) = INT_MIN = maximum. Not floats: at x = 0 the maximum's derivative is 0, abs's 1)"""
     n = producer(y, hlo.NegateOp)
-    if n is None or n.operand is not x or _kind(op.result) not in ("f", "i"):
+    if n is None or n.operand is not x or _kind(op.result) != "i":
         return None  # unsigned: negate wraps to 2^n - x, and abs is not defined
     return b.abs(x)
 

@@ -294,7 +294,7 @@ def _max_min_fold(kind, a, c):
     needs={1: SPLAT},
 )
 def max_min_constant_chain(op, b: Builder):
-    """maximum(maximum(x, c1), c2) -> maximum(x, max(c1, c2)) ;  minimum likewise   (splat constants: associative, NaN and -0.0 as XLA orders them; the inner op has no other user)"""
+    """maximum(maximum(x, c1), c2) -> maximum(x, max(c1, c2)) ;  minimum likewise   (splat constants: associative, NaN and -0.0 as XLA orders them; the inner op has no other user; floats: c1 != c2, else at x = c1 = c2 the chain passes a quarter of the derivative, one maximum half)"""
     c2 = constant_splat(op.rhs)
     inner = producer(op.lhs, type(op))
     if c2 is None or inner is None or len(list(op.lhs.uses)) != 1:
@@ -303,6 +303,8 @@ def max_min_constant_chain(op, b: Builder):
         c1 = constant_splat(c)
         if c1 is None or constant_splat(x) is not None or c1.dtype != c2.dtype or str(c1.dtype) == "bfloat16" or c1.dtype.kind not in "iuf":
             continue
+        if c1.dtype.kind == "f" and float(c1) == float(c2):
+            return None
         return b.insert(type(op)(x, emit_splat(b, _max_min_fold(type(op), c1, c2), op.rhs.type))).results[0]
     return None
 

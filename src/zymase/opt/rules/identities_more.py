@@ -269,12 +269,15 @@ def clamp_clamp(op: hlo.ClampOp, b: Builder):
     needs=CONSTANT,
 )
 def maximum_non_negative_zero(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAValue):
-    """maximum(x, 0) -> x   (x >= 0 by construction, see abs_non_negative; up to the sign of zero)"""
+    """maximum(x, 0) -> x   (x >= 0 by construction, see abs_non_negative, and x a square or an exponential: where x = 0 its derivative is 0, which the maximum halves; up to the sign of zero)"""
     from .conversions_more import _non_negative_float
 
     s = constant_splat(y)
     if s is None or not is_float_tensor(x) or s != 0 or not _non_negative_float(x):
         return None
+    m = producer(x, (hlo.MultiplyOp, hlo.ExponentialOp))
+    if m is None or (isinstance(m, hlo.MultiplyOp) and m.lhs is not m.rhs):
+        return None  # abs(u), sqrt(u), sums, ...: at 0 the derivative of x is not 0
     return x
 
 
@@ -492,14 +495,9 @@ func.func @main(%x: tensor<4xf64>) -> tensor<4xf64> {
     needs={0: CONSTANT, 2: CONSTANT},
 )
 def clamp_infinite_bounds(op: hlo.ClampOp, b: Builder):
-    """clamp(-inf, x, +inf) -> x ;  clamp(-inf, x, hi) -> minimum(x, hi) ;  clamp(lo, x, +inf) -> maximum(x, lo)   (lo, hi scalars or of x's shape)"""
-    low, high = _is_inf(op.min, -1), _is_inf(op.max, 1)
-    if low and high:
+    """clamp(-inf, x, +inf) -> x   (not clamp(-inf, x, hi) -> minimum(x, hi): at x = hi clamp passes none of x's derivative, minimum half)"""
+    if _is_inf(op.min, -1) and _is_inf(op.max, 1):
         return op.operand
-    if low and op.max.type == op.operand.type:
-        return b.min(op.operand, op.max)
-    if high and op.min.type == op.operand.type:
-        return b.max(op.operand, op.min)
     return None
 
 

@@ -290,15 +290,16 @@ def _ordered(lo, hi) -> bool:
 
 @rule(
     example=[
-        Example(lambda x: jnp.maximum(jnp.minimum(x, 1.0), -1.0), [(4,)]),
-        Example(lambda x: jnp.maximum(-1.0, jnp.minimum(1.0, x)), [(4,)]),
         Example(lambda x: jnp.maximum(jnp.minimum(x, 2), -1), [(4,)], dtypes=I32),
+        Example(lambda x: jnp.maximum(-1, jnp.minimum(2, x)), [(4,)], dtypes=I32),
     ],
     commutative=True,
     needs=hlo.MinimumOp,
 )
 def maximum_minimum_to_clamp(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAValue):
-    """maximum(minimum(x, hi), lo) -> clamp(lo, x, hi)   (constants lo <= hi, -0.0 < +0.0, no NaN: the lattice order swaps; floats and integers)"""
+    """maximum(minimum(x, hi), lo) -> clamp(lo, x, hi)   (integers; constants lo <= hi: the lattice order swaps. Not floats: at x = lo or hi the maximum / minimum pass half the derivative, clamp none)"""
+    if not is_integer(x):
+        return None
     m = producer(x, hlo.MinimumOp)
     lo = constant_splat(y)
     if m is None or lo is None or not single_use(x):
@@ -311,12 +312,14 @@ def maximum_minimum_to_clamp(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAV
 
 
 @rule(
-    example=[Example(lambda x: jnp.minimum(jnp.maximum(x, -1.0), 1.0), [(4,)]), Example(lambda x: jnp.minimum(2, jnp.maximum(-1, x)), [(4,)], dtypes=I32)],
+    example=[Example(lambda x: jnp.minimum(jnp.maximum(x, -1), 2), [(4,)], dtypes=I32), Example(lambda x: jnp.minimum(2, jnp.maximum(-1, x)), [(4,)], dtypes=I32)],
     commutative=True,
     needs=hlo.MaximumOp,
 )
 def minimum_maximum_to_clamp(op: hlo.MinimumOp, b: Builder, x: SSAValue, y: SSAValue):
-    """minimum(maximum(x, lo), hi) -> clamp(lo, x, hi)   (lo, hi splat constants: clamp is this by definition, NaN and -0.0 alike)"""
+    """minimum(maximum(x, lo), hi) -> clamp(lo, x, hi)   (integers; lo, hi splat constants: clamp is this by definition. Not floats: jnp.clip's derivative at a bound is 1/2, clamp's 0)"""
+    if not is_integer(x):
+        return None
     m = producer(x, hlo.MaximumOp)
     if m is None or constant_splat(y) is None or not single_use(x):
         return None

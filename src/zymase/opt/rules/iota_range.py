@@ -476,6 +476,15 @@ def _min_is_left(a: Range, c: Range) -> bool:
     return not (a.hi == c.lo == 0 and c.negzero)
 
 
+def _float_tie(v: SSAValue, a: Range, c: Range) -> bool:
+    """Floats whose ranges touch (an end of ``a`` is an end of ``c``): there maximum and
+    minimum pass half of each operand's derivative, and clamp none of x's, so the op is
+    not replaced by one operand even where its value is."""
+    if _kind(v) != "f" or a.lo > a.hi or c.lo > c.hi:
+        return False
+    return a.lo == c.hi or a.hi == c.lo
+
+
 def _iota_max_example(name: str, constant: float, dtype: str = "int64", swap: bool = False) -> Example:
     """``x + name(iota, constant)`` (``swap``: the constant first), jnp.maximum or jnp.minimum."""
 
@@ -496,11 +505,11 @@ def _iota_max_example(name: str, constant: float, dtype: str = "int64", swap: bo
     commutative=True,
 )
 def maximum_decided_by_range(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAValue):
-    """maximum(x, y) -> x   (when every x >= every y by their ranges: iota, constants, abs; NaN and -0.0 counted)"""
+    """maximum(x, y) -> x   (when every x >= every y by their ranges: iota, constants, abs; NaN and -0.0 counted; floats: the ranges do not touch, a tie's derivative is halved)"""
     if _kind(x) is None:
         return None
     a, c = _range(x), _range(y)
-    if a is None or c is None or not _max_is_left(a, c):
+    if a is None or c is None or not _max_is_left(a, c) or _float_tie(x, a, c):
         return None
     return x
 
@@ -514,11 +523,11 @@ def maximum_decided_by_range(op: hlo.MaximumOp, b: Builder, x: SSAValue, y: SSAV
     commutative=True,
 )
 def minimum_decided_by_range(op: hlo.MinimumOp, b: Builder, x: SSAValue, y: SSAValue):
-    """minimum(x, y) -> x   (when every x <= every y by their ranges; NaN and -0.0 counted)"""
+    """minimum(x, y) -> x   (when every x <= every y by their ranges; NaN and -0.0 counted; floats: the ranges do not touch)"""
     if _kind(x) is None:
         return None
     a, c = _range(x), _range(y)
-    if a is None or c is None or not _min_is_left(a, c):
+    if a is None or c is None or not _min_is_left(a, c) or _float_tie(x, a, c):
         return None
     return x
 
@@ -531,11 +540,11 @@ def minimum_decided_by_range(op: hlo.MinimumOp, b: Builder, x: SSAValue, y: SSAV
     ]
 )
 def clamp_decided_by_range(op: hlo.ClampOp, b: Builder):
-    """clamp(lo, x, hi) -> x | lo | hi   (when the ranges decide it; clamp = min(max(x, lo), hi); a rank-0 bound is not returned)"""
+    """clamp(lo, x, hi) -> x | lo | hi   (when the ranges decide it; clamp = min(max(x, lo), hi); a rank-0 bound is not returned; floats: x's range touches neither bound's)"""
     if _kind(op.operand) is None:
         return None
     lo, x, hi = _range(op.min), _range(op.operand), _range(op.max)
-    if lo is None or x is None or hi is None:
+    if lo is None or x is None or hi is None or _float_tie(op.operand, x, lo) or _float_tie(op.operand, x, hi):
         return None
     if _max_is_left(x, lo):
         first, r = op.operand, x

@@ -170,6 +170,8 @@ def _accumulation(op: hlo.WhileOp, j: int) -> _Accumulation | None:
         return None  # complex: no order for maximum / minimum, and no identity checked here
     if type(c) in (hlo.AndOp, hlo.OrOp) and is_float_type(e):
         return None
+    if type(c) in (hlo.MaximumOp, hlo.MinimumOp) and is_float_type(e):
+        return None  # a running maximum halves the derivative at each tie, one reduce splits it evenly among all
     return _Accumulation(j, type(c), term)
 
 
@@ -366,15 +368,15 @@ def while_raise_map(op: hlo.WhileOp, b: Builder):
 
 _SUM_OF_SQUARES = Example(lambda x: lax.fori_loop(0, 5, lambda i, s: s + x[i] * x[i], 0.5), [(5,)])
 _POLYNOMIAL = Example(lambda c, x: lax.fori_loop(0, 4, lambda i, s: s + c[i] * x**i, jnp.zeros_like(x)), [(4,), (3,)])
-_MAX_AND_PRODUCT = Example(
-    lambda x: lax.fori_loop(0, 4, lambda i, c: (jnp.maximum(c[0], x[i]), c[1] * x[i + 1]), (x[0], 1.0))[0:2],
+_MAX_AND_PRODUCT = Example(  # an integer maximum: float ones stay loops (see _accumulation)
+    lambda x: lax.fori_loop(0, 4, lambda i, c: (jnp.maximum(c[0], jnp.floor(4 * x[i]).astype(jnp.int32)), c[1] * x[i + 1]), (jnp.int32(-9), 1.0))[0:2],
     [(5,)],
 )
 
 
 @rule(example=[_SUM_OF_SQUARES, _POLYNOMIAL, _MAX_AND_PRODUCT])
 def while_raise_reduce(op: hlo.WhileOp, b: Builder):
-    """while(i, acc){ acc = acc op f(i) } -> acc0 op reduce(f(0..T-1), op)   (op add, multiply, maximum, minimum, and, or; f reads no carried state; floating-point sums and products are reassociated, as XLA's reductions are)"""
+    """while(i, acc){ acc = acc op f(i) } -> acc0 op reduce(f(0..T-1), op)   (op add, multiply, maximum, minimum, and, or; f reads no carried state; floating-point sums and products are reassociated, as XLA's reductions are; not float maximum / minimum, whose derivatives at ties depend on the grouping)"""
     loop = _loop(op)
     if loop is None:
         return None

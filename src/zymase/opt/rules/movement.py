@@ -472,7 +472,7 @@ def _slices_to_reduce(op, b: Builder, exact: bool):
     from .common import is_integer as _int
     from .reduce import _identity
 
-    order_free = kind in (hlo.MaximumOp, hlo.MinimumOp) or _int(op.result)
+    order_free = _int(op.result)  # float maximum / minimum: a tree of them splits the derivative at ties by its grouping
     if order_free != exact:
         return None
     leaves = _tree_leaves(op, kind)
@@ -537,15 +537,15 @@ def tensor_of(element):
 
 @rule(
     example=[
-        Example(lambda x: jnp.maximum(jnp.maximum(x[:, 0:1], x[:, 2:3]), jnp.maximum(x[:, 1:2], x[:, 3:4])), [(2, 5)]),
-        Example(lambda x: jnp.minimum(x[0:1], jnp.minimum(x[2:3], x[4:5])), [(6, 2)]),
+        Example(lambda x: jnp.maximum(jnp.maximum(x[:, 0:1], x[:, 2:3]), jnp.maximum(x[:, 1:2], x[:, 3:4])), [(2, 5)], dtypes=["int32"]),
+        Example(lambda x: jnp.minimum(x[0:1], jnp.minimum(x[2:3], x[4:5])), [(6, 2)], dtypes=["int32"]),
         Example(lambda x: (x[:, 1:2] + x[:, 0:1]) + x[:, 2:3], [(2, 4)], dtypes=["int32"]),
     ],
     roots=[hlo.AddOp, hlo.MultiplyOp, hlo.MaximumOp, hlo.MinimumOp],
     needs=(hlo.SliceOp, hlo.ReshapeOp, hlo.AddOp, hlo.MultiplyOp, hlo.MaximumOp, hlo.MinimumOp),
 )
 def slices_to_reduce(op, b: Builder):
-    """k(slice(x, i), k(slice(x, i + s), ...)) -> reshape(reduce_k(slice(x, i : j : s)))   (unit slices of one operand along one dimension, each element once, evenly spaced, each slice used once, three or more; k maximum, minimum, or integer add / multiply)"""
+    """k(slice(x, i), k(slice(x, i + s), ...)) -> reshape(reduce_k(slice(x, i : j : s)))   (unit slices of one operand along one dimension, each element once, evenly spaced, each slice used once, three or more; k integer add, multiply, maximum or minimum: float maximum / minimum split the derivative at ties by their grouping)"""
     return _slices_to_reduce(op, b, exact=True)
 
 

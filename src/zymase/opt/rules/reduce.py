@@ -68,6 +68,14 @@ def _order_free(kind: type, v: SSAValue) -> bool:
     return is_integer(v)
 
 
+def _regroups_ties(kind: type, v: SSAValue) -> bool:
+    """Whether regrouping reductions of kind over ``v`` changes derivatives: a float
+    maximum or minimum splits its derivative evenly among the tied elements of each
+    reduction (jax's convention), so reduce(reduce(x)) and reduce(x) split it differently
+    where elements tie, though the values agree."""
+    return kind in (hlo.MaximumOp, hlo.MinimumOp) and not is_integer(v)
+
+
 def _identity(kind: type, dtype: np.dtype):
     """The identity element of kind on dtype (None when there is none)."""
     import numpy as np
@@ -321,7 +329,7 @@ def _reduce_reduce(op: hlo.ReduceOp, b: Builder, reassociating: bool):
     inner = producer(op.inputs[0], hlo.ReduceOp)
     if kind is None or inner is None or _monoid(inner) is not kind or not single_use(op.inputs[0]):
         return None
-    if reassociating == _order_free(kind, op.inputs[0]):
+    if reassociating == _order_free(kind, op.inputs[0]) or _regroups_ties(kind, op.inputs[0]):
         return None
     init = op.init_values[0]
     x = inner.inputs[0]
@@ -330,9 +338,9 @@ def _reduce_reduce(op: hlo.ReduceOp, b: Builder, reassociating: bool):
     return _reduce(b, x, init, merged, kind)
 
 
-@rule(example=Example(lambda x: jnp.max(jnp.max(x, axis=2), axis=0), [(3, 4, 5)]), needs={0: hlo.ReduceOp})
+@rule(example=Example(lambda x: jnp.max(jnp.max(x, axis=2), axis=0), [(3, 4, 5)], dtypes=["int32"]), needs={0: hlo.ReduceOp})
 def reduce_reduce(op: hlo.ReduceOp, b: Builder):
-    """reduce(reduce(x, D1), D2) -> reduce(x, D1 + D2)   (same body; k order-free)"""
+    """reduce(reduce(x, D1), D2) -> reduce(x, D1 + D2)   (same body; k order-free; not float maximum / minimum, whose ties share the derivative by groups)"""
     return _reduce_reduce(op, b, reassociating=False)
 
 
@@ -353,7 +361,7 @@ def _reduce_concatenate(op: hlo.ReduceOp, b: Builder, reassociating: bool):
     d = cat.dimension.value.data
     if d not in _dims(op):
         return None
-    if reassociating == _order_free(kind, op.inputs[0]):
+    if reassociating == _order_free(kind, op.inputs[0]) or _regroups_ties(kind, op.inputs[0]):
         return None
     parts = [v for v in cat.inputs if shape(v)[d] != 0]
     if len(parts) < 2:
@@ -365,9 +373,9 @@ def _reduce_concatenate(op: hlo.ReduceOp, b: Builder, reassociating: bool):
     return out
 
 
-@rule(example=Example(lambda x, y: jnp.max(jnp.concatenate([x, y]), axis=0), [(3, 2), (4, 2)]), needs={0: hlo.ConcatenateOp})
+@rule(example=Example(lambda x, y: jnp.max(jnp.concatenate([x, y]), axis=0), [(3, 2), (4, 2)], dtypes=["int32", "int32"]), needs={0: hlo.ConcatenateOp})
 def reduce_concatenate(op: hlo.ReduceOp, b: Builder):
-    """reduce(concatenate(x, y, d), D) -> k(reduce(x, D), reduce(y, D))   (d in D; k order-free)"""
+    """reduce(concatenate(x, y, d), D) -> k(reduce(x, D), reduce(y, D))   (d in D; k order-free; not float maximum / minimum, whose ties share the derivative by groups)"""
     return _reduce_concatenate(op, b, reassociating=False)
 
 

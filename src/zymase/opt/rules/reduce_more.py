@@ -91,9 +91,10 @@ def _scalar_like(b: Builder, c: SSAValue, cv, result: SSAValue) -> SSAValue:
         Example(lambda x: jnp.max(x * -2.0, axis=1), [(2, 3)]),
     ],
     needs={0: hlo.MultiplyOp},
+    unsafe=True,
 )
 def reduce_max_min_scaled(op: hlo.ReduceOp, b: Builder):
-    """reduce_max(x * c) -> reduce_max(x) * c ;  reduce_min likewise ;  c < 0: the other reduction   (floats, c a finite normal splat: rounding is monotone; init the identity)"""
+    """reduce_max(x * c) -> reduce_max(x) * c ;  reduce_min likewise ;  c < 0: the other reduction   (floats, c a finite normal splat: rounding is monotone; init the identity; fast-math: the values are equal, but rounding can make distinct elements of x * c tie, and the derivative of a max splits over ties, so before AD it would differ)"""
     kind = _max_min_reduce(op)
     m = producer(op.inputs[0], hlo.MultiplyOp)
     if kind is None or m is None:
@@ -115,9 +116,10 @@ def reduce_max_min_scaled(op: hlo.ReduceOp, b: Builder):
         Example(lambda x: jnp.max(1.0 - x, axis=1), [(2, 3)]),
     ],
     needs={0: (hlo.AddOp, hlo.SubtractOp)},
+    unsafe=True,
 )
 def reduce_max_min_shifted(op: hlo.ReduceOp, b: Builder):
-    """reduce_max(x + c) -> reduce_max(x) + c ;  x - c likewise ;  reduce_max(c - x) -> c - reduce_min(x) ;  reduce_min likewise   (floats, c a finite splat: rounding is monotone; init the identity)"""
+    """reduce_max(x + c) -> reduce_max(x) + c ;  x - c likewise ;  reduce_max(c - x) -> c - reduce_min(x) ;  reduce_min likewise   (floats, c a finite splat: rounding is monotone; init the identity; fast-math: the values are equal, but rounding can make distinct elements of x + c tie, e.g. x + 1e20, and the derivative of a max splits over ties, so before AD it would differ)"""
     kind = _max_min_reduce(op)
     m = producer(op.inputs[0], (hlo.AddOp, hlo.SubtractOp))
     if kind is None or m is None:
@@ -142,19 +144,21 @@ _ROUNDING = {("f", "f"), ("i", "f"), ("u", "f")}
 
 @rule(
     example=[
-        Example(lambda x: jnp.max(x.astype(jnp.float32), axis=1), [(2, 3)]),
+        Example(lambda x: jnp.max(x.astype(jnp.float64), axis=1), [(2, 3)], dtypes=["float32"]),
         Example(lambda x: jnp.min(x.astype(jnp.float64), axis=0), [(2, 3)], dtypes=["int32"]),
     ],
     needs={0: hlo.ConvertOp},
 )
 def reduce_max_min_convert(op: hlo.ReduceOp, b: Builder):
-    """reduce_max(convert(x)) -> convert(reduce_max(x)) ;  reduce_min likewise   (x float or integer converted to a float: rounding is monotone; every reduced dimension non-empty; init the identity)"""
+    """reduce_max(convert(x)) -> convert(reduce_max(x)) ;  reduce_min likewise   (x float or integer converted to a float: rounding is monotone; every reduced dimension non-empty; init the identity. A float x only widened: narrowing rounds distinct elements to ties, among which the maximum splits x's derivative)"""
     kind = _max_min_reduce(op)
     cv = producer(op.inputs[0], hlo.ConvertOp)
     if kind is None or cv is None:
         return None
     src, dst = any_dtype(cv.operand), any_dtype(cv.result)
     if src is None or dst is None or (src.kind, dst.kind) not in _ROUNDING or str(src) == "bfloat16":
+        return None
+    if src.kind == "f" and (src.itemsize > dst.itemsize or str(dst) == "bfloat16"):
         return None
     dims = [int(d) for d in op.dimensions.get_values()]
     if any(shape(cv.operand)[d] == 0 for d in dims) or not dims:
@@ -355,16 +359,15 @@ def _splat_bound(v: SSAValue) -> bool:
 
 @rule(
     example=[
-        Example(lambda x: jnp.max(jnp.maximum(x, 0.5), axis=1), [(2, 3)]),
-        Example(lambda x: jnp.min(jnp.maximum(x, 0.5), axis=0), [(2, 3)]),
         Example(lambda x: jnp.max(lax.clamp(-0.5, x, 0.75), axis=1), [(2, 3)]),
+        Example(lambda x: jnp.min(lax.clamp(-0.5, x, 0.75), axis=0), [(2, 3)]),
     ],
-    needs={0: (hlo.MaximumOp, hlo.MinimumOp, hlo.ClampOp)},
+    needs={0: hlo.ClampOp},
 )
 def reduce_max_min_bounded(op: hlo.ReduceOp, b: Builder):
-    """reduce_max(maximum(x, c)) -> maximum(reduce_max(x), c) ;  minimum(x, c), clamp(lo, x, hi) likewise ;  reduce_min likewise   (floats, splat bounds not NaN: monotone maps; every reduced dimension non-empty; init the identity)"""
+    """reduce_max(clamp(lo, x, hi)) -> clamp(lo, reduce_max(x), hi) ;  reduce_min likewise   (floats, splat bounds not NaN: a monotone map; every reduced dimension non-empty; init the identity. Not maximum(x, c) or minimum(x, c): where the reduction's result is c, the split of the derivative among the ties differs)"""
     kind = _max_min_reduce(op)
-    m = producer(op.inputs[0], (hlo.MaximumOp, hlo.MinimumOp, hlo.ClampOp))
+    m = producer(op.inputs[0], hlo.ClampOp)
     if kind is None or m is None:
         return None
     dims = [int(d) for d in op.dimensions.get_values()]
@@ -376,17 +379,10 @@ def reduce_max_min_bounded(op: hlo.ReduceOp, b: Builder):
         s = constant_splat(v)
         return emit_splat(b, np.asarray(s), TensorType(elem(v), out_shape))
 
-    if isinstance(m, hlo.ClampOp):
-        if not (_splat_bound(m.min) and _splat_bound(m.max)):
-            return None
-        r = _reduce_again(b, op, m.operand, kind)
-        return b.clamp(bound(m.min), r, bound(m.max))
-    found = _splat_operand(m)
-    if found is None or not _splat_bound(found[1]):
+    if not (_splat_bound(m.min) and _splat_bound(m.max)):
         return None
-    x, c, _ = found
-    r = _reduce_again(b, op, x, kind)
-    return b.max(r, bound(c)) if isinstance(m, hlo.MaximumOp) else b.min(r, bound(c))
+    r = _reduce_again(b, op, m.operand, kind)
+    return b.clamp(bound(m.min), r, bound(m.max))
 
 
 _MONOTONE = (hlo.FloorOp, hlo.CeilOp, hlo.RoundNearestEvenOp, hlo.RoundNearestAfzOp, hlo.SignOp)
