@@ -13,19 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from test_memref import _differentiated  # parsed, verified, differentiated, verified
 from zymase.ad.enzyme_pass import differentiate_module
 from zymase.ad.errors import DiffError
-from zymase.loader import MlirModule, parse_located, verify_located
+from zymase.loader import MlirModule, parse_located
 
 pytestmark = pytest.mark.usefixtures("x64")
-
-
-def _differentiated(text: str) -> MlirModule:
-    module = parse_located(text)
-    verify_located(module)
-    differentiate_module(module)
-    verify_located(module)
-    return MlirModule(module)
 
 
 def _module(body: str) -> str:
