@@ -95,7 +95,7 @@ def _reverse_layout(args: Sequence[Activity], rets: Sequence[Activity], n_args: 
     return seed_of, primal_of, grad_of
 
 
-def canonical_reverse(op: AutoDiffOp, use_callee: bool = True) -> tuple[list[Activity], list[Activity]]:
+def canonical_reverse(op: AutoDiffOp, use_callee: bool = True, analyses: dict | None = None) -> tuple[list[Activity], list[Activity]]:
     args, rets = list(op.arg_kinds), list(op.ret_kinds)
     n_args = len(args)
     seed_of, primal_of, grad_of = _reverse_layout(args, rets, n_args)
@@ -118,15 +118,15 @@ def canonical_reverse(op: AutoDiffOp, use_callee: bool = True) -> tuple[list[Act
     if use_callee:
         callee = _callee(op)
         if callee is not None:
-            new_args, new_rets = _callee_reverse(callee, new_args, new_rets)
+            new_args, new_rets = _callee_reverse(callee, new_args, new_rets, {} if analyses is None else analyses)
     return new_args, new_rets
 
 
-def _callee_reverse(callee: FuncOp, args: list[Activity], rets: list[Activity]) -> tuple[list[Activity], list[Activity]]:
+def _callee_reverse(callee: FuncOp, args: list[Activity], rets: list[Activity], analyses: dict) -> tuple[list[Activity], list[Activity]]:
     """Results that depend on no active argument carry no derivative; arguments that
     reach no active result have a zero gradient."""
     for _ in range(len(args) + len(rets) + 1):
-        analysis = _reverse_activity(callee, args, rets)
+        analysis = _reverse_activity(callee, args, rets, analyses)
         block = callee.body.blocks.first
         ret_vals = block.last_op.operands
         changed = False
@@ -139,24 +139,19 @@ def _callee_reverse(callee: FuncOp, args: list[Activity], rets: list[Activity]) 
     return args, rets
 
 
-_LAST_ACTIVITY: list = [None, None]
-"""The key and the analysis of the last ``_reverse_activity``: rewrite_reverse asks for the
-same callee and activities twice (the results' activities settle, then the zero
-gradients), with the callee unchanged in between; the entry is dropped at each rewrite's
-start and end, so it never outlives one."""
-
-
-def _reverse_activity(callee: FuncOp, args: Sequence[Activity], rets: Sequence[Activity]) -> ActivityAnalysis:
-    key = (callee, tuple(k == ACTIVE for k in args), tuple(k in (ACTIVE, ACTIVENONEED) for k in rets))
-    if _LAST_ACTIVITY[0] == key:
-        return _LAST_ACTIVITY[1]
-    analysis = ActivityAnalysis(callee, list(key[1]), list(key[2]))
-    _LAST_ACTIVITY[:] = [key, analysis]
+def _reverse_activity(callee: FuncOp, args: Sequence[Activity], rets: Sequence[Activity], analyses: dict) -> ActivityAnalysis:
+    """The activity analysis of ``callee`` under these activities, kept in ``analyses``
+    (one rewrite's: the results' activities settle, then the zero gradients ask the same
+    question of the unchanged callee)."""
+    key = (tuple(k == ACTIVE for k in args), tuple(k in (ACTIVE, ACTIVENONEED) for k in rets))
+    analysis = analyses.get(key)
+    if analysis is None:
+        analysis = analyses[key] = ActivityAnalysis(callee, list(key[0]), list(key[1]))
     return analysis
 
 
-def _zero_gradients(callee: FuncOp, args: Sequence[Activity], rets: Sequence[Activity]) -> set[int]:
-    analysis = _reverse_activity(callee, args, rets)
+def _zero_gradients(callee: FuncOp, args: Sequence[Activity], rets: Sequence[Activity], analyses: dict) -> set[int]:
+    analysis = _reverse_activity(callee, args, rets, analyses)
     block = callee.body.blocks.first
     return {i for i, (a, k) in enumerate(zip(block.args, args)) if k == ACTIVE and a not in analysis.useful}
 
@@ -180,15 +175,12 @@ def rewrite_reverse(op: AutoDiffOp, rewriter: PatternRewriter | None = None, use
     if _uses_memory(op):
         return False
     args, rets = list(op.arg_kinds), list(op.ret_kinds)
-    _LAST_ACTIVITY[:] = [None, None]
-    try:
-        new_args, new_rets = canonical_reverse(op, use_callee)
-        zero_grads: set[int] = set()
-        callee = _callee(op) if zero_args else None
-        if callee is not None:
-            zero_grads = _zero_gradients(callee, new_args, new_rets)
-    finally:
-        _LAST_ACTIVITY[:] = [None, None]
+    analyses: dict = {}
+    new_args, new_rets = canonical_reverse(op, use_callee, analyses)
+    zero_grads: set[int] = set()
+    callee = _callee(op) if zero_args else None
+    if callee is not None:
+        zero_grads = _zero_gradients(callee, new_args, new_rets, analyses)
     if new_args == args and new_rets == rets and not zero_grads:
         return False
     n_args = len(args)
